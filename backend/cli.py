@@ -1,0 +1,285 @@
+"""The ``abacus`` command: validate, run and predict from the command line."""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import signal
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from backend.engine import Graph, validate
+from backend.engine.templates import find_template
+
+
+def _load_graph(ref: str) -> Graph:
+    path = Path(ref)
+    if not path.exists():
+        template = find_template(ref)
+        if template is None:
+            raise SystemExit(f"abacus: no graph file or template named '{ref}'")
+        return Graph.model_validate(template["graph"])
+    try:
+        return Graph.model_validate_json(path.read_text(encoding="utf-8"))
+    except Exception as err:  # a malformed document names what is wrong and where
+        raise SystemExit(f"abacus: {path} is not a valid graph document: {err}") from None
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _apply_sets(graph: Graph, sets: list[str]) -> None:
+    for item in sets:
+        target, sep, value = item.partition("=")
+        node_id, dot, param = target.partition(".")
+        if not sep or not dot or not param:
+            raise SystemExit(f"abacus: --set expects NODE.PARAM=VALUE, got '{item}'")
+        if graph.node(node_id) is None:
+            raise SystemExit(f"abacus: --set {item}: no node '{node_id}' in the graph")
+        value = _parse_value(value)
+        if param in ("root", "weights_file") and isinstance(value, str):
+            value = str(Path(value).expanduser().resolve())  # the worker may run elsewhere
+        graph.set_param(node_id, param, value)
+
+
+def _print_issues(validation) -> None:
+    for node_id, issues in validation.issues_by_node().items():
+        print(f"{node_id or '(graph)'}:", file=sys.stderr)
+        for issue in issues:
+            where = f" [{issue.port or issue.param}]" if (issue.port or issue.param) else ""
+            print(f"  {issue.code}{where}: {issue.message}", file=sys.stderr)
+
+
+def cmd_validate(args) -> int:
+    import components
+
+    graph = _load_graph(args.graph)
+    _apply_sets(graph, args.set or [])
+    validation = validate(graph, components.registry)
+    if args.json:
+        print(json.dumps(validation.to_json(), ensure_ascii=False))
+    if validation.issues:
+        _print_issues(validation)
+        print(f"{len(validation.issues)} issue(s)", file=sys.stderr)
+        return 1
+    print(f"ok: {len(graph.nodes)} nodes, {len(graph.edges)} edges, no issues", file=sys.stderr)
+    return 0
+
+
+class _Bars:
+    """A tqdm bar per node and phase, and a line per epoch's metrics, on stderr."""
+
+    def __init__(self, quiet: bool) -> None:
+        from tqdm import tqdm
+
+        self.tqdm = tqdm
+        self.quiet = quiet
+        self.bar = None
+        self.key = None
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+            self.key = None
+
+    def write(self, text: str) -> None:
+        if not self.quiet:
+            self.tqdm.write(text, file=sys.stderr)
+
+    def event(self, e: dict[str, Any]) -> None:
+        t = e["type"]
+        if t == "node.progress" and not self.quiet:
+            key = (e["node"], e.get("phase"))
+            if key != self.key:
+                self.close()
+                self.key = key
+                self.bar = self.tqdm(total=e.get("total"), desc=f"{e['node']} {e.get('phase') or ''}".strip(),
+                                     unit=e.get("unit", "step"), file=sys.stderr, leave=False, dynamic_ncols=True)
+            self.bar.n = e["step"]
+            self.bar.refresh()
+        elif t == "node.metrics":
+            self.close()
+            m = e["metrics"]
+            self.write(f"{e['node']} epoch {e['epoch']}: " + "  ".join(f"{k} {v:.4f}" for k, v in m.items()))
+        elif t == "node.started":
+            self.close()
+            self.write(f"▶ {e['node']}")
+        elif t == "node.cached":
+            self.write(f"✓ {e['node']} (from cache)")
+        elif t == "node.finished":
+            self.close()
+            self.write(f"✓ {e['node']} in {e['seconds']:.1f}s")
+        elif t == "node.log":
+            self.close()
+            self.write(f"  {e['node']}: {e['message']}")
+        elif t in ("node.failed", "run.failed"):
+            self.close()
+            print(f"✗ {e.get('node') or 'run'}: {e['code']}: {e['message']}", file=sys.stderr)
+        elif t == "run.cancelled":
+            self.close()
+            print(f"cancelled: {e.get('message')}", file=sys.stderr)
+
+
+def _node_summary(node_id: str, events: list[dict[str, Any]], out_dir: Path | None) -> dict[str, Any]:
+    info: dict[str, Any] = {"status": "not_run", "cached": False, "metrics": {}, "artifacts": {}}
+    history = []
+    for e in events:
+        if e.get("node") != node_id:
+            continue
+        t = e["type"]
+        if t == "node.started":
+            info["status"] = "running"
+        elif t == "node.metrics":
+            history.append({"epoch": e["epoch"], **e["metrics"]})
+        elif t in ("node.finished", "node.cached"):
+            info["status"] = "finished"
+            info["cached"] = t == "node.cached"
+            info["seconds"] = e.get("seconds", 0.0)
+            for value in e.get("summary", {}).values():
+                if not isinstance(value, dict):
+                    continue
+                if "best" in value and value.get("epochs"):
+                    info["metrics"]["best"] = value["best"]
+                    info["metrics"]["best_epoch"] = value["best_epoch"]
+                    if not history:  # from the cache: the stored history
+                        history = value.get("history") or []
+                    if value.get("model_file"):
+                        info["artifacts"]["model"] = value["model_file"]
+                for k, v in value.items():
+                    if k.endswith("_accuracy") or k.endswith("_loss") or k in ("confusion", "classes"):
+                        info["metrics"][k] = v
+        elif t == "node.failed":
+            info["status"] = "failed"
+            info["error"] = {"code": e["code"], "message": e["message"]}
+    if history:
+        info["metrics"]["history"] = history
+        info["metrics"]["best_val_accuracy"] = max(h["val_accuracy"] for h in history)
+    if out_dir is not None and "model" in info["artifacts"]:
+        target = out_dir / f"{node_id}.pt"
+        shutil.copyfile(info["artifacts"]["model"], target)
+        info["artifacts"]["model"] = str(target.resolve())
+    return info
+
+
+def cmd_run(args) -> int:
+    import components
+    from backend.settings import get_settings
+    from backend.worker.local import LocalWorker, RunRequest
+
+    settings = get_settings()
+    graph = _load_graph(args.graph)
+    _apply_sets(graph, args.set or [])
+    validation = validate(graph, components.registry)
+    if validation.issues:
+        _print_issues(validation)
+        return 1
+    targets = args.to or args.node or []
+    mode = "node" if args.node else ("to" if args.to else "all")
+    out_dir = Path(args.out) if args.out else None
+    if out_dir:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    cache_dir = Path(args.cache_dir) if args.cache_dir else settings.cache_dir
+    worker = LocalWorker(cache_dir)
+    run_id = uuid.uuid4().hex[:12]
+    bars = _Bars(quiet=args.quiet)
+    events: list[dict[str, Any]] = []
+    started = time.time()
+
+    def on_sigint(signum, frame):
+        print("\ncancelling (the run stops within a batch) ...", file=sys.stderr)
+        worker.cancel()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        request = RunRequest(run_id=run_id, graph=graph.model_dump(mode="json"), targets=targets, mode=mode,
+                             settings={"device": settings.device})
+        for e in worker.run(request):
+            events.append(e)
+            bars.event(e)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        bars.close()
+        worker.stop()
+    final = events[-1] if events else {"type": "run.failed", "code": "no_events", "message": "no events"}
+    status = final["type"].split(".")[1]
+    nodes = [n.id for n in graph.nodes]
+    touched = {e.get("node") for e in events if e.get("node")}
+    summary = {
+        "run_id": run_id, "status": status, "seconds": round(time.time() - started, 2),
+        "nodes": {nid: _node_summary(nid, events, out_dir) for nid in nodes if nid in touched},
+    }
+    if status != "finished":
+        summary["error"] = {k: final.get(k) for k in ("code", "message", "node")}
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False))
+    else:
+        print(f"{status} in {summary['seconds']:.1f}s", file=sys.stderr)
+    return 0 if status == "finished" else (130 if status == "cancelled" else 1)
+
+
+def cmd_predict(args) -> int:
+    from backend.predict import predict_paths
+
+    try:
+        for row in predict_paths(args.model, args.inputs, batch_size=args.batch_size):
+            print(json.dumps(row, ensure_ascii=False) if args.json else
+                  f"{row['path']}\t{row.get('class', '-')}\t{row.get('probability', row.get('error', ''))}")
+    except ValueError as err:
+        print(f"abacus: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_templates(args) -> int:
+    from backend.engine.templates import list_templates
+
+    for t in list_templates():
+        print(f"{t['id']}\t{t['name'].get('zh', '')}\t{t['name'].get('en', '')}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="abacus", description="Abacus: visual transfer-learning workflows")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("validate", help="check a graph and print its issues")
+    p.add_argument("graph", help="a graph JSON file or a template id")
+    p.add_argument("--set", action="append", metavar="NODE.PARAM=VALUE")
+    p.add_argument("--json", action="store_true", help="print issues and inferred shapes as JSON")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("run", help="run a graph (all of it, to nodes, or single nodes)")
+    p.add_argument("graph", help="a graph JSON file or a template id")
+    p.add_argument("--to", action="append", metavar="NODE", help="run this node and all it needs")
+    p.add_argument("--node", action="append", metavar="NODE", help="re-run this node (inputs from the cache)")
+    p.add_argument("--set", action="append", metavar="NODE.PARAM=VALUE")
+    p.add_argument("--out", help="save every trained model here as NODE.pt")
+    p.add_argument("--cache-dir", help="results and artifacts (default: $ABACUS_HOME/cache)")
+    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("predict", help="classify images with a saved model")
+    p.add_argument("model", help="a model file saved by a run (--out)")
+    p.add_argument("inputs", nargs="+", help="image files or folders")
+    p.add_argument("--json", action="store_true", help="one JSON object per image")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("templates", help="list the graph templates")
+    p.set_defaults(func=cmd_templates)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

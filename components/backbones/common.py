@@ -1,0 +1,93 @@
+"""What the pretrained backbones share: weight options, freezing, normalization."""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from backend.engine import InferError, NodeError, Params
+
+from ..base import LayerComponent, require_rank
+
+WeightsChoice = Literal["imagenet", "none", "file"]
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+class BackboneParams(Params):
+    weights: WeightsChoice = Field("imagenet", description="Pretrained weights: ImageNet, none (random), or a file")
+    weights_file: str | None = Field(None, description="Weight file to load when weights is 'file'")
+    feature_extractor: bool = Field(True, description="Freeze the whole backbone (use it as a feature extractor)")
+
+
+def file_stamp(path: Path) -> str:
+    st = path.stat()
+    return hashlib.sha256(f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:16]
+
+
+class Backbone(LayerComponent):
+    category = "backbones"
+    backbone = True
+    layer_names: tuple[str, ...] = ()
+    min_size = 32
+
+    def check_input(self, in_shape):
+        require_rank(in_shape, 3, self.name["en"])
+        h, w, c = in_shape
+        if c != 3:
+            raise InferError(f"{self.name['en']} takes 3-channel RGB images, got {c} channels", port="input")
+        if min(h, w) < self.min_size:
+            raise InferError(f"{self.name['en']} needs images of at least {self.min_size}x{self.min_size}, "
+                             f"got {h}x{w}", port="input")
+
+    def out_info(self, params):
+        return {"backbone_layers": list(self.layer_names)}
+
+    def frozen_stages(self, params):
+        return {"normalize", *self.layer_names} if params.feature_extractor else {"normalize"}
+
+    def weights_path(self, params) -> Path | None:
+        """The file the ImageNet or given weights come from; None for random weights."""
+        if params.weights == "none":
+            return None
+        if params.weights == "file":
+            if not params.weights_file:
+                raise NodeError("weights is 'file' but weights_file is empty", code="invalid_param",
+                                param="weights_file")
+            path = Path(os.path.expanduser(params.weights_file))
+            if not path.is_file():
+                raise NodeError(f"weight file not found: {path}", code="weights_missing", param="weights_file")
+            return path
+        return self.imagenet_path()
+
+    def imagenet_path(self) -> Path:
+        raise NotImplementedError
+
+    def fingerprint(self, params):
+        try:
+            path = self.weights_path(params)
+        except NodeError as err:
+            return f"missing:{err}"
+        return file_stamp(path) if path else "random"
+
+
+def normalization_module(mean=IMAGENET_MEAN, std=IMAGENET_STD, scale: float = 1.0):
+    import torch
+    import torch.nn as nn
+
+    class Normalize(nn.Module):
+        """Maps [0, 1] RGB to what the pretrained weights expect."""
+
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("mean", torch.tensor(mean).view(1, 3, 1, 1), persistent=False)
+            self.register_buffer("std", torch.tensor(std).view(1, 3, 1, 1), persistent=False)
+
+        def forward(self, x):
+            return (x * scale - self.mean) / self.std
+
+    return Normalize()

@@ -1,0 +1,180 @@
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from backend.engine import DATASET, Component, NodeError, Params, Port, Spec
+
+from ..values import ImageDataset
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp"}
+KAGGLE_NAME = re.compile(r"^(cat|dog)\.\d+\.(jpe?g|png)$", re.IGNORECASE)
+CLASSES = ["cat", "dog"]
+ARCHIVE_URL = "https://download.microsoft.com/download/3/E/1/3E1C3F21-ECDB-4869-8368-6DEBA77B919F/kagglecatsanddogs_5340.zip"
+
+
+class CatsVsDogsParams(Params):
+    root: str = Field("data/cats_vs_dogs", description="Folder with Cat/ and Dog/ (PetImages) or cat.N.jpg/dog.N.jpg (Kaggle)")
+    train: float = Field(0.5, gt=0, description="Training split: a fraction (<= 1) or a number of images (> 1)")
+    validation: float = Field(0.25, ge=0, description="Validation split: a fraction (<= 1) or a number of images")
+    test: float = Field(0.25, ge=0, description="Test split: a fraction (<= 1) or a number of images")
+    seed: int = Field(1337, ge=0, description="Seed of the shuffle that makes the split")
+    max_per_class: int | None = Field(None, ge=1, description="Use at most this many images per class")
+    download: bool = Field(False, description="Download the official archive into root if the folder is empty")
+
+    @model_validator(mode="after")
+    def _fractions_fit(self):
+        parts = [self.train, self.validation, self.test]
+        if all(p <= 1 for p in parts) and sum(parts) > 1.0 + 1e-9:
+            raise ValueError("train + validation + test fractions add up to more than 1")
+        return self
+
+
+def _find_layout(root: Path) -> tuple[str, Path]:
+    """('petimages', folder with Cat/ and Dog/) or ('kaggle', folder with cat.N.jpg)."""
+    for base in (root, root / "PetImages"):
+        if (base / "Cat").is_dir() and (base / "Dog").is_dir():
+            return "petimages", base
+    for base in (root, root / "train"):
+        if base.is_dir() and any(KAGGLE_NAME.match(p.name) for p in base.iterdir()):
+            return "kaggle", base
+    raise NodeError(f"no cats-vs-dogs images in {root}: expected Cat/ and Dog/ folders (PetImages) "
+                    f"or files named cat.N.jpg and dog.N.jpg (Kaggle)", code="dataset_empty", param="root")
+
+
+def _list_images(root: Path) -> tuple[Path, list[tuple[str, int]]]:
+    layout, base = _find_layout(root)
+    items: list[tuple[str, int]] = []
+    if layout == "petimages":
+        for label, folder in enumerate(("Cat", "Dog")):
+            for entry in os.scandir(base / folder):
+                if entry.is_file() and Path(entry.name).suffix.lower() in IMAGE_SUFFIXES:
+                    items.append((f"{folder}/{entry.name}", label))
+    else:
+        for entry in os.scandir(base):
+            m = KAGGLE_NAME.match(entry.name)
+            if m and entry.is_file():
+                items.append((entry.name, CLASSES.index(m.group(1).lower())))
+    items.sort(key=lambda it: _natural(it[0]))
+    return base, items
+
+
+def _natural(name: str):
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
+
+
+def _readable(path: Path) -> bool:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            im.verify()
+        return True
+    except Exception:
+        return False
+
+
+def _split_sizes(n: int, fractions: list[float]) -> list[int]:
+    if all(f <= 1 for f in fractions):
+        return [int(round(n * f)) for f in fractions]
+    return [int(f) if f > 1 else int(round(n * f)) for f in fractions]
+
+
+class CatsVsDogs(Component):
+    id = "data.CatsVsDogs"
+    name = {"en": "Cats vs. Dogs dataset", "zh": "猫狗数据集"}
+    description = {"en": "Cat and dog photos, split into train / validation / test",
+                   "zh": "猫狗照片，自动划分训练集、验证集和测试集"}
+    category = "data"
+    outputs = (Port("dataset", DATASET, {"en": "Dataset", "zh": "数据集"}),)
+    Params = CatsVsDogsParams
+
+    def infer(self, params, inputs):
+        return {"dataset": Spec(DATASET, None, {"classes": CLASSES})}
+
+    def fingerprint(self, params):
+        root = Path(os.path.expanduser(params.root))
+        try:
+            base, items = _list_images(root)
+        except (NodeError, OSError):
+            return f"missing:{root}"
+        h = hashlib.sha256(str(base.resolve()).encode())
+        for rel, _ in items:
+            st = (base / rel).stat()
+            h.update(f"{rel}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+        return h.hexdigest()[:32]
+
+    def run(self, ctx, params, inputs):
+        root = Path(os.path.expanduser(params.root))
+        if params.download and (not root.exists() or not any(root.iterdir())):
+            self._download(ctx, root)
+        if not root.is_dir():
+            raise NodeError(f"dataset folder not found: {root}", code="dataset_missing", param="root")
+        base, items = _list_images(root)
+        skipped = []
+        kept: list[tuple[str, int]] = []
+        for i, (rel, label) in enumerate(items):
+            if _readable(base / rel):
+                kept.append((rel, label))
+            else:
+                skipped.append(rel)
+            if i % 200 == 0:
+                ctx.progress(i, len(items), unit="file", phase="scan")
+        if skipped:
+            ctx.log(f"skipped {len(skipped)} unreadable image(s)", level="warning", skipped=skipped[:20],
+                    count=len(skipped))
+        by_class: dict[int, list[str]] = {0: [], 1: []}
+        for rel, label in kept:
+            by_class[label].append(rel)
+        rng = random.Random(params.seed)
+        files: dict[str, list[str]] = {"train": [], "validation": [], "test": []}
+        labels: dict[str, list[int]] = {"train": [], "validation": [], "test": []}
+        fractions = [params.train, params.validation, params.test]
+        per_class_counts = [f / 2 if f > 1 else f for f in fractions]  # counts are totals over both classes
+        for label, names in by_class.items():
+            rng.shuffle(names)
+            if params.max_per_class:
+                names = names[: params.max_per_class]
+            sizes = _split_sizes(len(names), per_class_counts)
+            if sum(sizes) > len(names):
+                raise NodeError(f"the split asks for {sum(sizes)} {CLASSES[label]} images but only "
+                                f"{len(names)} are readable", code="split_too_large", param="train")
+            start = 0
+            for split, size in zip(files, sizes):
+                chunk = names[start:start + size]
+                files[split].extend(chunk)
+                labels[split].extend([label] * len(chunk))
+                start += size
+        for split in files:  # interleave classes deterministically so batches are mixed
+            order = list(range(len(files[split])))
+            rng.shuffle(order)
+            files[split] = [files[split][i] for i in order]
+            labels[split] = [labels[split][i] for i in order]
+        if not files["train"]:
+            raise NodeError("the training split is empty", code="split_empty", param="train")
+        ctx.log(f"{len(kept)} images: " + ", ".join(f"{s} {len(f)}" for s, f in files.items()))
+        return {"dataset": ImageDataset(root=str(base), classes=list(CLASSES), files=files, labels=labels,
+                                        skipped=skipped, fingerprint=self.fingerprint(params))}
+
+    def _download(self, ctx, root: Path) -> None:
+        import urllib.request
+        import zipfile
+
+        root.mkdir(parents=True, exist_ok=True)
+        target = root / "kagglecatsanddogs.zip"
+        ctx.log(f"downloading {ARCHIVE_URL}")
+        try:
+            urllib.request.urlretrieve(ARCHIVE_URL, target)
+        except OSError as err:
+            raise NodeError(f"cannot download the Cats vs. Dogs archive (offline?): {err}. "
+                            f"Put the PetImages folder in {root} instead.", code="download_failed",
+                            param="download") from err
+        with zipfile.ZipFile(target) as zf:
+            zf.extractall(root)
+        target.unlink()

@@ -1,0 +1,70 @@
+"""Decoded, resized and cropped images as uint8 arrays, cached on disk once per split."""
+from __future__ import annotations
+
+import json
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from ..values import FormattedImages
+
+
+def format_image(path: str | os.PathLike, height: int, width: int, channels: int = 3,
+                 resize: str = "keep_aspect") -> np.ndarray:
+    """Decode one image to HxWxC uint8: scale keeping proportions, then centre-crop."""
+    with Image.open(path) as im:
+        if im.format == "JPEG":
+            im.draft("RGB", (width, height))  # let libjpeg decode at a reduced size when it can
+        im = im.convert("RGB" if channels == 3 else "L")
+        if resize == "stretch":
+            im = im.resize((width, height), Image.BILINEAR)
+        else:
+            scale = max(height / im.height, width / im.width)
+            new = (max(width, round(im.width * scale)), max(height, round(im.height * scale)))
+            im = im.resize(new, Image.BILINEAR, reducing_gap=3.0)
+            left, top = (new[0] - width) // 2, (new[1] - height) // 2
+            im = im.crop((left, top, left + width, top + height))
+        arr = np.asarray(im, dtype=np.uint8)
+    return arr if channels == 3 else arr[:, :, None]
+
+
+def load_split(fmt: FormattedImages, split: str, cache_dir: Path, progress=None
+               ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(images NxHxWxC uint8, labels N int64, relative paths) for one split.
+
+    Files that fail to decode are dropped and listed in the cache's manifest.
+    """
+    images_path = cache_dir / f"{split}.images.npy"
+    meta_path = cache_dir / f"{split}.json"
+    if images_path.exists() and meta_path.exists():
+        meta = json.loads(meta_path.read_text())
+        return np.load(images_path, mmap_mode="r"), np.asarray(meta["labels"], dtype=np.int64), meta["files"]
+    files = fmt.dataset.files[split]
+    labels = fmt.dataset.labels[split]
+    out = np.empty((len(files), fmt.height, fmt.width, fmt.channels), dtype=np.uint8)
+    ok = np.ones(len(files), dtype=bool)
+    root = Path(fmt.dataset.root)
+
+    def work(i: int) -> None:
+        try:
+            out[i] = format_image(root / files[i], fmt.height, fmt.width, fmt.channels, fmt.resize)
+        except Exception:
+            ok[i] = False
+
+    threads = max(1, min(8, os.cpu_count() or 1))
+    with ThreadPoolExecutor(threads) as pool:
+        for done, _ in enumerate(pool.map(work, range(len(files))), 1):
+            if progress and (done % 100 == 0 or done == len(files)):
+                progress(done, len(files))
+    kept_files = [f for f, good in zip(files, ok) if good]
+    kept_labels = [lab for lab, good in zip(labels, ok) if good]
+    bad = [f for f, good in zip(files, ok) if not good]
+    images = out[ok]
+    tmp = images_path.with_suffix(f".tmp{os.getpid()}.npy")
+    np.save(tmp, images)
+    os.replace(tmp, images_path)
+    meta_path.write_text(json.dumps({"files": kept_files, "labels": kept_labels, "skipped": bad}))
+    return images, np.asarray(kept_labels, dtype=np.int64), kept_files

@@ -1,0 +1,139 @@
+"""Building torch models from layer specs, and self-contained model files."""
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn as nn
+
+from backend.engine.values import decode, encode
+
+from ..values import LayerSpec, TrainedModel
+
+MODEL_FORMAT = "abacus.model/1"
+STOCHASTIC = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout)
+
+
+def _registry():
+    from components import registry
+
+    return registry
+
+
+def stage_name(node: str, suffix: str) -> str:
+    return f"{node}:{suffix}" if suffix else node
+
+
+class StagedModel(nn.Sequential):
+    """The whole model as a flat sequence of named stages (backbone layers are stages)."""
+
+    def __init__(self, layers: list[LayerSpec], pretrained: bool = True):
+        registry = _registry()
+        stages: OrderedDict[str, nn.Module] = OrderedDict()
+        self_frozen: set[str] = set()
+        backbone_nodes: dict[str, list[str]] = {}
+        for layer in layers:
+            comp = registry.get(layer.component)
+            if comp is None:
+                raise ValueError(f"unknown component {layer.component} in model")
+            params = comp.Params.model_validate(layer.params)
+            if comp.backbone:
+                built = comp.build(params, tuple(layer.in_shape), pretrained=pretrained)
+                backbone_nodes[layer.node] = list(comp.layer_names)
+            else:
+                built = comp.build(params, tuple(layer.in_shape))
+            frozen = comp.frozen_stages(params)
+            for suffix, module in built:
+                name = stage_name(layer.node, suffix)
+                stages[name] = module
+                if suffix in frozen:
+                    self_frozen.add(name)
+        super().__init__(stages)
+        self.initially_frozen = self_frozen
+        self.backbone_nodes = backbone_nodes
+
+    def stage_names(self) -> list[str]:
+        return [name for name, _ in self.named_children()]
+
+    def set_trainable(self, trainable: set[str]) -> None:
+        for name, module in self.named_children():
+            for p in module.parameters():
+                p.requires_grad_(name in trainable)
+
+    def trainable_stages(self) -> list[str]:
+        return [name for name, m in self.named_children()
+                if any(p.requires_grad for p in m.parameters())]
+
+
+def stage_is_stochastic(module: nn.Module) -> bool:
+    return any(isinstance(m, STOCHASTIC) and m.p > 0 for m in module.modules())
+
+
+def frozen_prefix_length(model: StagedModel) -> int:
+    """How many leading stages have nothing to train and give the same output every time."""
+    n = 0
+    for _, module in model.named_children():
+        if any(p.requires_grad for p in module.parameters()) or stage_is_stochastic(module):
+            break
+        n += 1
+    return n
+
+
+def model_from_trained(trained: TrainedModel, device: torch.device | str = "cpu") -> StagedModel:
+    model = StagedModel(trained.layers, pretrained=False)
+    model.load_state_dict(trained.state)
+    return model.to(device)
+
+
+def save_model_file(path: str | os.PathLike, trained: TrainedModel) -> Path:
+    """One file with everything needed to predict: architecture, weights, classes."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "format": MODEL_FORMAT,
+        "layers": encode(trained.layers),
+        "state": {k: v.detach().cpu() for k, v in trained.state.items()},
+        "classes": list(trained.classes),
+        "input_shape": list(trained.input_shape),
+        "output_shape": list(trained.output_shape),
+        "loss": trained.loss,
+        "history": trained.history,
+        "best_epoch": trained.best_epoch,
+    }
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    torch.save(payload, tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def load_model_file(path: str | os.PathLike) -> tuple[StagedModel, TrainedModel]:
+    try:
+        payload: dict[str, Any] = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:
+        raise ValueError(f"{path} is not a readable model file: {err}") from err
+    if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
+        raise ValueError(f"{path} is not an Abacus model file (format {MODEL_FORMAT})")
+    trained = TrainedModel(layers=decode(payload["layers"]), state=payload["state"],
+                           classes=payload["classes"], input_shape=tuple(payload["input_shape"]),
+                           output_shape=tuple(payload["output_shape"]), trainable=[],
+                           loss=payload.get("loss", "binary_crossentropy"),
+                           history=payload.get("history", []), best_epoch=payload.get("best_epoch"),
+                           model_file=str(path))
+    return model_from_trained(trained).eval(), trained
+
+
+def pick_device(setting: str | None = None) -> torch.device:
+    setting = setting or os.environ.get("ABACUS_DEVICE", "auto")
+    if setting == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(setting)
+
+
+def configure_threads() -> None:
+    """On a CPU use every core for intra-op work (torch defaults to physical cores)."""
+    wanted = int(os.environ.get("ABACUS_THREADS", "0")) or (os.cpu_count() or 1)
+    if torch.get_num_threads() != wanted:
+        torch.set_num_threads(wanted)

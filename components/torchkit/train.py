@@ -1,0 +1,312 @@
+"""The training loop, the frozen-prefix feature cache, and evaluation."""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from backend.engine import Cancelled, NodeError
+
+from ..values import FormattedImages, OptimizerSpec, TrainedModel
+from .images import load_split
+from .model import StagedModel, frozen_prefix_length, save_model_file
+
+EPS = 1e-7  # Keras' probability clamp
+
+
+@dataclass
+class FitConfig:
+    batch_size: int
+    epochs: int
+    loss: str
+    seed: int
+    feature_cache: bool = True
+    keep_best: bool = True
+
+
+# ------------------------------------------------------------------------------ data
+def to_float(batch: torch.Tensor) -> torch.Tensor:
+    """uint8 NxHxWxC -> float Nx C x H x W in [0, 1]."""
+    return batch.permute(0, 3, 1, 2).float().div_(255.0)
+
+
+def augment(x: torch.Tensor, mode: str, gen: torch.Generator) -> torch.Tensor:
+    """Random flips (and small rotations and zooms) of a float NCHW batch."""
+    n = x.shape[0]
+    flip = torch.rand(n, generator=gen) < 0.5
+    x = torch.where(flip.view(-1, 1, 1, 1).to(x.device), x.flip(3), x)
+    if mode == "flip_rotate_zoom":
+        angle = (torch.rand(n, generator=gen) * 2 - 1) * math.radians(20)
+        zoom = 1 + (torch.rand(n, generator=gen) * 2 - 1) * 0.2
+        cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
+        theta = torch.stack([torch.stack([cos, -sin, torch.zeros(n)], 1),
+                             torch.stack([sin, cos, torch.zeros(n)], 1)], 1).to(x)
+        grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+        x = F.grid_sample(x, grid, padding_mode="reflection", align_corners=False)
+    return x
+
+
+def images_cache_dir(ctx, fmt: FormattedImages) -> Path:
+    return ctx.artifact_dir(fmt.cache_key)
+
+
+def load_images(ctx, fmt: FormattedImages, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+    cache_dir = images_cache_dir(ctx, fmt)
+    reused = (cache_dir / f"{split}.images.npy").exists()
+    t0 = time.time()
+    images, labels, _ = load_split(fmt, split, cache_dir,
+                                   progress=lambda i, n: ctx.progress(i, n, unit="image", phase=f"decode {split}"))
+    meta = json.loads((cache_dir / f"{split}.json").read_text())
+    if not reused:
+        ctx.log(f"decoded {len(labels)} {split} images in {time.time() - t0:.1f}s "
+                f"({images.nbytes / 2**20:.0f} MB uint8 cache)", cache="images", split=split,
+                built=True, bytes=int(images.nbytes))
+    if meta["skipped"]:
+        ctx.log(f"{len(meta['skipped'])} {split} image(s) could not be decoded and were skipped",
+                level="warning", skipped=meta["skipped"][:20])
+    if len(labels) == 0:
+        raise NodeError(f"the {split} split has no readable images", code="split_empty")
+    return torch.from_numpy(np.array(images)), torch.from_numpy(labels)
+
+
+# ----------------------------------------------------------------------- feature cache
+def _state_digest(modules: list[nn.Module]) -> str:
+    h = hashlib.sha256()
+    for module in modules:
+        for name, t in module.state_dict().items():
+            h.update(name.encode())
+            h.update(t.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:32]
+
+
+@torch.no_grad()
+def run_prefix(prefix: nn.Module, images: torch.Tensor, device: torch.device, batch: int = 64,
+               progress=None) -> torch.Tensor:
+    prefix.eval()
+    outs = []
+    for start in range(0, len(images), batch):
+        x = to_float(images[start:start + batch]).to(device, non_blocking=True)
+        outs.append(prefix(x).float().cpu())
+        if progress:
+            progress(min(start + batch, len(images)), len(images))
+    return torch.cat(outs)
+
+
+def cached_features(ctx, model: StagedModel, prefix_len: int, fmt: FormattedImages, split: str,
+                    images: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """The frozen prefix's outputs for a split, computed once and kept under a cache key."""
+    stages = list(model.children())[:prefix_len]
+    names = model.stage_names()[:prefix_len]
+    key = hashlib.sha256(json.dumps({
+        "images": fmt.cache_key, "split": split, "stages": names,
+        "state": _state_digest(stages), "dtype": "float32",
+    }).encode()).hexdigest()[:32]
+    path = ctx.artifact_dir(key) / "features.npy"
+    if path.exists():
+        feats = torch.from_numpy(np.load(path))
+        ctx.log(f"feature cache reused for {split}: {tuple(feats.shape[1:])} after {names[-1]}, "
+                f"{feats.numel() * 4 / 2**20:.0f} MB", cache="features", split=split, built=False,
+                stage=names[-1], bytes=feats.numel() * 4, key=key)
+        return feats
+    t0 = time.time()
+    feats = run_prefix(nn.Sequential(*stages).to(device), images, device,
+                       progress=lambda i, n: ctx.progress(i, n, unit="image", phase=f"features {split}"))
+    tmp = path.with_suffix(f".tmp{os.getpid()}.npy")
+    np.save(tmp, feats.numpy())
+    os.replace(tmp, path)
+    ctx.log(f"feature cache built for {split}: {tuple(feats.shape[1:])} after {names[-1]}, "
+            f"{feats.numel() * 4 / 2**20:.0f} MB in {time.time() - t0:.1f}s", cache="features", split=split,
+            built=True, stage=names[-1], bytes=feats.numel() * 4, key=key)
+    return feats
+
+
+# ------------------------------------------------------------------------------ loss
+def make_loss(kind: str, from_logits: bool):
+    if kind == "binary_crossentropy":
+        def loss(out, y):
+            out = out.reshape(-1).float()
+            if from_logits:
+                return F.binary_cross_entropy_with_logits(out, y.float())
+            p = out.clamp(EPS, 1 - EPS)
+            return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()
+
+        def correct(out, y):
+            out = out.reshape(-1)
+            return ((out > (0.0 if from_logits else 0.5)).long() == y).sum().item()
+    else:
+        def loss(out, y):
+            out = out.float()
+            return F.cross_entropy(out, y) if from_logits else F.nll_loss(torch.log(out.clamp_min(EPS)), y)
+
+        def correct(out, y):
+            return (out.argmax(1) == y).sum().item()
+    return loss, correct
+
+
+def make_optimizer(spec: OptimizerSpec, params) -> torch.optim.Optimizer:
+    o = spec.options
+    if spec.kind == "rmsprop":
+        return torch.optim.RMSprop(params, lr=spec.learning_rate, alpha=o.get("rho", 0.9),
+                                   eps=o.get("epsilon", 1e-7), momentum=o.get("momentum", 0.0))
+    if spec.kind == "adam":
+        return torch.optim.Adam(params, lr=spec.learning_rate, betas=(o.get("beta_1", 0.9), o.get("beta_2", 0.999)),
+                                eps=o.get("epsilon", 1e-7), weight_decay=o.get("weight_decay", 0.0))
+    if spec.kind == "sgd":
+        return torch.optim.SGD(params, lr=spec.learning_rate, momentum=o.get("momentum", 0.0),
+                               nesterov=o.get("nesterov", False), weight_decay=o.get("weight_decay", 0.0))
+    raise NodeError(f"unknown optimizer kind {spec.kind}", code="invalid_param")
+
+
+def _set_train_mode(module: nn.Module) -> None:
+    """Train mode, except stages with nothing to train: frozen layers run in inference mode
+    (as in Keras), which also keeps their output equal to the cached features."""
+    module.train()
+    for child in module.children():
+        if not any(p.requires_grad for p in child.parameters()):
+            child.eval()
+
+
+def _autocast(device: torch.device):
+    if device.type == "cuda" and torch.cuda.is_bf16_supported():
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return torch.autocast("cpu", enabled=False)
+
+
+@torch.no_grad()
+def _score(net: nn.Module, x: torch.Tensor, y: torch.Tensor, raw: bool, device, loss_fn, correct_fn,
+           batch: int) -> tuple[float, float, torch.Tensor]:
+    net.eval()
+    total_loss, total_correct, outs = 0.0, 0, []
+    for start in range(0, len(x), batch):
+        xb = x[start:start + batch]
+        xb = (to_float(xb) if raw else xb).to(device, non_blocking=True)
+        yb = y[start:start + batch].to(device)
+        with _autocast(device):
+            out = net(xb)
+        out = out.float()
+        total_loss += loss_fn(out, yb).item() * len(yb)
+        total_correct += correct_fn(out, yb)
+        outs.append(out.cpu())
+    return total_loss / len(x), total_correct / len(x), torch.cat(outs)
+
+
+def fit(ctx, model: StagedModel, fmt: FormattedImages, opt_spec: OptimizerSpec, cfg: FitConfig,
+        device: torch.device, from_logits: bool, trained_template: TrainedModel) -> TrainedModel:
+    train_x, train_y = load_images(ctx, fmt, "train")
+    val_x, val_y = load_images(ctx, fmt, "validation")
+    if fmt.augmentation != "none":
+        prefix_len = 0
+        if cfg.feature_cache:
+            ctx.log("feature cache off: random augmentation changes the backbone's input every epoch",
+                    cache="features", enabled=False, reason="augmentation")
+    elif not cfg.feature_cache:
+        prefix_len = 0
+        ctx.log("feature cache turned off for this trainer", cache="features", enabled=False, reason="disabled")
+    else:
+        prefix_len = frozen_prefix_length(model)
+    stages = list(model.children())
+    if not any(p.requires_grad for p in model.parameters()):
+        raise NodeError("nothing to train: every layer of the model is frozen", code="nothing_to_train")
+    model.to(device)
+    if device.type == "cuda":
+        model.to(memory_format=torch.channels_last)
+    raw = prefix_len == 0
+    if raw:
+        head = model
+    else:
+        train_x = cached_features(ctx, model, prefix_len, fmt, "train", train_x, device)
+        val_x = cached_features(ctx, model, prefix_len, fmt, "validation", val_x, device)
+        head = nn.Sequential(*stages[prefix_len:])
+    if device.type == "cuda":
+        train_x, val_x = train_x.pin_memory(), val_x.pin_memory()
+    loss_fn, correct_fn = make_loss(cfg.loss, from_logits)
+    trainable = [p for p in head.parameters() if p.requires_grad]
+    optimizer = make_optimizer(opt_spec, trainable)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    n = len(train_x)
+    steps = math.ceil(n / cfg.batch_size)
+    history: list[dict[str, float]] = []
+    best_key, best_epoch, best_state = None, None, None
+    last_state = None
+    eval_batch = max(64, cfg.batch_size)
+    try:
+        for epoch in range(1, cfg.epochs + 1):
+            _set_train_mode(head)
+            order = torch.randperm(n, generator=gen)
+            run_loss, run_correct = 0.0, 0
+            for step in range(steps):
+                idx = order[step * cfg.batch_size:(step + 1) * cfg.batch_size]
+                xb = train_x[idx]
+                if raw:
+                    xb = to_float(xb)
+                    if fmt.augmentation != "none":
+                        xb = augment(xb, fmt.augmentation, gen)
+                xb = xb.to(device, non_blocking=True)
+                yb = train_y[idx].to(device, non_blocking=True)
+                with _autocast(device):
+                    out = head(xb)
+                loss = loss_fn(out.float(), yb)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                run_loss += loss.item() * len(idx)
+                run_correct += correct_fn(out.detach().float(), yb)
+                ctx.progress(step + 1, steps, unit="batch", phase=f"epoch {epoch}/{cfg.epochs}")
+            val_loss, val_acc, _ = _score(head, val_x, val_y, raw, device, loss_fn, correct_fn, eval_batch)
+            metrics = {"loss": run_loss / n, "accuracy": run_correct / n, "val_loss": val_loss,
+                       "val_accuracy": val_acc}
+            history.append(metrics)
+            ctx.metrics(epoch, metrics)
+            last_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            rank = (val_acc, -val_loss)
+            if best_key is None or rank > best_key:
+                best_key, best_epoch = rank, epoch
+                best_state = last_state
+    except Cancelled:
+        if last_state is not None:
+            partial = _finish(trained_template, last_state, history, len(history), opt_spec)
+            path = save_model_file(ctx.artifact_dir() / "cancelled.pt", partial)
+            ctx.log(f"cancelled: the weights of epoch {len(history)} are saved in {path}",
+                    level="warning", model_file=str(path), epoch=len(history))
+        raise
+    if cfg.keep_best and best_state is not None:
+        state, chosen = best_state, best_epoch
+        if best_epoch != len(history):
+            ctx.log(f"restored the best weights, from epoch {best_epoch} "
+                    f"(val_accuracy {history[best_epoch - 1]['val_accuracy']:.4f})")
+    else:
+        state, chosen = last_state, len(history)
+    return _finish(trained_template, state, history, chosen, opt_spec)
+
+
+def _finish(template: TrainedModel, state: dict[str, torch.Tensor], history, best_epoch,
+            opt_spec: OptimizerSpec) -> TrainedModel:
+    return TrainedModel(
+        layers=template.layers, state={k: v.cpu() for k, v in state.items()}, classes=template.classes,
+        input_shape=template.input_shape, output_shape=template.output_shape, trainable=template.trainable,
+        loss=template.loss, optimizer=None, trained_with=opt_spec, history=list(history), best_epoch=best_epoch,
+        phase=template.phase)
+
+
+def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, loss_kind: str, from_logits: bool,
+             device: torch.device, batch: int = 64) -> dict[str, Any]:
+    loss_fn, correct_fn = make_loss(loss_kind, from_logits)
+    model.to(device)
+    loss, acc, out = _score(model, images, labels, True, device, loss_fn, correct_fn, batch)
+    if loss_kind == "binary_crossentropy":
+        prob1 = torch.sigmoid(out.view(-1)) if from_logits else out.view(-1)
+        probs = torch.stack([1 - prob1, prob1], 1)
+    else:
+        probs = torch.softmax(out, 1) if from_logits else out
+    return {"loss": loss, "accuracy": acc, "probs": probs}

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from backend.engine import IMAGES, MODEL, Component, InferError, Params, Port
+
+SPLITS = Literal["test", "validation", "train"]
+
+
+class EvaluateParams(Params):
+    split: SPLITS = Field("test", description="Which split to evaluate on")
+    samples: int = Field(8, ge=0, le=64, description="How many images to show with their predictions")
+
+
+class Evaluate(Component):
+    id = "training.Evaluate"
+    name = {"en": "Evaluate", "zh": "模型评估"}
+    description = {"en": "Loss, accuracy and confusion matrix on the test split",
+                   "zh": "在测试集上计算损失、准确率和混淆矩阵"}
+    category = "training"
+    inputs = (
+        Port("model", MODEL, {"en": "Trained model", "zh": "已训练模型"}),
+        Port("images", IMAGES, {"en": "Images", "zh": "图像"}),
+    )
+    outputs = ()
+    Params = EvaluateParams
+    persist = True
+
+    def infer(self, params, inputs):
+        model, images = inputs["model"], inputs["images"]
+        expected = tuple(model.info.get("input_shape") or ())
+        if expected and tuple(images.shape) != expected:
+            raise InferError(f"the images are {images.describe()} but the model's input is "
+                             f"{'x'.join(map(str, expected))}", port="images")
+        return {}
+
+    def run(self, ctx, params, inputs):
+        from ..torchkit.model import configure_threads, model_from_trained, pick_device
+        from ..torchkit.train import evaluate, load_images
+        from ..values import EvaluationReport
+
+        configure_threads()
+        device = pick_device(ctx.settings.get("device"))
+        trained, fmt = inputs["model"], inputs["images"]
+        images, labels = load_images(ctx, fmt, params.split)
+        model = model_from_trained(trained)
+        last = trained.layers[-1]
+        from_logits = last.component == "layers.Dense" and last.params.get("activation") == "linear"
+        ctx.progress(0, 1, unit="split", phase=f"evaluate {params.split}")
+        res = evaluate(model, images, labels, trained.loss, from_logits, device)
+        probs = res["probs"]
+        pred = probs.argmax(1)
+        k = len(trained.classes)
+        confusion = [[0] * k for _ in range(k)]
+        for t, p in zip(labels.tolist(), pred.tolist()):
+            confusion[t][p] += 1
+        import json
+
+        files = json.loads((ctx.artifact_dir(fmt.cache_key) / f"{params.split}.json").read_text())["files"]
+        samples = [{"path": files[i], "label": trained.classes[int(labels[i])],
+                    "predicted": trained.classes[int(pred[i])], "probability": float(probs[i, pred[i]])}
+                   for i in range(min(params.samples, len(files)))]
+        ctx.log(f"{params.split} accuracy {res['accuracy']:.4f}, loss {res['loss']:.4f}")
+        return {"report": EvaluationReport(split=params.split, loss=res["loss"], accuracy=res["accuracy"],
+                                           classes=list(trained.classes), confusion=confusion, samples=samples)}

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from backend.engine import IMAGES, MODEL, OPTIMIZER, TENSOR, TRAINABLE, Component, InferError, Params, Port, Spec
+
+LossChoice = Literal["auto", "binary_crossentropy", "categorical_crossentropy"]
+
+
+class TrainerParams(Params):
+    batch_size: int = Field(20, ge=1, le=4096, description="Images per training step")
+    epochs: int = Field(10, ge=1, le=1000, description="Passes over the training split")
+    loss: LossChoice = Field("auto", description="auto: binary cross-entropy for one output, cross-entropy for N")
+    seed: int = Field(42, ge=0, description="Seed for weight initialisation and shuffling")
+    feature_cache: bool = Field(True, description="Compute the frozen front of the model once and train the rest on it")
+    keep_best: bool = Field(True, description="Keep the weights of the epoch with the best validation accuracy")
+
+
+def resolve_loss(loss: str, units: int) -> str:
+    if loss != "auto":
+        return loss
+    return "binary_crossentropy" if units == 1 else "categorical_crossentropy"
+
+
+class Trainer(Component):
+    id = "training.Trainer"
+    name = {"en": "Trainer", "zh": "模型训练"}
+    description = {"en": "Trains a model on formatted images, validating every epoch",
+                   "zh": "在格式化的图像上训练模型，每轮验证"}
+    category = "training"
+    inputs = (
+        Port("model", TRAINABLE, {"en": "Model", "zh": "模型"}),
+        Port("images", IMAGES, {"en": "Images", "zh": "图像"}),
+        Port("optimizer", OPTIMIZER, {"en": "Optimizer", "zh": "优化器"}, optional=True),
+    )
+    outputs = (Port("model", MODEL, {"en": "Trained model", "zh": "训练后的模型"}),)
+    Params = TrainerParams
+    persist = True
+
+    def infer(self, params, inputs):
+        model, images = inputs["model"], inputs["images"]
+        if "optimizer" not in inputs and not model.info.get("optimizer"):
+            raise InferError("connect an optimizer (or train a model prepared by a fine-tune step)",
+                             code="missing_input", port="optimizer")
+        input_shape = tuple(model.info.get("input_shape") or ())
+        if input_shape and tuple(images.shape) != input_shape:
+            raise InferError(f"the images are {'x'.join(map(str, images.shape))} but the model's input is "
+                             f"{'x'.join(map(str, input_shape))}", port="images")
+        out = tuple(model.shape or ())
+        classes = images.info.get("classes") or []
+        if len(out) != 1:
+            raise InferError(f"the model's output must be a vector (add Flatten and Dense), got "
+                             f"{'x'.join(map(str, out))}", port="model")
+        loss = resolve_loss(params.loss, out[0])
+        if loss == "binary_crossentropy" and out[0] != 1:
+            raise InferError(f"binary cross-entropy needs one output unit, the model has {out[0]}",
+                             code="invalid_param", param="loss")
+        if loss == "categorical_crossentropy" and classes and out[0] != len(classes):
+            raise InferError(f"the model has {out[0]} outputs for {len(classes)} classes", port="model")
+        info = {k: v for k, v in model.info.items() if k != "optimizer"}
+        info.update({"classes": classes, "loss": loss})
+        return {"model": Spec(MODEL, out, info)}
+
+    def run(self, ctx, params, inputs):
+        import torch
+
+        from ..torchkit.model import StagedModel, configure_threads, model_from_trained, pick_device, \
+            save_model_file
+        from ..torchkit.train import FitConfig, fit
+        from ..values import SymbolicTensor, TrainedModel
+
+        configure_threads()
+        device = pick_device(ctx.settings.get("device"))
+        source, fmt = inputs["model"], inputs["images"]
+        torch.manual_seed(params.seed)
+        if isinstance(source, SymbolicTensor):
+            model = StagedModel(source.layers)
+            trainable = [n for n in model.stage_names() if n not in model.initially_frozen]
+            template = TrainedModel(layers=source.layers, state={}, classes=fmt.dataset.classes,
+                                    input_shape=source.layers[0].in_shape if source.layers else source.shape,
+                                    output_shape=tuple(source.shape), trainable=trainable,
+                                    loss=resolve_loss(params.loss, source.shape[0]))
+            optimizer = inputs.get("optimizer")
+        else:
+            model = model_from_trained(source)
+            template = TrainedModel(**{**source.__dict__, "loss": resolve_loss(params.loss, source.output_shape[0])})
+            trainable = list(source.trainable)
+            optimizer = inputs.get("optimizer") or source.optimizer
+        model.set_trainable(set(trainable))
+        last = template.layers[-1]
+        from_logits = last.component == "layers.Dense" and last.params.get("activation") == "linear"
+        ctx.log(f"training {len(model.trainable_stages())} of {len(model.stage_names())} stages on {device}",
+                trainable=model.trainable_stages(), device=str(device))
+        cfg = FitConfig(batch_size=params.batch_size, epochs=params.epochs, loss=template.loss, seed=params.seed,
+                        feature_cache=params.feature_cache, keep_best=params.keep_best)
+        trained = fit(ctx, model, fmt, optimizer, cfg, device, from_logits, template)
+        trained.model_file = str(save_model_file(ctx.artifact_dir() / "model.pt", trained))
+        return {"model": trained}

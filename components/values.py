@@ -1,0 +1,114 @@
+"""The values that travel along edges at run time. Pure Python; tensors only inside fields."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from backend.engine.values import value_type
+
+
+@value_type
+@dataclass
+class LayerSpec:
+    """One layer of a model under construction, as its node described it."""
+
+    node: str
+    component: str
+    version: int
+    params: dict[str, Any]
+    in_shape: tuple[int, ...] | None
+    out_shape: tuple[int, ...]
+
+
+@value_type
+@dataclass
+class SymbolicTensor:
+    """A layer's output: the shape, and the chain of layers from the Input that makes it."""
+
+    shape: tuple[int, ...]
+    layers: list[LayerSpec]
+
+    def summary(self) -> dict[str, Any]:
+        return {"shape": list(self.shape), "layers": [layer.node for layer in self.layers]}
+
+
+@value_type
+@dataclass
+class ImageDataset:
+    root: str
+    classes: list[str]
+    # split name -> relative file paths, and the class index of each
+    files: dict[str, list[str]]
+    labels: dict[str, list[int]]
+    skipped: list[str] = field(default_factory=list)
+    fingerprint: str = ""
+
+    def summary(self) -> dict[str, Any]:
+        return {"classes": self.classes, "sizes": {s: len(f) for s, f in self.files.items()},
+                "skipped": len(self.skipped)}
+
+
+@value_type
+@dataclass
+class FormattedImages:
+    dataset: ImageDataset
+    height: int
+    width: int
+    channels: int
+    resize: str
+    augmentation: str
+    cache_key: str  # the formatting node's cache key: decoded images are stored under it
+
+    def summary(self) -> dict[str, Any]:
+        return {"shape": [self.height, self.width, self.channels], "augmentation": self.augmentation,
+                **self.dataset.summary()}
+
+
+@value_type
+@dataclass
+class OptimizerSpec:
+    kind: str
+    learning_rate: float
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        return {"kind": self.kind, "learning_rate": self.learning_rate, **self.options}
+
+
+@value_type
+@dataclass
+class TrainedModel:
+    layers: list[LayerSpec]
+    state: dict[str, Any]          # torch state_dict of the whole model
+    classes: list[str]
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
+    trainable: list[str]           # names of the stages that train when this model trains again
+    loss: str = "binary_crossentropy"
+    optimizer: OptimizerSpec | None = None   # set by FineTune for the next trainer
+    trained_with: OptimizerSpec | None = None  # the optimizer of the last training
+    history: list[dict[str, float]] = field(default_factory=list)
+    best_epoch: int | None = None
+    model_file: str | None = None  # a self-contained file of this model, if saved
+    phase: str = "train"
+
+    def summary(self) -> dict[str, Any]:
+        best = self.history[self.best_epoch - 1] if self.best_epoch else {}
+        return {"classes": self.classes, "epochs": len(self.history), "best_epoch": self.best_epoch,
+                "best": best, "history": self.history, "model_file": self.model_file,
+                "trainable": self.trainable, "phase": self.phase}
+
+
+@value_type
+@dataclass
+class EvaluationReport:
+    split: str
+    loss: float
+    accuracy: float
+    classes: list[str]
+    confusion: list[list[int]]     # rows: true class, columns: predicted class
+    samples: list[dict[str, Any]]  # a few images with their predictions
+
+    def summary(self) -> dict[str, Any]:
+        return {f"{self.split}_loss": self.loss, f"{self.split}_accuracy": self.accuracy,
+                "confusion": self.confusion, "classes": self.classes, "samples": self.samples}
