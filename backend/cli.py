@@ -150,7 +150,7 @@ def _node_summary(node_id: str, events: list[dict[str, Any]], out_dir: Path | No
                     info["metrics"]["best"] = value["best"]
                     info["metrics"]["best_epoch"] = value["best_epoch"]
                     if not history:  # from the cache: the stored history
-                        history = value.get("history") or []
+                        history = [{"epoch": i, **h} for i, h in enumerate(value.get("history") or [], 1)]
                     if value.get("model_file"):
                         info["artifacts"]["model"] = value["model_file"]
                 for k, v in value.items():
@@ -246,6 +246,45 @@ def cmd_templates(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    from backend.api.security import check_bind
+    from backend.settings import Settings
+
+    overrides: dict[str, Any] = {}
+    for name in ("host", "port", "token", "home"):
+        if getattr(args, name) is not None:
+            overrides[name] = getattr(args, name)
+    if args.db is not None:
+        overrides["db_url"] = args.db
+    if args.data_root:
+        overrides["data_roots"] = [Path(p) for p in args.data_root]
+    settings = Settings(**overrides)
+    check_bind(settings.host, settings.token)
+    import uvicorn
+
+    from backend.api.app import create_app
+
+    app = create_app(settings)
+    shown = settings.host if ":" not in settings.host else f"[{settings.host}]"
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=args.log_level,
+                            ws_ping_interval=20.0, ws_ping_timeout=20.0)
+    server = uvicorn.Server(config)
+    real_startup = server.startup
+
+    async def startup(sockets=None):  # print the address once the port is really bound
+        await real_startup(sockets=sockets)
+        port = settings.port
+        for srv in getattr(server, "servers", []):
+            for sock in getattr(srv, "sockets", []) or []:
+                port = sock.getsockname()[1]
+                break
+        print(f"Abacus studio: http://{shown}:{port}", flush=True)
+
+    server.startup = startup
+    server.run()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="abacus", description="Abacus: visual transfer-learning workflows")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -273,6 +312,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="one JSON object per image")
     p.add_argument("--batch-size", type=int, default=32)
     p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("serve", help="start the studio server (API, live events and the editor)")
+    p.add_argument("--host", help="address to bind (default 127.0.0.1; any other needs --token)")
+    p.add_argument("--port", type=int, help="port (default 8000; 0 picks a free one)")
+    p.add_argument("--db", help="database URL (default: SQLite at $ABACUS_HOME/abacus.db), "
+                                "e.g. postgresql://user:pass@host/abacus")
+    p.add_argument("--data-root", action="append", metavar="DIR",
+                   help="a folder datasets and weight files may be read from (repeatable)")
+    p.add_argument("--token", help="access token every request must carry (or ABACUS_TOKEN)")
+    p.add_argument("--home", help="where the database, cache and artifacts live (or ABACUS_HOME)")
+    p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("templates", help="list the graph templates")
     p.set_defaults(func=cmd_templates)

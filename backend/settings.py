@@ -4,7 +4,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -15,9 +15,38 @@ class Settings(BaseSettings):
     device: str = Field("auto", description="auto, cpu or cuda[:N]: where the worker trains")
     threads: int = Field(0, description="CPU threads for torch; 0 uses every core")
 
+    # -- the studio server ----------------------------------------------------------
+    host: str = Field("127.0.0.1", description="Address the server binds; not loopback requires a token")
+    port: int = Field(8000, ge=0, le=65535, description="Port the server binds")
+    db_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite at $ABACUS_HOME/abacus.db")
+    token: str | None = Field(None, description="Access token every HTTP request and websocket must carry")
+    data_roots: list[Path] = Field(
+        default_factory=list,
+        description="Folders datasets and weight files may be read from; "
+                    "default: $ABACUS_HOME/data and ./data")
+    max_upload_bytes: int = Field(10 * 1024 * 1024, ge=1, description="Largest accepted upload (predict)")
+    progress_coalesce_s: float = Field(
+        0.1, ge=0, description="Websocket: send only the latest node.progress per node within this window "
+                               "(0 sends every one)")
+    frontend_dir: Path | None = Field(None, description="Built editor to serve at /; default frontend/dist")
+    predict_timeout_s: float = Field(120.0, gt=0, description="How long a prediction may take")
+
+    @model_validator(mode="after")
+    def _defaults(self):
+        if not self.data_roots:
+            self.data_roots = [self.home / "data", Path("data")]
+        self.data_roots = [Path(p).expanduser().absolute() for p in self.data_roots]
+        return self
+
     @property
     def cache_dir(self) -> Path:
         return self.home / "cache"
+
+    @property
+    def database_url(self) -> str:
+        if self.db_url:
+            return self.db_url
+        return f"sqlite:///{(self.home / 'abacus.db').absolute()}"
 
 
 @lru_cache

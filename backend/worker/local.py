@@ -1,14 +1,19 @@
 """The embedded worker: a separate process that owns torch and executes plans.
 
 The caller sends run requests and reads events; a shared flag cancels the current run.
+Predictions go through their own pair of queues and a thread in the worker, so the
+caller never imports torch and a prediction does not wait for a training run to end.
 """
 from __future__ import annotations
 
+import io
 import multiprocessing as mp
 import os
 import queue
 import threading
 import time
+import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
@@ -25,13 +30,88 @@ class RunRequest:
     settings: dict[str, Any] = field(default_factory=dict)
 
 
-def _worker_main(requests: mp.Queue, events: mp.Queue, cancel: Any, cache_dir: str) -> None:
+@dataclass
+class PredictRequest:
+    request_id: str
+    model_file: str
+    image: bytes
+
+
+class WorkerError(Exception):
+    """A request the worker could not serve; ``code`` is stable (invalid_image, worker_died, ...)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _predict_loop(requests: mp.Queue, results: mp.Queue) -> None:
+    models: OrderedDict[tuple[str, int], Any] = OrderedDict()
+    while True:
+        req = requests.get()
+        if req is None:
+            return
+        try:
+            results.put({"id": req.request_id, "result": _predict_one(req, models)})
+        except WorkerError as err:
+            results.put({"id": req.request_id, "error": {"code": err.code, "message": err.message}})
+        except Exception as err:  # keep the thread alive whatever one request does
+            results.put({"id": req.request_id,
+                         "error": {"code": "predict_failed", "message": f"{type(err).__name__}: {err}"}})
+
+
+def _predict_one(req: PredictRequest, models: OrderedDict) -> dict[str, Any]:
+    from backend.predict import predict_arrays
+    from components.torchkit.images import format_image
+    from components.torchkit.model import load_model_file
+
+    try:
+        cache_key = (req.model_file, os.stat(req.model_file).st_mtime_ns)
+    except OSError as err:
+        raise WorkerError("model_missing", f"the model file is gone: {err}") from None
+    loaded = models.get(cache_key)
+    if loaded is None:
+        try:
+            loaded = load_model_file(req.model_file)
+        except ValueError as err:
+            raise WorkerError("model_unreadable", str(err)) from None
+        models[cache_key] = loaded
+        while len(models) > 4:
+            models.popitem(last=False)
+    models.move_to_end(cache_key)
+    model, trained = loaded
+    h, w, c = trained.input_shape
+    try:
+        array = format_image(io.BytesIO(req.image), h, w, c)
+    except Exception as err:
+        raise WorkerError("invalid_image", f"the upload is not a readable image ({type(err).__name__}: {err})") \
+            from None
+    return predict_arrays(model, trained, [array])[0]
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    # A worker whose server was killed (kill -9) must not linger holding the accelerator.
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent_pid:
+            os._exit(0)
+
+
+def _worker_main(requests: mp.Queue, events: mp.Queue, cancel: Any, cache_dir: str,
+                 predict_requests: mp.Queue | None = None, predict_results: mp.Queue | None = None,
+                 parent_pid: int | None = None) -> None:
     # Imports that pull in torch happen here, in the worker, never in the caller.
     import components
     from backend.store.artifacts import FileResultStore
 
     store = FileResultStore(cache_dir)
     memory = MemoryCache()
+    if parent_pid is not None:
+        threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
+    if predict_requests is not None and predict_results is not None:
+        threading.Thread(target=_predict_loop, args=(predict_requests, predict_results), daemon=True,
+                         name="abacus-predict").start()
     while True:
         req = requests.get()
         if req is None:
@@ -69,6 +149,7 @@ class LocalWorker:
         self._ctx = mp.get_context("spawn")
         self._proc: mp.Process | None = None
         self._lock = threading.Lock()
+        self._predict_lock = threading.Lock()
 
     def start(self) -> None:
         with self._lock:
@@ -77,8 +158,11 @@ class LocalWorker:
             self.requests = self._ctx.Queue()
             self.events = self._ctx.Queue()
             self.cancel_flag = self._ctx.Event()
+            self.predict_requests = self._ctx.Queue()
+            self.predict_results = self._ctx.Queue()
             self._proc = self._ctx.Process(target=_worker_main, daemon=True, name="abacus-worker",
-                                           args=(self.requests, self.events, self.cancel_flag, self.cache_dir))
+                                           args=(self.requests, self.events, self.cancel_flag, self.cache_dir,
+                                                 self.predict_requests, self.predict_results, os.getpid()))
             self._proc.start()
 
     @property
@@ -115,6 +199,36 @@ class LocalWorker:
             yield event
             if event["type"] in ev.TERMINAL:
                 return
+
+    def predict(self, model_file: str, image: bytes, timeout: float = 120.0) -> dict[str, Any]:
+        """Class probabilities for one encoded image; raises WorkerError."""
+        with self._predict_lock:
+            self.start()
+            requests, results = self.predict_requests, self.predict_results
+            request_id = uuid.uuid4().hex
+            requests.put(PredictRequest(request_id=request_id, model_file=str(model_file), image=image))
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                try:
+                    reply = results.get(timeout=0.2)
+                except queue.Empty:
+                    if not self.alive():
+                        raise WorkerError("worker_died", "the worker process exited during the prediction") \
+                            from None
+                    continue
+                if reply.get("id") != request_id:
+                    continue  # the answer to an earlier request that timed out
+                if "error" in reply:
+                    raise WorkerError(reply["error"]["code"], reply["error"]["message"])
+                return reply["result"]
+            raise WorkerError("predict_timeout", f"the prediction took longer than {timeout:.0f}s")
+
+    def kill(self) -> None:
+        """End the worker process now (a run in progress is cut off)."""
+        proc = self._proc
+        if proc is not None and proc.is_alive():
+            proc.kill()
+            proc.join(5.0)
 
     def run(self, request: RunRequest) -> Iterator[dict[str, Any]]:
         self.submit(request)

@@ -1,0 +1,41 @@
+"""The services a request needs, built once per app and injected (never module globals)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from starlette.requests import HTTPConnection
+
+from backend.engine import Registry
+from backend.settings import Settings
+from backend.store.artifacts import FileResultStore
+from backend.store.db import Database
+from backend.store.projects import ProjectStore
+from backend.store.queue import RunQueue
+
+from .broadcast import Broadcaster
+from .dispatcher import Dispatcher
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    projects: ProjectStore
+    runs: RunQueue
+    results: FileResultStore
+    registry: Registry
+    broadcaster: Broadcaster
+    dispatcher: Dispatcher
+
+
+def get_services(conn: HTTPConnection) -> Services:
+    return conn.app.state.services
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.services.settings
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]

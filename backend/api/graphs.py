@@ -1,0 +1,44 @@
+"""Checking a graph on the server: data-root paths, then the engine's validation."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from backend.engine import Graph, Validation, compute_keys, validate
+
+from .deps import Services
+from .errors import ApiError
+
+log = logging.getLogger("abacus.api")
+
+
+def check_graph(services: Services, graph: Graph) -> tuple[Graph, Validation, list[dict[str, Any]]]:
+    """(graph with absolute data paths, the engine's validation, path issues)."""
+    from .paths import resolve_data_paths
+
+    resolved, path_issues = resolve_data_paths(graph, services.settings.data_roots)
+    try:
+        validation = validate(resolved, services.registry)
+    except Exception as err:  # an engine bug must not become a 500: report it on the graph
+        log.exception("validate() failed")
+        raise ApiError(422, "validation_failed", f"the graph could not be validated: {type(err).__name__}: {err}")
+    return resolved, validation, path_issues
+
+
+def issues_json(validation: Validation, path_issues: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [i.model_dump() for i in validation.issues] + path_issues
+
+
+def keys_and_cached(services: Services, graph: Graph, validation: Validation) -> tuple[dict[str, str], dict[str, bool]]:
+    try:
+        keys = compute_keys(graph, validation, services.registry)
+    except Exception:
+        log.exception("compute_keys() failed")
+        return {}, {}
+    return keys, {node: services.results.has(key) for node, key in keys.items()}
+
+
+def issue_error(issues: list[dict[str, Any]], message_prefix: str = "") -> ApiError:
+    first = issues[0]
+    return ApiError(422, first["code"], message_prefix + first["message"], node=first.get("node"),
+                    port=first.get("port"), field=first.get("param"), issues=issues)

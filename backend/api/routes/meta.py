@@ -1,0 +1,54 @@
+"""Health, components, templates and validation."""
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from backend.engine import COMPATIBLE, PORT_TYPES
+from backend.engine.templates import list_templates
+
+from ..deps import ServicesDep
+from ..errors import ErrorBody, not_found
+from ..graphs import check_graph, issues_json, keys_and_cached
+from ..schemas import ComponentsOut, Health, TemplateOut, TemplateSummary, ValidateIn, ValidationOut
+
+router = APIRouter(tags=["meta"], responses={422: {"model": ErrorBody}})
+
+
+@router.get("/health", response_model=Health)
+def health(services: ServicesDep) -> Health:
+    from ..app import VERSION
+
+    return Health(ok=True, version=VERSION, worker=services.dispatcher.worker_status())
+
+
+@router.get("/components", response_model=ComponentsOut)
+def list_components(services: ServicesDep) -> ComponentsOut:
+    import components
+
+    return ComponentsOut(components=[c.describe() for c in services.registry.all()],
+                         categories=components.CATEGORIES, port_types=PORT_TYPES,
+                         compatible={k: list(v) for k, v in COMPATIBLE.items()})
+
+
+@router.get("/templates", response_model=list[TemplateSummary])
+def templates() -> list[TemplateSummary]:
+    return [TemplateSummary(id=t["id"], name=t["name"], description=t["description"]) for t in list_templates()]
+
+
+@router.get("/templates/{template_id}", response_model=TemplateOut, responses={404: {"model": ErrorBody}})
+def template(template_id: str) -> TemplateOut:
+    for t in list_templates():
+        if t["id"] == template_id:
+            return TemplateOut(id=t["id"], name=t["name"], description=t["description"], graph=t["graph"])
+    raise not_found("template", template_id, field="template_id")
+
+
+@router.post("/validate", response_model=ValidationOut)
+def validate_graph(body: ValidateIn, services: ServicesDep) -> ValidationOut:
+    """The engine's issues and inferred shapes; ``keys`` and ``cached`` only when there are no issues."""
+    resolved, validation, path_issues = check_graph(services, body.graph)
+    out = validation.to_json()
+    out["issues"] = issues_json(validation, path_issues)
+    out["ok"] = not out["issues"]
+    out["keys"], out["cached"] = keys_and_cached(services, resolved, validation) if out["ok"] else ({}, {})
+    return ValidationOut(**out)

@@ -1,0 +1,158 @@
+"""Runs: start, list, cancel, events, artifacts and predictions."""
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path as FsPath
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Path, Query, Request, UploadFile
+from fastapi.responses import FileResponse
+from starlette.concurrency import run_in_threadpool
+
+from backend.engine import Graph, make_plan
+from backend.worker.local import WorkerError
+
+from ..deps import ServicesDep
+from ..errors import ApiError, ErrorBody, not_found
+from ..graphs import check_graph, issue_error, issues_json
+from ..schemas import MAX_DB_INT, ArtifactOut, Prediction, RunCreate, RunOut
+from .projects import ProjectId, graph_json, require_project
+
+router = APIRouter(tags=["runs"], responses={404: {"model": ErrorBody}, 422: {"model": ErrorBody}})
+RunId = Annotated[str, Path(pattern=r"^[0-9a-f]{1,32}$", description="run id")]
+NodeId = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f/]+$")]
+
+
+def run_out(run) -> RunOut:
+    return RunOut(id=run.id, project_id=run.project_id, status=run.status, targets=run.targets, mode=run.mode,
+                  created_at=run.created_at, started_at=run.started_at, finished_at=run.finished_at,
+                  error=run.error, graph_version=run.graph_version)
+
+
+def require_run(services, run_id: str):
+    run = services.runs.get(run_id)
+    if run is None:
+        raise not_found("run", run_id, field="run_id")
+    return run
+
+
+@router.post("/projects/{project_id}/runs", response_model=RunOut, status_code=201)
+def start_run(project_id: ProjectId, body: RunCreate, services: ServicesDep) -> RunOut:
+    """Queue a run of the project's graph (or of the graph sent) for ``targets``.
+
+    A graph with issues is not run: 422 naming the first issue, with ``issues`` listing all.
+    """
+    require_project(services, project_id)
+    latest = services.projects.latest(project_id)
+    if body.graph is None:
+        if latest is None:
+            raise ApiError(422, "no_graph", "the project has no saved graph", field="graph")
+        graph = Graph.model_validate(latest.graph)
+        graph_version = latest.version
+    else:
+        graph = body.graph
+        graph_version = latest.version if latest is not None and latest.graph == graph_json(graph) else None
+    if body.mode != "all" and not body.targets:
+        raise ApiError(422, "missing_targets", f"mode '{body.mode}' needs at least one target node",
+                       field="targets")
+    resolved, validation, path_issues = check_graph(services, graph)
+    issues = issues_json(validation, path_issues)
+    if issues:
+        raise issue_error(issues, "the graph has issues: ")
+    plan = make_plan(resolved, validation, services.registry, list(body.targets), body.mode)
+    if isinstance(plan, list):
+        raise issue_error([{**i.model_dump(), "param": None} for i in plan]) from None
+    run, event = services.runs.enqueue(project_id, graph_json(resolved), list(body.targets), body.mode,
+                                       graph_version)
+    services.broadcaster.publish(event, project_id)
+    services.dispatcher.wake()
+    return run_out(run)
+
+
+@router.get("/runs", response_model=list[RunOut])
+def list_runs(services: ServicesDep,
+              project_id: Annotated[int | None, Query(ge=1, le=MAX_DB_INT)] = None) -> list[RunOut]:
+    """Runs, newest first (at most 200)."""
+    return [run_out(r) for r in services.runs.list(project_id)]
+
+
+@router.get("/runs/{run_id}", response_model=RunOut)
+def get_run(run_id: RunId, services: ServicesDep) -> RunOut:
+    return run_out(require_run(services, run_id))
+
+
+@router.post("/runs/{run_id}/cancel", response_model=RunOut)
+def cancel_run(run_id: RunId, services: ServicesDep) -> RunOut:
+    """Cancel a queued run at once, or ask a running one to stop (it ends with run.cancelled)."""
+    run = require_run(services, run_id)
+    if run.status == "queued":
+        event = services.runs.cancel_queued(run_id)
+        if event is not None:
+            services.broadcaster.publish(event, run.project_id)
+            return run_out(require_run(services, run_id))
+        run = require_run(services, run_id)
+    if run.status == "running":
+        services.dispatcher.cancel(run_id)
+    return run_out(run)
+
+
+@router.get("/runs/{run_id}/events", response_model=list[dict[str, Any]])
+def run_events(run_id: RunId, services: ServicesDep,
+               after: Annotated[int, Query(ge=0, le=MAX_DB_INT)] = 0) -> list[dict[str, Any]]:
+    """Every stored event with ``seq > after``, in order."""
+    require_run(services, run_id)
+    return services.runs.events_after(run_id, after)
+
+
+@router.get("/runs/{run_id}/artifacts", response_model=list[ArtifactOut])
+def run_artifacts(run_id: RunId, services: ServicesDep) -> list[ArtifactOut]:
+    require_run(services, run_id)
+    return [ArtifactOut(node=a.node, kind=a.kind, path=a.path, url=f"/api/runs/{run_id}/artifacts/{a.node}/{a.kind}")
+            for a in services.runs.artifacts(run_id)]
+
+
+def _model_path(services, run_id: str, node: str) -> FsPath:
+    require_run(services, run_id)
+    artifact = services.runs.artifact(run_id, node, "model")
+    if artifact is None:
+        raise ApiError(404, "no_model", f"run {run_id} has no trained model from node '{node}'", node=node,
+                       field="node")
+    path = FsPath(artifact.path)
+    if not path.is_file():
+        raise ApiError(404, "artifact_missing", f"the model file of node '{node}' is no longer on disk "
+                                                f"(the cache was cleared?): run the node again", node=node)
+    return path
+
+
+@router.get("/runs/{run_id}/artifacts/{node}/model", response_class=FileResponse,
+            responses={200: {"content": {"application/octet-stream": {}}}})
+def download_model(run_id: RunId, node: NodeId, services: ServicesDep) -> FileResponse:
+    """The self-contained model file (architecture, weights, classes) as NODE.pt."""
+    path = _model_path(services, run_id, node)
+    return FileResponse(path, media_type="application/octet-stream", filename=f"{node}.pt")
+
+
+@router.post("/runs/{run_id}/predict", response_model=Prediction,
+             responses={400: {"model": ErrorBody}, 413: {"model": ErrorBody}, 503: {"model": ErrorBody}})
+async def predict(run_id: RunId, request: Request, services: ServicesDep, file: UploadFile = File(...),
+                  node: Annotated[str, Query(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")] = ...
+                  ) -> Prediction:
+    """Class probabilities for one uploaded image, computed in the worker process."""
+    limit = services.settings.max_upload_bytes
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise ApiError(413, "upload_too_large", f"the upload is larger than {limit} bytes", field="file")
+    if not data:
+        raise ApiError(400, "invalid_image", "the upload is empty", field="file")
+    path = await run_in_threadpool(_model_path, services, run_id, node)
+    try:
+        row = await asyncio.to_thread(services.dispatcher.worker.predict, str(path), data,
+                                      services.settings.predict_timeout_s)
+    except WorkerError as err:
+        if err.code == "invalid_image":
+            raise ApiError(400, "invalid_image", f"cannot read the upload as an image: {err.message}",
+                           field="file") from None
+        if err.code in ("model_missing", "model_unreadable"):
+            raise ApiError(409, err.code, err.message, node=node) from None
+        raise ApiError(503, err.code, err.message, node=node) from None
+    return Prediction.model_validate(row)

@@ -1,0 +1,155 @@
+"""Live events over websockets.
+
+/api/ws/runs/{run_id}?after=SEQ sends every stored event with seq > after, then the live
+ones, with no gap and no duplicate: it subscribes first, then reads the backlog from the
+database, then drops live events it has already sent. The socket closes (1000) after
+the run's terminal event.
+
+/api/ws/projects/{project_id} sends the live events of every run of the project
+(run.queued included); a client that reconnects replays a run with the run stream.
+
+node.progress events may be coalesced on the live part (only the latest per node within
+``progress_coalesce_s``); every other event is sent as it is.
+"""
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from starlette.concurrency import run_in_threadpool
+
+from backend.engine.events import TERMINAL
+
+from ..deps import Services
+
+router = APIRouter()
+NOT_FOUND = 4404
+
+
+def _services(ws: WebSocket) -> Services:
+    return ws.app.state.services
+
+
+async def _refuse(ws: WebSocket, message: str, code: int = NOT_FOUND) -> None:
+    await ws.accept()
+    await ws.send_json({"type": "error", "error": {"code": "not_found", "message": message, "node": None,
+                                                   "port": None, "field": None}})
+    await ws.close(code=code, reason=message[:120])
+
+
+class _Sender:
+    """Sends events in order, holding back node.progress for a short window."""
+
+    def __init__(self, ws: WebSocket, window: float) -> None:
+        self.ws = ws
+        self.window = window
+        self.pending: dict[tuple[str, str], dict[str, Any]] = {}
+        self.deadline: float | None = None
+
+    async def send(self, event: dict[str, Any]) -> None:
+        if self.window > 0 and event.get("type") == "node.progress":
+            self.pending[(str(event.get("run_id")), str(event.get("node")))] = event
+            if self.deadline is None:
+                self.deadline = time.monotonic() + self.window
+            return
+        await self.flush()
+        await self.ws.send_json(event)
+
+    async def flush(self) -> None:
+        if self.pending:
+            held = sorted(self.pending.values(), key=lambda e: (str(e.get("run_id")), e.get("seq", 0)))
+            self.pending.clear()
+            for event in held:
+                await self.ws.send_json(event)
+        self.deadline = None
+
+    def timeout(self) -> float | None:
+        return None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
+
+
+async def _watch_disconnect(ws: WebSocket) -> None:
+    try:
+        while (await ws.receive())["type"] != "websocket.disconnect":
+            pass
+    except Exception:
+        pass
+
+
+async def _pump(ws: WebSocket, queue: asyncio.Queue, sender: _Sender, last_seq: int | None,
+                stop_after_terminal: bool) -> None:
+    """Forward live events until the client leaves (or the run ends)."""
+    watcher = asyncio.create_task(_watch_disconnect(ws))
+    get: asyncio.Task | None = None
+    try:
+        while True:
+            if get is None:
+                get = asyncio.create_task(queue.get())
+            done, _ = await asyncio.wait({get, watcher}, timeout=sender.timeout(),
+                                         return_when=asyncio.FIRST_COMPLETED)
+            if watcher in done:
+                return
+            if get not in done:  # the coalescing window ended
+                await sender.flush()
+                continue
+            event, get = get.result(), None
+            if last_seq is not None:
+                if event.get("seq", 0) <= last_seq:
+                    continue  # already sent from the backlog
+                last_seq = event["seq"]
+            await sender.send(event)
+            if stop_after_terminal and event.get("type") in TERMINAL:
+                await sender.flush()
+                await ws.close(code=1000)
+                return
+    finally:
+        watcher.cancel()
+        if get is not None:
+            get.cancel()
+
+
+@router.websocket("/ws/runs/{run_id}")
+async def run_stream(ws: WebSocket, run_id: str, after: int = 0) -> None:
+    services = _services(ws)
+    valid = re.fullmatch(r"[0-9a-f]{1,32}", run_id) is not None
+    run = await run_in_threadpool(services.runs.get, run_id) if valid else None
+    if run is None:
+        await _refuse(ws, f"no run with id '{run_id}'")
+        return
+    queue = services.broadcaster.subscribe(services.broadcaster.run_topic(run_id))
+    try:
+        await ws.accept()
+        backlog = await run_in_threadpool(services.runs.events_after, run_id, max(0, after))
+        last_seq = max(0, after)
+        for event in backlog:
+            await ws.send_json(event)
+            last_seq = event["seq"]
+            if event.get("type") in TERMINAL:
+                await ws.close(code=1000)
+                return
+        sender = _Sender(ws, services.settings.progress_coalesce_s)
+        await _pump(ws, queue, sender, last_seq, stop_after_terminal=True)
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        services.broadcaster.unsubscribe(queue)
+
+
+@router.websocket("/ws/projects/{project_id}")
+async def project_stream(ws: WebSocket, project_id: int) -> None:
+    services = _services(ws)
+    project = await run_in_threadpool(services.projects.get, project_id) if 0 < project_id < 2**31 else None
+    if project is None:
+        await _refuse(ws, f"no project with id {project_id}")
+        return
+    queue = services.broadcaster.subscribe(services.broadcaster.project_topic(project_id))
+    try:
+        await ws.accept()
+        sender = _Sender(ws, services.settings.progress_coalesce_s)
+        await _pump(ws, queue, sender, None, stop_after_terminal=False)
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        services.broadcaster.unsubscribe(queue)
