@@ -1,0 +1,151 @@
+// One component on the canvas: typed ports (coloured by type), its state, progress and issues.
+import { memo, type CSSProperties } from "react";
+import { Handle, NodeToolbar, Position, type NodeProps } from "@xyflow/react";
+import { loc, translate, useLang, useT } from "../i18n";
+import { progressFraction } from "../lib/runstate";
+import { useEditor } from "../store/editor";
+import type { ComponentDesc, Issue, Lang, PortDesc } from "../types";
+import { useActions, useStatus } from "./context";
+import { categoryColor, Icon, portColor } from "./common";
+
+export const STATE_ICON: Record<string, string> = {
+  idle: "", stale: "clock", queued: "clock", running: "spark", cached: "cache", done: "check", failed: "warn", cancelled: "x",
+};
+
+function paramSummary(comp: ComponentDesc | undefined, params: Record<string, unknown>): string {
+  const parts: string[] = [];
+  for (const name of Object.keys(comp?.params_schema?.properties ?? {})) {
+    const v = name in params ? params[name] : comp?.defaults?.[name];
+    if (typeof v === "number") parts.push(String(v));
+    else if (typeof v === "string" && v.length <= 14 && !v.includes("/")) parts.push(v);
+    if (parts.length >= 3) break;
+  }
+  return parts.join(" · ");
+}
+
+function portLabel(p: PortDesc, lang: Lang): string {
+  return loc(p.label as never, lang) || p.name;
+}
+
+function issueText(issues: Issue[]): string {
+  return issues.map((i) => `${i.port || i.param ? `[${i.port || i.param}] ` : ""}${i.message}`).join("\n");
+}
+
+export function StatePill({ state, lang }: { state: string; lang: Lang }) {
+  return (
+    <span className={`state-pill state-${state}`} data-testid="node-state" data-state={state}>
+      {STATE_ICON[state] && <Icon name={STATE_ICON[state]} size={11} />}
+      {translate(lang, `state.${state}` as never)}
+    </span>
+  );
+}
+
+function Ports({ ports, side, issues, shapes, lang, typeNames }: {
+  ports: PortDesc[]; side: "in" | "out"; issues: Issue[]; shapes?: Record<string, string | undefined>;
+  lang: Lang; typeNames: Record<string, string>;
+}) {
+  return (
+    <div className={`ports ports-${side}`}>
+      {ports.map((p, i) => {
+        const left = `${((i + 0.5) / ports.length) * 100}%`;
+        const bad = issues.some((x) => x.port === p.name);
+        const style = { left, "--port": portColor(p.type) } as CSSProperties;
+        return (
+          <div key={p.name} className={`port ${bad ? "port-bad" : ""}`} style={{ left }} data-testid={`port-${side}-${p.name}`}>
+            <Handle
+              id={p.name}
+              type={side === "in" ? "target" : "source"}
+              position={side === "in" ? Position.Top : Position.Bottom}
+              className={`handle handle-${p.type} ${bad ? "handle-bad" : ""} ${p.optional ? "handle-optional" : ""}`}
+              style={style}
+              title={`${portLabel(p, lang)} · ${typeNames[p.type] ?? p.type}${p.optional ? " (optional)" : ""}`}
+            />
+            <span className="port-label">
+              {portLabel(p, lang)}
+              {side === "out" && shapes?.[p.name] && <span className="shape-chip" data-testid="port-shape">{shapes[p.name]}</span>}
+            </span>
+          </div>
+        );
+      })}
+    </div>
+  );
+}
+
+export const NodeCard = memo(function NodeCard({ id, selected }: NodeProps) {
+  const lang = useLang((s) => s.lang);
+  const t = useT();
+  const node = useEditor((s) => s.graph.nodes.find((n) => n.id === id));
+  const catalog = useEditor((s) => s.catalog);
+  const validation = useEditor((s) => s.validation);
+  const single = useEditor((s) => s.selectedNodes.length === 1);
+  const status = useStatus(id);
+  const actions = useActions();
+  if (!node) return null;
+  const comp = catalog?.components.find((c) => c.id === node.type);
+  const issues = validation?.issues.filter((i) => i.node === id) ?? [];
+  const specs = validation?.specs?.[id] ?? {};
+  const shapes = Object.fromEntries(Object.entries(specs).map(([k, v]) => [k, v.label]));
+  const typeNames = Object.fromEntries(Object.entries(catalog?.port_types ?? {}).map(([k, v]) => [k, loc(v, lang)]));
+  const color = categoryColor(comp?.category ?? node.type.split(".")[0]);
+  const fraction = progressFraction(status.progress);
+  const running = status.state === "running";
+  return (
+    <div
+      className={`node-card state-${status.state} ${selected ? "selected" : ""} ${issues.length ? "has-issues" : ""} ${comp ? "" : "unknown"}`}
+      style={{ "--cat": color } as CSSProperties}
+      data-testid="node-card"
+      data-node={id}
+      data-state={status.state}
+      title={issues.length ? issueText(issues) : undefined}
+    >
+      <NodeToolbar isVisible={selected && single} position={Position.Top} offset={28} className="node-toolbar">
+        <button className="btn btn-small" data-testid="run-node" onClick={() => actions.run([id], "node")} title={t("node.run")}>
+          <Icon name="play" size={13} /> {t("node.run")}
+        </button>
+        <button className="btn btn-small btn-primary" data-testid="run-to" onClick={() => actions.run([id], "to")} title={t("node.runTo")}>
+          <Icon name="playTo" size={13} /> {t("node.runTo")}
+        </button>
+        <button className="btn btn-small" data-testid="run-all-node" onClick={() => actions.run([], "all")} title={t("node.runAll")}>
+          <Icon name="playAll" size={13} /> {t("node.runAll")}
+        </button>
+      </NodeToolbar>
+      {comp && comp.inputs.length > 0 && (
+        <Ports ports={comp.inputs} side="in" issues={issues} lang={lang} typeNames={typeNames} />
+      )}
+      <div className="node-head">
+        <span className="cat-dot" />
+        <span className="node-title">{node.label || (comp ? loc(comp.name, lang) : node.type)}</span>
+        {issues.length > 0 && (
+          <span className="issue-badge" data-testid="node-issue-badge"><Icon name="warn" size={11} />{issues.length}</span>
+        )}
+        <StatePill state={status.state} lang={lang} />
+      </div>
+      <div className="node-sub">
+        {issues.length > 0 ? (
+          <span className="node-issue" data-testid="node-issue">{issues[0].message}</span>
+        ) : running ? (
+          <span className="phase" data-testid="node-phase">
+            {status.progress?.phase ?? ""}
+            {status.progress?.total ? ` · ${status.progress.step}/${status.progress.total} ${status.progress.unit ?? ""}` : ""}
+          </span>
+        ) : status.state === "failed" && status.message ? (
+          <span className="fail-msg" data-testid="node-fail" title={status.message}>{status.message}</span>
+        ) : (
+          <>
+            <span className="node-id">{id}</span>
+            <span className="node-params">{paramSummary(comp, node.params)}</span>
+          </>
+        )}
+      </div>
+      {running && (
+        <div className="progress" data-testid="node-progress" data-fraction={fraction ?? ""}>
+          <div className={`progress-bar ${fraction === null ? "indeterminate" : ""}`}
+            style={{ width: fraction === null ? "40%" : `${fraction * 100}%` }} />
+        </div>
+      )}
+      {comp && comp.outputs.length > 0 && (
+        <Ports ports={comp.outputs} side="out" issues={issues} shapes={shapes} lang={lang} typeNames={typeNames} />
+      )}
+    </div>
+  );
+});

@@ -1,0 +1,358 @@
+// Plain-dictionary i18n. Chinese is the default for a Chinese browser; the choice is remembered.
+import { create } from "zustand";
+import type { Lang, Localized } from "./types";
+
+const en = {
+  "app.name": "Abacus Studio",
+  "app.tagline": "Visual transfer learning",
+  "lang.switch": "中文",
+  "lang.title": "Switch language",
+  "home.templates": "Templates",
+  "home.templates.hint": "Double-click a template to create a project from it",
+  "home.projects": "Projects",
+  "home.projects.empty": "No projects yet. Start from a template or a blank canvas.",
+  "home.new": "New blank project",
+  "home.open": "Open",
+  "home.rename": "Rename",
+  "home.delete": "Delete",
+  "home.delete.confirm": "Delete project “{name}” and its versions?",
+  "home.updated": "Updated {time}",
+  "home.version": "v{n}",
+  "home.untitled": "Untitled project",
+  "home.nodes": "{n} nodes",
+  "home.use": "Use template",
+  "editor.back": "Projects",
+  "editor.saved": "Saved · v{n}",
+  "editor.saving": "Saving…",
+  "editor.unsaved": "Unsaved changes",
+  "editor.saveFailed": "Save failed",
+  "editor.versions": "Versions",
+  "editor.undo": "Undo (Ctrl+Z)",
+  "editor.redo": "Redo (Ctrl+Shift+Z)",
+  "editor.layout": "Auto layout",
+  "editor.fit": "Fit view",
+  "editor.runAll": "Run all",
+  "editor.cancel": "Cancel run",
+  "editor.issues": "{n} issues",
+  "editor.noIssues": "No issues",
+  "editor.validating": "Checking…",
+  "editor.loading": "Loading…",
+  "palette.title": "Components",
+  "palette.search": "Search components…",
+  "palette.hint": "Drag onto the canvas",
+  "palette.none": "Nothing matches",
+  "inspector.title": "Parameters",
+  "inspector.empty": "Select a node to edit its parameters.",
+  "inspector.multi": "{n} nodes selected",
+  "inspector.noParams": "This component has no parameters.",
+  "inspector.inputs": "Inputs",
+  "inspector.outputs": "Outputs",
+  "inspector.ports": "Ports",
+  "inspector.issues": "Issues",
+  "inspector.id": "Node id",
+  "inspector.label": "Label",
+  "inspector.result": "Result",
+  "inspector.deferred": "Used by a later stage",
+  "form.null": "Not set",
+  "form.default": "Default: {v}",
+  "form.min": "≥ {v}",
+  "form.max": "≤ {v}",
+  "form.gt": "> {v}",
+  "form.lt": "< {v}",
+  "form.notNumber": "Enter a number",
+  "form.notInteger": "Enter a whole number",
+  "form.tooSmall": "Must be {op} {v}",
+  "form.tooBig": "Must be {op} {v}",
+  "form.useDefault": "(default)",
+  "form.choicesFromInput": "Choices come from the connected backbone",
+  "form.noChoices": "Connect a model with a backbone to pick layers",
+  "form.selected": "{n} selected",
+  "form.all": "All",
+  "form.none": "None",
+  "node.run": "Run this node",
+  "node.runTo": "Run to here",
+  "node.runAll": "Run everything",
+  "node.delete": "Delete",
+  "node.duplicate": "Duplicate",
+  "node.copy": "Copy",
+  "state.idle": "Not run",
+  "state.stale": "Out of date",
+  "state.queued": "Queued",
+  "state.running": "Running",
+  "state.cached": "From cache",
+  "state.done": "Done",
+  "state.failed": "Failed",
+  "state.cancelled": "Cancelled",
+  "conn.incompatible": "Cannot connect {from} to {to}: the types do not match",
+  "conn.cycle": "Cannot connect: this would make a cycle",
+  "conn.self": "Cannot connect a node to itself",
+  "conn.direction": "Connect an output to an input",
+  "conn.replaced": "Replaced the previous connection to {port}",
+  "panel.run": "Run",
+  "panel.curves": "Training curves",
+  "panel.log": "Log",
+  "panel.eval": "Evaluation",
+  "panel.model": "Model",
+  "panel.issues": "Issues",
+  "panel.noRun": "No run yet. Pick a node and press “Run to here”, or run everything.",
+  "panel.noCurves": "Curves appear here while a trainer runs.",
+  "panel.noEval": "Run the Evaluate node to see test accuracy, the confusion matrix and predictions.",
+  "panel.noModel": "Train a model to download it or try it on an image.",
+  "panel.loss": "Loss",
+  "panel.accuracy": "Accuracy",
+  "panel.train": "train",
+  "panel.val": "validation",
+  "panel.epoch": "epoch",
+  "panel.best": "best epoch {e}",
+  "panel.testAcc": "Test accuracy",
+  "panel.testLoss": "Test loss",
+  "panel.confusion": "Confusion matrix",
+  "panel.actual": "actual",
+  "panel.predicted": "predicted",
+  "panel.samples": "Test images",
+  "panel.download": "Download model",
+  "panel.tryImage": "Try on an image",
+  "panel.choose": "Choose image…",
+  "panel.prediction": "Prediction: {c} ({p})",
+  "panel.collapse": "Collapse",
+  "panel.expand": "Expand",
+  "panel.issuesNone": "The graph has no issues.",
+  "panel.graph": "graph",
+  "run.status.queued": "Queued",
+  "run.status.running": "Running",
+  "run.status.finished": "Finished",
+  "run.status.failed": "Failed",
+  "run.status.cancelled": "Cancelled",
+  "run.status.interrupted": "Interrupted",
+  "run.label": "Run #{id}",
+  "run.started": "Run started",
+  "run.failedToStart": "Could not start the run: {msg}",
+  "run.live": "live",
+  "run.reconnecting": "reconnecting…",
+  "run.cachedNodes": "{n} from cache",
+  "versions.title": "Version history",
+  "versions.restore": "Restore",
+  "versions.current": "current",
+  "versions.restored": "Restored version {v} as version {n}",
+  "versions.close": "Close",
+  "versions.none": "No versions yet",
+  "common.cancel": "Cancel",
+  "common.ok": "OK",
+  "common.error": "Error",
+  "toast.copied": "Copied {n} nodes",
+  "toast.pasted": "Pasted {n} nodes",
+  "shortcuts": "Shortcuts: Del delete · Ctrl+C/V copy/paste · Ctrl+Z/Y undo/redo · Ctrl+A select all · F fit · L layout",
+};
+
+type Key = keyof typeof en;
+
+const zh: Record<Key, string> = {
+  "app.name": "Abacus 工作室",
+  "app.tagline": "可视化迁移学习",
+  "lang.switch": "EN",
+  "lang.title": "切换语言",
+  "home.templates": "模板",
+  "home.templates.hint": "双击模板即可用它创建项目",
+  "home.projects": "项目",
+  "home.projects.empty": "还没有项目。从模板或空白画布开始。",
+  "home.new": "新建空白项目",
+  "home.open": "打开",
+  "home.rename": "重命名",
+  "home.delete": "删除",
+  "home.delete.confirm": "删除项目“{name}”及其所有版本？",
+  "home.updated": "更新于 {time}",
+  "home.version": "v{n}",
+  "home.untitled": "未命名项目",
+  "home.nodes": "{n} 个节点",
+  "home.use": "使用模板",
+  "editor.back": "项目",
+  "editor.saved": "已保存 · v{n}",
+  "editor.saving": "保存中…",
+  "editor.unsaved": "有未保存的更改",
+  "editor.saveFailed": "保存失败",
+  "editor.versions": "版本",
+  "editor.undo": "撤销 (Ctrl+Z)",
+  "editor.redo": "重做 (Ctrl+Shift+Z)",
+  "editor.layout": "自动布局",
+  "editor.fit": "适应视图",
+  "editor.runAll": "全部运行",
+  "editor.cancel": "取消运行",
+  "editor.issues": "{n} 个问题",
+  "editor.noIssues": "没有问题",
+  "editor.validating": "检查中…",
+  "editor.loading": "加载中…",
+  "palette.title": "组件",
+  "palette.search": "搜索组件…",
+  "palette.hint": "拖到画布上",
+  "palette.none": "没有匹配的组件",
+  "inspector.title": "参数",
+  "inspector.empty": "选择一个节点以编辑其参数。",
+  "inspector.multi": "已选择 {n} 个节点",
+  "inspector.noParams": "该组件没有参数。",
+  "inspector.inputs": "输入",
+  "inspector.outputs": "输出",
+  "inspector.ports": "端口",
+  "inspector.issues": "问题",
+  "inspector.id": "节点 ID",
+  "inspector.label": "标签",
+  "inspector.result": "结果",
+  "inspector.deferred": "由后续步骤使用",
+  "form.null": "未设置",
+  "form.default": "默认：{v}",
+  "form.min": "≥ {v}",
+  "form.max": "≤ {v}",
+  "form.gt": "> {v}",
+  "form.lt": "< {v}",
+  "form.notNumber": "请输入数字",
+  "form.notInteger": "请输入整数",
+  "form.tooSmall": "必须 {op} {v}",
+  "form.tooBig": "必须 {op} {v}",
+  "form.useDefault": "（默认）",
+  "form.choicesFromInput": "可选项来自所连接的骨干网络",
+  "form.noChoices": "连接带骨干网络的模型后即可选择层",
+  "form.selected": "已选 {n} 项",
+  "form.all": "全选",
+  "form.none": "清空",
+  "node.run": "运行此节点",
+  "node.runTo": "运行到此处",
+  "node.runAll": "全部运行",
+  "node.delete": "删除",
+  "node.duplicate": "复制节点",
+  "node.copy": "复制",
+  "state.idle": "未运行",
+  "state.stale": "已过期",
+  "state.queued": "排队中",
+  "state.running": "运行中",
+  "state.cached": "来自缓存",
+  "state.done": "完成",
+  "state.failed": "失败",
+  "state.cancelled": "已取消",
+  "conn.incompatible": "无法将{from}连接到{to}：类型不匹配",
+  "conn.cycle": "无法连接：这会形成环",
+  "conn.self": "不能把节点连接到它自己",
+  "conn.direction": "请把输出连接到输入",
+  "conn.replaced": "已替换 {port} 原有的连接",
+  "panel.run": "运行",
+  "panel.curves": "训练曲线",
+  "panel.log": "日志",
+  "panel.eval": "评估",
+  "panel.model": "模型",
+  "panel.issues": "问题",
+  "panel.noRun": "还没有运行。选择一个节点并点击“运行到此处”，或全部运行。",
+  "panel.noCurves": "训练器运行时，曲线会显示在这里。",
+  "panel.noEval": "运行“模型评估”节点以查看测试准确率、混淆矩阵和预测结果。",
+  "panel.noModel": "训练模型后即可下载，或用图片试一试。",
+  "panel.loss": "损失",
+  "panel.accuracy": "准确率",
+  "panel.train": "训练",
+  "panel.val": "验证",
+  "panel.epoch": "轮次",
+  "panel.best": "最佳轮次 {e}",
+  "panel.testAcc": "测试准确率",
+  "panel.testLoss": "测试损失",
+  "panel.confusion": "混淆矩阵",
+  "panel.actual": "实际",
+  "panel.predicted": "预测",
+  "panel.samples": "测试图像",
+  "panel.download": "下载模型",
+  "panel.tryImage": "用图片试一试",
+  "panel.choose": "选择图片…",
+  "panel.prediction": "预测：{c}（{p}）",
+  "panel.collapse": "收起",
+  "panel.expand": "展开",
+  "panel.issuesNone": "图中没有问题。",
+  "panel.graph": "图",
+  "run.status.queued": "排队中",
+  "run.status.running": "运行中",
+  "run.status.finished": "已完成",
+  "run.status.failed": "失败",
+  "run.status.cancelled": "已取消",
+  "run.status.interrupted": "已中断",
+  "run.label": "运行 #{id}",
+  "run.started": "已开始运行",
+  "run.failedToStart": "无法开始运行：{msg}",
+  "run.live": "实时",
+  "run.reconnecting": "重新连接中…",
+  "run.cachedNodes": "{n} 个来自缓存",
+  "versions.title": "版本历史",
+  "versions.restore": "恢复",
+  "versions.current": "当前",
+  "versions.restored": "已将版本 {v} 恢复为版本 {n}",
+  "versions.close": "关闭",
+  "versions.none": "还没有版本",
+  "common.cancel": "取消",
+  "common.ok": "确定",
+  "common.error": "错误",
+  "toast.copied": "已复制 {n} 个节点",
+  "toast.pasted": "已粘贴 {n} 个节点",
+  "shortcuts": "快捷键：Del 删除 · Ctrl+C/V 复制/粘贴 · Ctrl+Z/Y 撤销/重做 · Ctrl+A 全选 · F 适应视图 · L 自动布局",
+};
+
+export const dictionaries: Record<Lang, Record<Key, string>> = { en, zh };
+export type MessageKey = Key;
+
+// Chinese labels for parameter names that components share; the schema's English title is the fallback.
+const paramTitlesZh: Record<string, string> = {
+  height: "高度", width: "宽度", channels: "通道数", units: "单元数", activation: "激活函数",
+  rate: "失活比例", weights: "预训练权重", weights_file: "权重文件", feature_extractor: "用作特征提取器",
+  fine_tune_layers: "微调层", root: "数据目录", train: "训练集", validation: "验证集", test: "测试集",
+  seed: "随机种子", max_per_class: "每类最多图像数", download: "自动下载", resize: "缩放方式",
+  augmentation: "数据增强", learning_rate: "学习率", rho: "Rho 衰减", momentum: "动量", epsilon: "Epsilon",
+  beta_1: "Beta 1", beta_2: "Beta 2", weight_decay: "权重衰减", nesterov: "Nesterov 动量",
+  batch_size: "批大小", epochs: "训练轮数", loss: "损失函数", feature_cache: "特征缓存", keep_best: "保留最佳权重",
+  layers: "解冻的层", learning_rate_factor: "学习率系数", split: "数据划分", samples: "示例图像数",
+};
+
+export function paramTitle(name: string, schemaTitle: string | undefined, lang: Lang): string {
+  if (lang === "zh" && paramTitlesZh[name]) return paramTitlesZh[name];
+  return schemaTitle ?? name;
+}
+
+export function detectLang(): Lang {
+  try {
+    const saved = localStorage.getItem("abacus.lang");
+    if (saved === "zh" || saved === "en") return saved;
+  } catch {
+    /* storage may be unavailable */
+  }
+  const nav = typeof navigator !== "undefined" ? navigator.language || "" : "";
+  return nav.toLowerCase().startsWith("zh") ? "zh" : "en";
+}
+
+export function format(template: string, vars?: Record<string, unknown>): string {
+  if (!vars) return template;
+  return template.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
+}
+
+export function translate(lang: Lang, key: Key, vars?: Record<string, unknown>): string {
+  return format(dictionaries[lang][key] ?? en[key] ?? key, vars);
+}
+
+export function loc(text: Localized | string | null | undefined, lang: Lang): string {
+  if (!text) return "";
+  if (typeof text === "string") return text;
+  return text[lang] || text.en || text.zh || "";
+}
+
+interface LangState {
+  lang: Lang;
+  setLang: (lang: Lang) => void;
+}
+
+export const useLang = create<LangState>((set) => ({
+  lang: detectLang(),
+  setLang: (lang) => {
+    try {
+      localStorage.setItem("abacus.lang", lang);
+    } catch {
+      /* ignore */
+    }
+    document.documentElement.lang = lang;
+    set({ lang });
+  },
+}));
+
+export function useT() {
+  const lang = useLang((s) => s.lang);
+  return (key: Key, vars?: Record<string, unknown>) => translate(lang, key, vars);
+}

@@ -1,0 +1,3 @@
+export function navigate(hash: string) {
+  if (location.hash !== hash) location.hash = hash;
+}

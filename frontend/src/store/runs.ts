@@ -1,0 +1,220 @@
+// Runs of the open project: their events (replayed, then live over a WebSocket that
+// resumes after the last seen seq when the connection drops) and the views derived from them.
+import { create } from "zustand";
+import { api, wsUrl } from "../api";
+import type { Graph, Run, RunEvent, RunMode } from "../types";
+import { isActive, mergeEvents, reduceRun, type RunView } from "../lib/runstate";
+
+const HISTORY_RUNS = 6; // older runs' results still tell which nodes are up to date
+
+type SocketLike = Pick<WebSocket, "close"> & {
+  onopen: ((ev: Event) => void) | null;
+  onmessage: ((ev: MessageEvent) => void) | null;
+  onclose: ((ev: CloseEvent) => void) | null;
+  onerror: ((ev: Event) => void) | null;
+};
+export type SocketFactory = (url: string) => SocketLike;
+
+let socketFactory: SocketFactory = (url) => new WebSocket(url);
+export function setSocketFactory(f: SocketFactory) {
+  socketFactory = f;
+}
+
+interface Live {
+  socket: SocketLike | null;
+  timer: ReturnType<typeof setTimeout> | null;
+  attempts: number;
+  stopped: boolean;
+}
+const live = new Map<string, Live>();
+
+export type Connection = "idle" | "live" | "reconnecting";
+
+export interface RunsState {
+  projectId: number | null;
+  runs: Run[];
+  events: Record<string, RunEvent[]>;
+  views: Record<string, RunView>;
+  latestRunId: string | null;
+  connection: Connection;
+  reset: (projectId: number | null) => void;
+  loadProject: (projectId: number) => Promise<void>;
+  start: (targets: string[], mode: RunMode, graph: Graph | null) => Promise<Run>;
+  cancel: () => Promise<void>;
+  ingest: (runId: string, events: RunEvent[]) => void;
+  upsertRun: (run: Run) => void;
+  follow: (runId: string) => void;
+}
+
+function sortRuns(runs: Run[]): Run[] {
+  return [...runs].sort((a, b) => {
+    const t = String(a.created_at ?? "").localeCompare(String(b.created_at ?? ""));
+    return t !== 0 ? t : Number(a.id) - Number(b.id);
+  });
+}
+
+function stopAll() {
+  for (const [id, l] of live) {
+    l.stopped = true;
+    if (l.timer) clearTimeout(l.timer);
+    l.socket?.close();
+    live.delete(id);
+  }
+}
+
+export const useRuns = create<RunsState>((set, get) => ({
+  projectId: null,
+  runs: [],
+  events: {},
+  views: {},
+  latestRunId: null,
+  connection: "idle",
+
+  reset: (projectId) => {
+    stopAll();
+    set({ projectId, runs: [], events: {}, views: {}, latestRunId: null, connection: "idle" });
+  },
+
+  loadProject: async (projectId) => {
+    get().reset(projectId);
+    const runs = sortRuns(await api.runs(projectId));
+    if (get().projectId !== projectId) return;
+    const recent = runs.slice(-HISTORY_RUNS);
+    set({ runs, latestRunId: recent.length ? String(recent[recent.length - 1].id) : null });
+    await Promise.all(
+      recent.map(async (r) => {
+        const events = await api.events(r.id, 0).catch(() => []);
+        if (get().projectId === projectId) get().ingest(String(r.id), events);
+      }),
+    );
+    for (const r of recent) if (isActive(r.status) && get().views[String(r.id)]?.active !== false) get().follow(String(r.id));
+  },
+
+  upsertRun: (run) =>
+    set((s) => {
+      const id = String(run.id);
+      const runs = sortRuns([...s.runs.filter((r) => String(r.id) !== id), run]);
+      const views = { ...s.views, [id]: reduceRun(id, s.events[id] ?? [], run.status) };
+      return { runs, views };
+    }),
+
+  ingest: (runId, incoming) =>
+    set((s) => {
+      const events = mergeEvents(s.events[runId] ?? [], incoming);
+      const record = s.runs.find((r) => String(r.id) === runId);
+      return {
+        events: { ...s.events, [runId]: events },
+        views: { ...s.views, [runId]: reduceRun(runId, events, record?.status) },
+      };
+    }),
+
+  start: async (targets, mode, graph) => {
+    const projectId = get().projectId;
+    if (projectId == null) throw new Error("no project open");
+    const run = await api.startRun(projectId, targets, mode, graph);
+    const id = String(run.id);
+    get().upsertRun(run);
+    set({ latestRunId: id });
+    get().follow(id);
+    return run;
+  },
+
+  cancel: async () => {
+    const id = get().latestRunId;
+    if (!id) return;
+    const run = await api.cancelRun(id);
+    if (run && run.id !== undefined) get().upsertRun(run);
+  },
+
+  follow: (runId) => {
+    const existing = live.get(runId);
+    if (existing && !existing.stopped) return;
+    const state: Live = { socket: null, timer: null, attempts: 0, stopped: false };
+    live.set(runId, state);
+
+    const finish = async () => {
+      state.stopped = true;
+      if (state.timer) clearTimeout(state.timer);
+      state.socket?.close();
+      live.delete(runId);
+      if (![...live.values()].some((l) => !l.stopped)) set({ connection: "idle" });
+      try {
+        get().upsertRun(await api.run(runId));
+      } catch {
+        /* the view already has the terminal event */
+      }
+    };
+
+    const connect = () => {
+      if (state.stopped) return;
+      const after = get().views[runId]?.lastSeq ?? 0;
+      let socket: SocketLike;
+      try {
+        socket = socketFactory(wsUrl(`/api/ws/runs/${runId}?after=${after}`));
+      } catch {
+        retry();
+        return;
+      }
+      state.socket = socket;
+      socket.onopen = () => {
+        state.attempts = 0;
+        set({ connection: "live" });
+      };
+      socket.onmessage = (msg) => {
+        let data: unknown;
+        try {
+          data = JSON.parse(String(msg.data));
+        } catch {
+          return;
+        }
+        const batch = (Array.isArray(data) ? data : [data]) as RunEvent[];
+        const events = batch.filter((e) => e && typeof e.seq === "number" && typeof e.type === "string");
+        if (!events.length) return;
+        get().ingest(runId, events);
+        if (!get().views[runId]?.active) void finish();
+      };
+      socket.onerror = () => {
+        /* onclose follows */
+      };
+      socket.onclose = () => {
+        if (state.socket === socket) state.socket = null;
+        if (!state.stopped) retry();
+      };
+    };
+
+    const retry = () => {
+      if (state.stopped) return;
+      set({ connection: "reconnecting" });
+      state.attempts += 1;
+      const delay = Math.min(5000, 300 * 2 ** Math.min(state.attempts, 4));
+      state.timer = setTimeout(async () => {
+        // Catch up over HTTP first: it also tells whether the run ended while we were away.
+        try {
+          const after = get().views[runId]?.lastSeq ?? 0;
+          const missed = await api.events(runId, after);
+          get().ingest(runId, missed);
+          const run = await api.run(runId);
+          get().upsertRun(run);
+          if (!isActive(run.status) || !get().views[runId]?.active) {
+            void finish();
+            return;
+          }
+        } catch {
+          /* server unreachable: try the socket again */
+        }
+        connect();
+      }, delay);
+    };
+
+    connect();
+  },
+}));
+
+export function latestView(s: RunsState): RunView | null {
+  return s.latestRunId ? s.views[s.latestRunId] ?? null : null;
+}
+
+/** Views oldest first (for lastResults). */
+export function orderedViews(s: Pick<RunsState, "runs" | "views">): RunView[] {
+  return s.runs.map((r) => s.views[String(r.id)]).filter((v): v is RunView => Boolean(v));
+}
