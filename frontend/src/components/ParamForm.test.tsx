@@ -1,0 +1,108 @@
+import { describe, expect, it, vi } from "vitest";
+import { fireEvent, render, screen, within } from "@testing-library/react";
+import { ParamForm } from "./ParamForm";
+import { schemaOf } from "../test/fixtures";
+
+const layers = ["block4_conv3", "block5_conv1", "block5_conv2", "block5_conv3"];
+
+describe("the generic parameter form", () => {
+  it("renders a number with its bounds and passes what was typed, flagging it when out of bounds", () => {
+    const onChange = vi.fn();
+    const { rerender } = render(<ParamForm schema={schemaOf("layers.Dense")} values={{ units: 256, activation: "relu" }} onChange={onChange} lang="en" />);
+    const input = screen.getByTestId("param-units") as HTMLInputElement;
+    expect(input.value).toBe("256");
+    expect(screen.getByTestId("field-units").textContent).toContain("≥ 1");
+    expect(screen.getByTestId("field-units").textContent).toContain("≤ 65536");
+    fireEvent.change(input, { target: { value: "0" } });
+    expect(onChange).toHaveBeenLastCalledWith("units", 0);
+    rerender(<ParamForm schema={schemaOf("layers.Dense")} values={{ units: 0, activation: "relu" }} onChange={onChange} lang="en" />);
+    expect(screen.getByTestId("error-units").textContent).toContain("Must be ≥ 1");
+  });
+
+  it("does not pass text that is not a number", () => {
+    const onChange = vi.fn();
+    render(<ParamForm schema={schemaOf("layers.Dense")} values={{}} onChange={onChange} lang="en" />);
+    fireEvent.change(screen.getByTestId("param-units"), { target: { value: "abc" } });
+    expect(onChange).not.toHaveBeenCalled();
+    expect(screen.getByTestId("error-units").textContent).toContain("Enter a number");
+  });
+
+  it("shows the server's issue on the param it names", () => {
+    render(<ParamForm schema={schemaOf("layers.Dense")} values={{}} onChange={() => undefined} lang="en"
+      issues={{ activation: "activation must be one of ..." }} />);
+    expect(screen.getByTestId("error-activation").textContent).toContain("activation must be one of");
+  });
+
+  it("renders choices as a select and switches for booleans", () => {
+    const onChange = vi.fn();
+    render(<ParamForm schema={schemaOf("training.Trainer")} values={{ loss: "auto", feature_cache: true }} onChange={onChange} lang="en" />);
+    const loss = screen.getByTestId("param-loss") as HTMLSelectElement;
+    expect([...loss.options].map((o) => o.textContent)).toEqual(["auto", "binary_crossentropy", "categorical_crossentropy"]);
+    fireEvent.change(loss, { target: { value: "1" } });
+    expect(onChange).toHaveBeenLastCalledWith("loss", "binary_crossentropy");
+    const sw = screen.getByTestId("param-feature_cache");
+    expect(sw.getAttribute("aria-checked")).toBe("true");
+    fireEvent.click(sw);
+    expect(onChange).toHaveBeenLastCalledWith("feature_cache", false);
+  });
+
+  it("renders a short enum as a segmented control that keeps the value's type", () => {
+    const onChange = vi.fn();
+    render(<ParamForm schema={schemaOf("data.ImageFormat")} values={{ channels: 3 }} onChange={onChange} lang="en" />);
+    const seg = screen.getByTestId("param-channels");
+    fireEvent.click(within(seg).getByText("1"));
+    expect(onChange).toHaveBeenLastCalledWith("channels", 1);
+  });
+
+  it("offers the backbone's layer names as a multi-select for fine-tuning", () => {
+    const onChange = vi.fn();
+    render(<ParamForm schema={schemaOf("training.FineTune")} values={{ layers: null }} onChange={onChange} lang="en"
+      choicesFor={(f) => (f.choicesFrom === "backbone_layers" ? layers : undefined)} />);
+    const multi = screen.getByTestId("param-layers");
+    expect(within(multi).getAllByRole("checkbox").map((b) => b.textContent)).toEqual(layers);
+    fireEvent.click(within(multi).getByText("block5_conv2"));
+    expect(onChange).toHaveBeenLastCalledWith("layers", ["block5_conv2"]);
+  });
+
+  it("keeps the layer order, and an empty selection of a nullable list becomes null", () => {
+    const onChange = vi.fn();
+    render(<ParamForm schema={schemaOf("training.FineTune")} values={{ layers: ["block5_conv3"] }} onChange={onChange} lang="en"
+      choicesFor={() => layers} />);
+    const multi = screen.getByTestId("param-layers");
+    fireEvent.click(within(multi).getByText("block5_conv1"));
+    expect(onChange).toHaveBeenLastCalledWith("layers", ["block5_conv1", "block5_conv3"]);
+    fireEvent.click(within(multi).getByText("block5_conv3"));
+    expect(onChange).toHaveBeenLastCalledWith("layers", null);
+  });
+
+  it("says where the choices come from when no backbone is connected", () => {
+    render(<ParamForm schema={schemaOf("training.FineTune")} values={{}} onChange={() => undefined} lang="en" choicesFor={() => undefined} />);
+    expect(screen.getByTestId("param-layers").textContent).toContain("Connect a model with a backbone");
+  });
+
+  it("uses the schema's own enum for a list of Literal", () => {
+    const onChange = vi.fn();
+    render(<ParamForm schema={schemaOf("backbones.VGG16")} values={{ fine_tune_layers: ["block5_conv1"] }} onChange={onChange} lang="en" />);
+    const multi = screen.getByTestId("param-fine_tune_layers");
+    expect(within(multi).getAllByRole("checkbox")).toHaveLength(18);
+    expect(within(multi).getByText("block5_conv1").getAttribute("aria-checked")).toBe("true");
+  });
+
+  it("resets a changed value to the default and labels fields in Chinese", () => {
+    const onChange = vi.fn();
+    render(<ParamForm schema={schemaOf("layers.Dense")} values={{ units: 10 }} onChange={onChange} lang="zh" />);
+    expect(screen.getByTestId("field-units").textContent).toContain("单元数");
+    fireEvent.click(screen.getByTestId("reset-units"));
+    expect(onChange).toHaveBeenLastCalledWith("units", undefined);
+  });
+
+  it("edits a nullable string, an empty value meaning null", () => {
+    const onChange = vi.fn();
+    render(<ParamForm schema={schemaOf("backbones.VGG16")} values={{}} onChange={onChange} lang="en" />);
+    const input = screen.getByTestId("param-weights_file");
+    fireEvent.change(input, { target: { value: "/w.pt" } });
+    expect(onChange).toHaveBeenLastCalledWith("weights_file", "/w.pt");
+    fireEvent.change(input, { target: { value: "" } });
+    expect(onChange).toHaveBeenLastCalledWith("weights_file", null);
+  });
+});

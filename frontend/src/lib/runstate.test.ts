@@ -1,0 +1,113 @@
+import { describe, expect, it } from "vitest";
+import { lastResults, mergeEvents, nodeStatus, reduceRun } from "./runstate";
+import type { RunEvent } from "../types";
+
+let seq = 0;
+const ev = (type: string, extra: Record<string, unknown> = {}): RunEvent => ({ run_id: "r1", seq: ++seq, ts: 1, type, ...extra });
+
+function trainingRun(): RunEvent[] {
+  seq = 0;
+  return [
+    ev("run.queued"),
+    ev("run.started", { plan: ["input", "dense", "train"], cached: ["input"] }),
+    ev("node.cached", { node: "input", key: "k-input", summary: {} }),
+    ev("node.started", { node: "dense" }),
+    ev("node.finished", { node: "dense", key: "k-dense", seconds: 0.1, summary: {} }),
+    ev("node.started", { node: "train" }),
+    ev("node.progress", { node: "train", step: 1, total: 4, unit: "batch", phase: "epoch 1/3" }),
+    ev("node.metrics", { node: "train", epoch: 1, metrics: { loss: 0.7, accuracy: 0.5, val_loss: 0.69, val_accuracy: 0.55 } }),
+    ev("node.progress", { node: "train", step: 2, total: 4, unit: "batch", phase: "epoch 2/3" }),
+    ev("node.metrics", { node: "train", epoch: 2, metrics: { loss: 0.6, accuracy: 0.6, val_loss: 0.65, val_accuracy: 0.6 } }),
+  ];
+}
+
+describe("run state", () => {
+  it("derives queued, running with progress, cached and done from the events", () => {
+    const view = reduceRun("r1", trainingRun(), "running");
+    expect(view.status).toBe("running");
+    expect(view.active).toBe(true);
+    expect(view.nodes.input.state).toBe("cached");
+    expect(view.nodes.dense).toMatchObject({ state: "done", key: "k-dense" });
+    expect(view.nodes.train.state).toBe("running");
+    expect(view.nodes.train.progress).toMatchObject({ step: 2, total: 4, phase: "epoch 2/3" });
+    expect(view.metrics.train.map((p) => p.epoch)).toEqual([1, 2]);
+    expect(view.lastSeq).toBe(10);
+    expect(view.cached).toEqual(["input"]);
+  });
+
+  it("shows queued nodes before they start and drops the mark when the run ends early", () => {
+    seq = 0;
+    const events = [ev("run.queued"), ev("run.started", { plan: ["a", "b"], cached: [] }), ev("node.started", { node: "a" })];
+    const view = reduceRun("r1", events);
+    expect(view.nodes.b.state).toBe("queued");
+    const ended = reduceRun("r1", [...events, ev("run.cancelled", { message: "by user" })]);
+    expect(ended.status).toBe("cancelled");
+    expect(ended.nodes.b).toBeUndefined();
+    expect(ended.nodes.a.state).toBe("cancelled");
+  });
+
+  it("keeps a failure's message on the node", () => {
+    seq = 0;
+    const view = reduceRun("r1", [
+      ev("run.started", { plan: ["a"] }), ev("node.started", { node: "a" }),
+      ev("node.failed", { node: "a", code: "dataset_empty", message: "no images in /x" }),
+      ev("run.failed", { code: "node_failed", message: "a failed", node: "a" }),
+    ]);
+    expect(view.status).toBe("failed");
+    expect(view.nodes.a).toMatchObject({ state: "failed", code: "dataset_empty", message: "no images in /x" });
+    expect(view.error?.node).toBe("a");
+  });
+
+  it("takes the curve of a cached trainer from its summary's history", () => {
+    seq = 0;
+    const history = [{ epoch: 1, loss: 0.7, accuracy: 0.5, val_loss: 0.7, val_accuracy: 0.5 }];
+    const view = reduceRun("r2", [ev("node.cached", { node: "train", key: "k", summary: { model: { history, best_epoch: 1 } } }), ev("run.finished")]);
+    expect(view.metrics.train).toEqual(history);
+  });
+
+  it("merges replayed events without duplicates, in seq order", () => {
+    const events = trainingRun();
+    const merged = mergeEvents(events.slice(0, 6), events.slice(4));
+    expect(merged.map((e) => e.seq)).toEqual(events.map((e) => e.seq));
+    expect(mergeEvents(events, [events[2]]).length).toBe(events.length);
+    const twice = mergeEvents(mergeEvents([], events), events);
+    expect(reduceRun("r1", twice).metrics.train).toHaveLength(2);
+  });
+
+  it("marks a node out of date when its cache key differs from its last result's key", () => {
+    const done = reduceRun("r1", [...trainingRun(), ev("node.finished", { node: "train", key: "k-train" }), ev("run.finished")]);
+    const results = lastResults([done]);
+    expect(nodeStatus("dense", done, results, { dense: "k-dense" }, {}).state).toBe("done");
+    expect(nodeStatus("input", done, results, { input: "k-input" }, {}).state).toBe("cached");
+    expect(nodeStatus("dense", done, results, { dense: "k-other" }, {}).state).toBe("stale");
+    expect(nodeStatus("flatten", done, results, { flatten: "k" }, {}).state).toBe("idle");
+    expect(nodeStatus("flatten", done, results, { flatten: "k" }, { flatten: true }).state).toBe("cached");
+    // Without keys (the graph has issues) the last result stands.
+    expect(nodeStatus("dense", done, results, {}, {}).state).toBe("done");
+  });
+
+  it("lets a later run's result replace an earlier one", () => {
+    const first = reduceRun("r1", [...trainingRun(), ev("run.finished")]);
+    seq = 100;
+    const second = reduceRun("r2", [ev("node.cached", { node: "dense", key: "k-dense2" }), ev("run.finished")]);
+    const results = lastResults([first, second]);
+    expect(results.dense).toMatchObject({ key: "k-dense2", runId: "r2", cached: true });
+    expect(results.input.runId).toBe("r1");
+  });
+
+  it("shows an active run's running state over an older result", () => {
+    const active = reduceRun("r1", trainingRun(), "running");
+    const results = lastResults([active]);
+    const st = nodeStatus("train", active, results, { train: "x" }, {});
+    expect(st.state).toBe("running");
+    expect(st.progress?.step).toBe(2);
+  });
+
+  it("uses the run record's status when the run ended without a terminal event", () => {
+    seq = 0;
+    const view = reduceRun("r1", [ev("run.started", { plan: ["a"] }), ev("node.started", { node: "a" })], "interrupted");
+    expect(view.status).toBe("interrupted");
+    expect(view.active).toBe(false);
+    expect(view.nodes.a.state).toBe("failed");
+  });
+});

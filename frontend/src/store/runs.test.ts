@@ -1,0 +1,111 @@
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import type { RunEvent } from "../types";
+
+const apiMock = vi.hoisted(() => ({
+  runs: vi.fn(),
+  events: vi.fn(),
+  run: vi.fn(),
+  startRun: vi.fn(),
+  cancelRun: vi.fn(),
+}));
+vi.mock("../api", () => ({ api: apiMock, wsUrl: (p: string) => `ws://test${p}` }));
+
+import { setSocketFactory, useRuns } from "./runs";
+
+class FakeSocket {
+  static all: FakeSocket[] = [];
+  onopen: ((e: Event) => void) | null = null;
+  onmessage: ((e: MessageEvent) => void) | null = null;
+  onclose: ((e: CloseEvent) => void) | null = null;
+  onerror: ((e: Event) => void) | null = null;
+  closed = false;
+  constructor(public url: string) {
+    FakeSocket.all.push(this);
+  }
+  open() {
+    this.onopen?.(new Event("open"));
+  }
+  send(events: RunEvent[]) {
+    for (const e of events) this.onmessage?.({ data: JSON.stringify(e) } as MessageEvent);
+  }
+  drop() {
+    this.closed = true;
+    this.onclose?.({} as CloseEvent);
+  }
+  close() {
+    this.closed = true;
+  }
+}
+
+const ev = (seq: number, type: string, extra: Record<string, unknown> = {}): RunEvent => ({ run_id: "abc", seq, ts: 0, type, ...extra });
+const run = (status: string) => ({ id: "abc", project_id: 1, status, targets: ["train"], mode: "to", created_at: "2024-01-01T00:00:00" });
+
+beforeEach(() => {
+  FakeSocket.all = [];
+  setSocketFactory((url) => new FakeSocket(url) as never);
+  vi.useFakeTimers();
+  for (const f of Object.values(apiMock)) f.mockReset();
+  useRuns.getState().reset(1);
+});
+
+describe("runs store", () => {
+  it("starts a run and follows its events live", async () => {
+    apiMock.startRun.mockResolvedValue(run("queued"));
+    await useRuns.getState().start(["train"], "to", null);
+    expect(apiMock.startRun).toHaveBeenCalledWith(1, ["train"], "to", null);
+    const sock = FakeSocket.all[0];
+    expect(sock.url).toBe("ws://test/api/ws/runs/abc?after=0");
+    sock.open();
+    expect(useRuns.getState().connection).toBe("live");
+    sock.send([ev(1, "run.queued"), ev(2, "run.started", { plan: ["train"] }), ev(3, "node.started", { node: "train" }),
+      ev(4, "node.metrics", { node: "train", epoch: 1, metrics: { loss: 1 } })]);
+    const view = useRuns.getState().views.abc;
+    expect(view.nodes.train.state).toBe("running");
+    expect(view.metrics.train).toHaveLength(1);
+  });
+
+  it("resumes after the last seen seq when the connection drops, without duplicates", async () => {
+    apiMock.startRun.mockResolvedValue(run("queued"));
+    await useRuns.getState().start(["train"], "to", null);
+    const first = FakeSocket.all[0];
+    first.open();
+    first.send([ev(1, "run.queued"), ev(2, "run.started", { plan: ["train"] }), ev(3, "node.started", { node: "train" }),
+      ev(4, "node.metrics", { node: "train", epoch: 1, metrics: { loss: 1 } })]);
+    apiMock.events.mockResolvedValue([ev(4, "node.metrics", { node: "train", epoch: 1, metrics: { loss: 1 } }),
+      ev(5, "node.metrics", { node: "train", epoch: 2, metrics: { loss: 0.8 } })]);
+    apiMock.run.mockResolvedValue(run("running"));
+    first.drop();
+    expect(useRuns.getState().connection).toBe("reconnecting");
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(apiMock.events).toHaveBeenCalledWith("abc", 4);
+    const second = FakeSocket.all[1];
+    expect(second.url).toBe("ws://test/api/ws/runs/abc?after=5");
+    second.open();
+    second.send([ev(5, "node.metrics", { node: "train", epoch: 2, metrics: { loss: 0.8 } }),
+      ev(6, "node.metrics", { node: "train", epoch: 3, metrics: { loss: 0.7 } })]);
+    const state = useRuns.getState();
+    expect(state.events.abc.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(state.views.abc.metrics.train.map((p) => p.epoch)).toEqual([1, 2, 3]);
+    apiMock.run.mockResolvedValue(run("finished"));
+    second.send([ev(7, "node.finished", { node: "train", key: "k" }), ev(8, "run.finished")]);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(useRuns.getState().views.abc.status).toBe("finished");
+    expect(second.closed).toBe(true);
+    expect(useRuns.getState().connection).toBe("idle");
+  });
+
+  it("on opening a project replays the recent runs and follows the one still running", async () => {
+    apiMock.runs.mockResolvedValue([{ ...run("finished"), id: "old", created_at: "2024-01-01T00:00:00" },
+      { ...run("running"), created_at: "2024-01-02T00:00:00" }]);
+    apiMock.events.mockImplementation(async (id: string) =>
+      id === "old" ? [{ ...ev(1, "node.finished", { node: "dense", key: "k1" }), run_id: "old" }, { ...ev(2, "run.finished"), run_id: "old" }]
+        : [ev(1, "run.queued"), ev(2, "run.started", { plan: ["train"] }), ev(3, "node.started", { node: "train" })]);
+    await useRuns.getState().loadProject(1);
+    const s = useRuns.getState();
+    expect(s.latestRunId).toBe("abc");
+    expect(s.views.old.status).toBe("finished");
+    expect(s.views.abc.nodes.train.state).toBe("running");
+    expect(FakeSocket.all).toHaveLength(1);
+    expect(FakeSocket.all[0].url).toBe("ws://test/api/ws/runs/abc?after=3");
+  });
+});
