@@ -80,10 +80,16 @@ def _readable(path: Path) -> bool:
         return False
 
 
-def _split_sizes(n: int, fractions: list[float]) -> list[int]:
-    if all(f <= 1 for f in fractions):
-        return [int(round(n * f)) for f in fractions]
-    return [int(f) if f > 1 else int(round(n * f)) for f in fractions]
+def _split_sizes(n: int, parts: list[float]) -> list[int]:
+    """Sizes from fractions (<= 1) or counts (> 1); fractions round at cumulative boundaries so
+    they never add up to more than n."""
+    if all(p <= 1 for p in parts):
+        bounds, total = [0], 0.0
+        for p in parts:
+            total += p
+            bounds.append(int(round(n * min(total, 1.0))))
+        return [b - a for a, b in zip(bounds, bounds[1:])]
+    return [int(p) if p > 1 else int(round(n * p)) for p in parts]
 
 
 class CatsVsDogs(Component):

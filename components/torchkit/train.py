@@ -90,43 +90,69 @@ def _state_digest(modules: list[nn.Module]) -> str:
 
 
 @torch.no_grad()
-def run_prefix(prefix: nn.Module, images: torch.Tensor, device: torch.device, batch: int = 64,
-               progress=None) -> torch.Tensor:
-    prefix.eval()
-    outs = []
+def run_prefix(stages: list[nn.Module], images: torch.Tensor, device: torch.device, keep: list[int],
+               batch: int = 64, progress=None) -> dict[int, torch.Tensor]:
+    """Outputs after the first k stages, for each k in ``keep``, in one pass over the images."""
+    for stage in stages:
+        stage.eval()
+    outs: dict[int, list[torch.Tensor]] = {k: [] for k in keep}
+    last = max(keep)
     for start in range(0, len(images), batch):
         x = to_float(images[start:start + batch]).to(device, non_blocking=True)
-        outs.append(prefix(x).float().cpu())
+        if device.type == "cuda":
+            x = x.contiguous(memory_format=torch.channels_last)
+        with _autocast(device):
+            for i, stage in enumerate(stages[:last], 1):
+                x = stage(x)
+                if i in outs:
+                    outs[i].append(x.float().cpu())
         if progress:
             progress(min(start + batch, len(images)), len(images))
-    return torch.cat(outs)
+    return {k: torch.cat(v) for k, v in outs.items()}
+
+
+def _features_key(model: StagedModel, prefix_len: int, fmt: FormattedImages, split: str,
+                  digests: list[str]) -> str:
+    return hashlib.sha256(json.dumps({
+        "images": fmt.cache_key, "split": split, "stages": model.stage_names()[:prefix_len],
+        "state": digests[:prefix_len], "dtype": "float32",
+    }).encode()).hexdigest()[:32]
 
 
 def cached_features(ctx, model: StagedModel, prefix_len: int, fmt: FormattedImages, split: str,
-                    images: torch.Tensor, device: torch.device) -> torch.Tensor:
-    """The frozen prefix's outputs for a split, computed once and kept under a cache key."""
-    stages = list(model.children())[:prefix_len]
-    names = model.stage_names()[:prefix_len]
-    key = hashlib.sha256(json.dumps({
-        "images": fmt.cache_key, "split": split, "stages": names,
-        "state": _state_digest(stages), "dtype": "float32",
-    }).encode()).hexdigest()[:32]
+                    images: torch.Tensor, device: torch.device, also_keep: tuple[int, ...] = ()) -> torch.Tensor:
+    """The frozen prefix's outputs for a split, computed once and kept under a cache key.
+
+    ``also_keep`` names shorter prefixes whose outputs are saved on the way (the point where a
+    later fine-tuning will start), so that phase needs no second pass through the backbone.
+    """
+    stages = list(model.children())
+    names = model.stage_names()
+    digests = [_state_digest([s]) for s in stages[:prefix_len]]
+    key = _features_key(model, prefix_len, fmt, split, digests)
     path = ctx.artifact_dir(key) / "features.npy"
     if path.exists():
         feats = torch.from_numpy(np.load(path))
-        ctx.log(f"feature cache reused for {split}: {tuple(feats.shape[1:])} after {names[-1]}, "
+        ctx.log(f"feature cache reused for {split}: {tuple(feats.shape[1:])} after {names[prefix_len - 1]}, "
                 f"{feats.numel() * 4 / 2**20:.0f} MB", cache="features", split=split, built=False,
-                stage=names[-1], bytes=feats.numel() * 4, key=key)
+                stage=names[prefix_len - 1], bytes=feats.numel() * 4, key=key)
         return feats
     t0 = time.time()
-    feats = run_prefix(nn.Sequential(*stages).to(device), images, device,
-                       progress=lambda i, n: ctx.progress(i, n, unit="image", phase=f"features {split}"))
-    tmp = path.with_suffix(f".tmp{os.getpid()}.npy")
-    np.save(tmp, feats.numpy())
-    os.replace(tmp, path)
-    ctx.log(f"feature cache built for {split}: {tuple(feats.shape[1:])} after {names[-1]}, "
-            f"{feats.numel() * 4 / 2**20:.0f} MB in {time.time() - t0:.1f}s", cache="features", split=split,
-            built=True, stage=names[-1], bytes=feats.numel() * 4, key=key)
+    extra = {k: _features_key(model, k, fmt, split, digests) for k in also_keep if 0 < k < prefix_len}
+    extra = {k: kk for k, kk in extra.items() if not (ctx.artifact_dir(kk) / "features.npy").exists()}
+    outs = run_prefix(stages[:prefix_len], images, device, [prefix_len, *extra],
+                      progress=lambda i, n: ctx.progress(i, n, unit="image", phase=f"features {split}"))
+    for k, kk in [(prefix_len, key), *extra.items()]:
+        target = ctx.artifact_dir(kk) / "features.npy"
+        tmp = target.with_suffix(f".tmp{os.getpid()}.npy")
+        np.save(tmp, outs[k].numpy())
+        os.replace(tmp, target)
+    feats = outs[prefix_len]
+    ctx.log(f"feature cache built for {split}: {tuple(feats.shape[1:])} after {names[prefix_len - 1]}, "
+            f"{feats.numel() * 4 / 2**20:.0f} MB in {time.time() - t0:.1f}s"
+            + (f" (also kept the output of {', '.join(names[k - 1] for k in extra)} for fine-tuning)" if extra else ""),
+            cache="features", split=split, built=True, stage=names[prefix_len - 1], bytes=feats.numel() * 4,
+            key=key, also_kept=[names[k - 1] for k in extra])
     return feats
 
 
@@ -169,11 +195,16 @@ def make_optimizer(spec: OptimizerSpec, params) -> torch.optim.Optimizer:
 
 def _set_train_mode(module: nn.Module) -> None:
     """Train mode, except stages with nothing to train: frozen layers run in inference mode
-    (as in Keras), which also keeps their output equal to the cached features."""
+    (as in Keras), which also keeps their output equal to the cached features. Batch
+    normalization stays in inference mode too, also in unfrozen backbone layers: updating its
+    ImageNet statistics from small batches undoes the pretraining (Keras' fine-tuning advice)."""
     module.train()
     for child in module.children():
         if not any(p.requires_grad for p in child.parameters()):
             child.eval()
+    for m in module.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            m.eval()
 
 
 def _autocast(device: torch.device):
@@ -201,7 +232,8 @@ def _score(net: nn.Module, x: torch.Tensor, y: torch.Tensor, raw: bool, device, 
 
 
 def fit(ctx, model: StagedModel, fmt: FormattedImages, opt_spec: OptimizerSpec, cfg: FitConfig,
-        device: torch.device, from_logits: bool, trained_template: TrainedModel) -> TrainedModel:
+        device: torch.device, from_logits: bool, trained_template: TrainedModel,
+        keep_points: tuple[int, ...] = ()) -> TrainedModel:
     train_x, train_y = load_images(ctx, fmt, "train")
     val_x, val_y = load_images(ctx, fmt, "validation")
     if fmt.augmentation != "none":
@@ -224,8 +256,8 @@ def fit(ctx, model: StagedModel, fmt: FormattedImages, opt_spec: OptimizerSpec, 
     if raw:
         head = model
     else:
-        train_x = cached_features(ctx, model, prefix_len, fmt, "train", train_x, device)
-        val_x = cached_features(ctx, model, prefix_len, fmt, "validation", val_x, device)
+        train_x = cached_features(ctx, model, prefix_len, fmt, "train", train_x, device, keep_points)
+        val_x = cached_features(ctx, model, prefix_len, fmt, "validation", val_x, device, keep_points)
         head = nn.Sequential(*stages[prefix_len:])
     if device.type == "cuda":
         train_x, val_x = train_x.pin_memory(), val_x.pin_memory()

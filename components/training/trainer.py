@@ -95,6 +95,25 @@ class Trainer(Component):
                 trainable=model.trainable_stages(), device=str(device))
         cfg = FitConfig(batch_size=params.batch_size, epochs=params.epochs, loss=template.loss, seed=params.seed,
                         feature_cache=params.feature_cache, keep_best=params.keep_best)
-        trained = fit(ctx, model, fmt, optimizer, cfg, device, from_logits, template)
+        trained = fit(ctx, model, fmt, optimizer, cfg, device, from_logits, template,
+                      keep_points=self._fine_tune_points(ctx, model, template.layers))
         trained.model_file = str(save_model_file(ctx.artifact_dir() / "model.pt", trained))
         return {"model": trained}
+
+    @staticmethod
+    def _fine_tune_points(ctx, model, layers) -> tuple[int, ...]:
+        """Where a later fine-tuning of each backbone will start (its stages before that stay frozen)."""
+        from ..torchkit.model import stage_name
+
+        names = model.stage_names()
+        points = []
+        for layer in layers:
+            chosen = layer.params.get("fine_tune_layers")
+            if chosen is None:
+                continue
+            if ctx.node_type(layer.node) == layer.component:
+                chosen = ctx.deferred(layer.node).get("fine_tune_layers", chosen)
+            idx = [names.index(stage_name(layer.node, n)) for n in chosen if stage_name(layer.node, n) in names]
+            if idx:
+                points.append(min(idx))
+        return tuple(points)

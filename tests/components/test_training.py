@@ -1,0 +1,114 @@
+"""Small real CPU runs of the trainer, the fine-tune step and the evaluation."""
+import copy
+
+import pytest
+import torch
+
+from components.torchkit.model import load_model_file
+from tests.conftest import of_type, tiny_graph
+
+
+def _set(graph, node, **params):
+    graph = copy.deepcopy(graph)
+    next(n for n in graph["nodes"] if n["id"] == node)["params"].update(params)
+    return graph
+
+
+def test_trainer_learns_and_reports_per_batch_and_per_epoch(runner, image_folder):
+    graph = _set(tiny_graph(image_folder, epochs=4), "optimizer", learning_rate=3e-3)
+    status, events, ex = runner.run(graph, ["train"])
+    assert status == "finished"
+    progress = of_type(events, "node.progress", "train")
+    assert any(e["unit"] == "batch" and e["phase"] == "epoch 1/4" for e in progress)
+    metrics = of_type(events, "node.metrics", "train")
+    assert [m["epoch"] for m in metrics] == [1, 2, 3, 4]
+    assert set(metrics[0]["metrics"]) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert metrics[-1]["metrics"]["loss"] < metrics[0]["metrics"]["loss"]
+    trained = ex.results["train"]["model"]
+    best = max(m["metrics"]["val_accuracy"] for m in metrics)
+    assert trained.history[trained.best_epoch - 1]["val_accuracy"] == best   # keeps the best weights
+    assert best >= 0.75
+    model, loaded = load_model_file(trained.model_file)
+    assert loaded.classes == ["cat", "dog"] and loaded.input_shape == (32, 32, 3)
+
+
+@pytest.mark.parametrize("optimizer", ["optimizers.Adam", "optimizers.SGD"])
+def test_other_optimizers_train(runner, image_folder, optimizer):
+    graph = tiny_graph(image_folder, epochs=1)
+    node = next(n for n in graph["nodes"] if n["id"] == "optimizer")
+    node["type"], node["params"] = optimizer, {}
+    status, events, _ = runner.run(graph, ["train"])
+    assert status == "finished" and len(of_type(events, "node.metrics", "train")) == 1
+
+
+def test_feature_cache_matches_the_plain_path(tmp_path, image_folder):
+    from tests.conftest import Runner
+
+    on = Runner(tmp_path / "on").run(tiny_graph(image_folder, epochs=3, backbone=True, cache=True),
+                                     ["train_finetuned"])
+    off = Runner(tmp_path / "off").run(tiny_graph(image_folder, epochs=3, backbone=True, cache=False),
+                                       ["train_finetuned"])
+    assert on[0] == off[0] == "finished"
+    for node in ("train", "train_finetuned"):
+        a = [m["metrics"] for m in of_type(on[1], "node.metrics", node)]
+        b = [m["metrics"] for m in of_type(off[1], "node.metrics", node)]
+        assert len(a) == len(b) == 3
+        for x, y in zip(a, b):
+            for k in x:
+                assert x[k] == pytest.approx(y[k], rel=1e-3, abs=1e-4), (node, k)
+    logs = [e for e in on[1] if e["type"] == "node.log" and e["data"].get("cache") == "features"]
+    assert any(e["node"] == "train" and e["data"]["built"] for e in logs)
+    # fine-tuning starts from the output kept during the first phase: no second backbone pass
+    fine = [e for e in logs if e["node"] == "train_finetuned"]
+    assert fine and all(not e["data"]["built"] and e["data"]["stage"] == "backbone:block7a" for e in fine)
+    off_logs = [e for e in off[1] if e["type"] == "node.log" and e["data"].get("cache") == "features"]
+    assert off_logs and all(e["data"]["enabled"] is False for e in off_logs)
+
+
+def test_augmentation_turns_the_feature_cache_off_and_says_why(runner, image_folder):
+    status, events, _ = runner.run(tiny_graph(image_folder, epochs=1, backbone=True, augmentation="flip_rotate_zoom"),
+                                   ["train"])
+    assert status == "finished"
+    logs = [e for e in events if e["type"] == "node.log" and e["data"].get("cache") == "features"]
+    assert logs and logs[0]["data"] == {"cache": "features", "enabled": False, "reason": "augmentation"}
+
+
+def test_fine_tune_unfreezes_only_the_chosen_layers(runner, image_folder):
+    graph = tiny_graph(image_folder, epochs=1, backbone=True)
+    status, events, ex = runner.run(graph, ["finetune"])
+    prepared = ex.results["finetune"]["model"]
+    assert status == "finished"
+    assert "backbone:top" in prepared.trainable and "backbone:block7a" not in prepared.trainable
+    assert {"dense", "output"} <= set(prepared.trainable)
+    assert prepared.optimizer.learning_rate == pytest.approx(1e-3 * 0.5)   # smaller by default
+    graph = _set(graph, "finetune", layers=["block7a", "top"])
+    status, events, ex = runner.run(graph, ["train_finetuned"])
+    tuned = ex.results["train_finetuned"]["model"]
+    first = ex.results["train"]["model"]
+    assert "backbone:block7a" in tuned.trainable
+    changed = {k.split(".")[0] for k in first.state if not torch.equal(first.state[k], tuned.state[k])}
+    assert changed and changed <= {"backbone:block7a", "backbone:top", "dense", "output"}
+
+
+def test_evaluate_reports_accuracy_and_confusion(runner, image_folder):
+    status, events, ex = runner.run(tiny_graph(image_folder, epochs=2), ["evaluate"])
+    report = ex.results["evaluate"]["report"]
+    assert status == "finished"
+    assert sum(map(sum, report.confusion)) == 6 and 0 <= report.accuracy <= 1
+    assert len(report.samples) == 3 and report.samples[0]["label"] in ("cat", "dog")
+    finished = of_type(events, "node.finished", "evaluate")[0]
+    assert finished["summary"]["report"]["test_accuracy"] == report.accuracy
+
+
+def test_nothing_to_train_is_a_clear_error(runner, image_folder):
+    graph = tiny_graph(image_folder, epochs=1, backbone=True)
+    graph["edges"] = [e for e in graph["edges"] if e["target"] not in ("flatten", "train") or e["targetHandle"] != "input"]
+    graph["nodes"] = [n for n in graph["nodes"] if n["id"] not in ("dense", "output", "flatten")]
+    graph["edges"] = [e for e in graph["edges"] if e["source"] not in ("dense", "output", "flatten")]
+    # backbone straight into the trainer: everything frozen, and a 1x1x1280 output
+    graph["edges"].append({"source": "backbone", "sourceHandle": "output", "target": "train", "targetHandle": "model"})
+    from backend.engine import Graph, validate
+    import components
+
+    v = validate(Graph.model_validate(graph), components.registry)
+    assert any(i.code == "shape_mismatch" and i.node == "train" for i in v.issues)

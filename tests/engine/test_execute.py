@@ -1,0 +1,118 @@
+"""Running graphs for real: caching, run-to / run-node, deferred params, cancellation, the worker."""
+import copy
+import time
+
+from backend.worker.local import LocalWorker, RunRequest
+from components.torchkit.model import load_model_file
+from tests.conftest import Runner, of_type, tiny_graph
+
+
+def _set(graph, node, **params):
+    graph = copy.deepcopy(graph)
+    next(n for n in graph["nodes"] if n["id"] == node)["params"].update(params)
+    return graph
+
+
+def test_second_run_comes_from_the_cache(runner, image_folder):
+    graph = tiny_graph(image_folder, epochs=1)
+    status, first, _ = runner.run(graph, ["train"])
+    assert status == "finished" and of_type(first, "node.finished", "train")
+    status, second, _ = runner.run(graph, ["train"])
+    assert status == "finished"
+    assert of_type(second, "node.cached", "train") and not of_type(second, "node.started")
+    started = second[0]
+    assert started["type"] == "run.started" and started["plan"] == [] and "train" in started["cached"]
+
+
+def test_results_survive_a_new_process(tmp_path, image_folder):
+    graph = tiny_graph(image_folder, epochs=1)
+    Runner(tmp_path / "cache").run(graph, ["train"])
+    status, events, ex = Runner(tmp_path / "cache").run(graph, ["evaluate"])   # nothing in memory
+    assert status == "finished"
+    assert of_type(events, "node.cached", "train") and of_type(events, "node.finished", "evaluate")
+    assert not of_type(events, "node.started", "train")
+
+
+def test_run_node_reruns_only_that_node(runner, image_folder):
+    graph = tiny_graph(image_folder, epochs=1)
+    runner.run(graph, ["evaluate"])
+    status, events, _ = runner.run(graph, ["evaluate"], mode="node")
+    assert status == "finished"
+    assert [e["node"] for e in of_type(events, "node.started")] == ["evaluate"]
+    assert of_type(events, "node.cached", "train")
+
+
+def test_changing_fine_tune_layers_keeps_the_first_training(runner, image_folder):
+    graph = tiny_graph(image_folder, epochs=1, backbone=True)
+    status, events, _ = runner.run(graph, ["train_finetuned"])
+    assert status == "finished" and of_type(events, "node.finished", "train")
+    changed = _set(graph, "backbone", fine_tune_layers=["block7a", "top"])
+    status, events, ex = runner.run(changed, ["train_finetuned"])
+    assert status == "finished"
+    assert of_type(events, "node.cached", "train"), "the first training must come from the cache"
+    assert of_type(events, "node.finished", "finetune") and of_type(events, "node.finished", "train_finetuned")
+    assert "backbone:block7a" in ex.results["train_finetuned"]["model"].trainable
+    changed = _set(changed, "train_finetuned", epochs=2)
+    status, events, _ = runner.run(changed, ["train_finetuned"])
+    assert not of_type(events, "node.started", "train") and of_type(events, "node.cached", "finetune")
+    assert len(of_type(events, "node.metrics", "train_finetuned")) == 2
+
+
+def test_cancel_stops_within_a_batch_and_keeps_the_last_epoch(runner, image_folder):
+    graph = tiny_graph(image_folder, epochs=50)
+
+    def cancel_after(events):   # cancel in the middle of the third epoch
+        return any(e["type"] == "node.progress" and e.get("phase") == "epoch 3/50" and e["step"] == 2 for e in events)
+
+    status, events, _ = runner.run(graph, ["train"], cancel_after=cancel_after)
+    assert status == "cancelled"
+    assert events[-1]["type"] == "run.cancelled" and events[-1]["node"] == "train"
+    progress = of_type(events, "node.progress", "train")
+    assert progress[-1]["phase"] == "epoch 3/50" and progress[-1]["step"] <= 3
+    saved = [e for e in of_type(events, "node.log", "train") if "model_file" in e["data"]]
+    assert saved and saved[0]["data"]["epoch"] == 2
+    model, trained = load_model_file(saved[0]["data"]["model_file"])
+    assert len(trained.history) == 2
+    status, events, _ = runner.run(graph, ["train"])          # nothing half-done was cached
+    assert not of_type(events, "node.cached", "train")
+
+
+def test_images_that_fail_to_decode_are_skipped(runner, image_folder):
+    # passes the dataset's quick check (a valid header) but its data is cut off
+    good = (image_folder / "Dog" / "0.jpg").read_bytes()
+    (image_folder / "Dog" / "500.jpg").write_bytes(good[: len(good) // 3])
+    status, events, ex = runner.run(tiny_graph(image_folder, epochs=1), ["train"])
+    assert status == "finished"
+
+
+def test_a_failing_node_names_itself(runner, tmp_path):
+    graph = tiny_graph(tmp_path / "missing", epochs=1)
+    status, events, _ = runner.run(graph, ["train"])
+    assert status == "failed"
+    failed = of_type(events, "node.failed")[0]
+    assert failed["node"] == "dataset" and failed["code"] == "dataset_missing"
+    assert events[-1]["type"] == "run.failed"
+
+
+def test_worker_process_runs_and_cancels(tmp_path, image_folder):
+    worker = LocalWorker(tmp_path / "cache")
+    try:
+        events = list(worker.run(RunRequest(run_id="r1", graph=tiny_graph(image_folder, epochs=1), targets=["train"])))
+        assert events[-1]["type"] == "run.finished"
+        assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+        assert worker.pid != __import__("os").getpid()
+        worker.submit(RunRequest(run_id="r2", graph=tiny_graph(image_folder, epochs=200), targets=["train"],
+                                 mode="node"))
+        seen = []
+        for e in worker.events_until_done("r2"):
+            seen.append(e)
+            if e["type"] == "node.metrics":
+                worker.cancel()
+        assert seen[-1]["type"] == "run.cancelled"
+        assert len([e for e in seen if e["type"] == "node.metrics"]) <= 2
+        events = list(worker.run(RunRequest(run_id="r3", graph={"nodes": [{"id": "x", "type": "nope"}]},
+                                            targets=["x"])))
+        assert events[-1]["type"] == "run.failed" and events[-1]["code"] == "invalid_graph"
+    finally:
+        worker.stop()
+    assert not worker.alive()

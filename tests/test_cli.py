@@ -1,0 +1,67 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import make_image_folder, tiny_graph
+
+ABACUS = [sys.executable, "-m", "backend.cli"]
+
+
+def _abacus(*args, cwd=None, env_home=None):
+    env = {**os.environ, "ABACUS_HOME": str(env_home)} if env_home else None
+    return subprocess.run([*ABACUS, *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
+
+
+def test_validate_template_and_broken_graph(tmp_path):
+    ok = _abacus("validate", "模型优化与微调")
+    assert ok.returncode == 0, ok.stderr
+    broken = {"nodes": [{"id": "d", "type": "layers.Dense", "params": {"units": -1}}], "edges": []}
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(broken))
+    res = _abacus("validate", path)
+    assert res.returncode == 1
+    assert "invalid_param [units]" in res.stderr and "missing_input [input]" in res.stderr
+    path.write_text("{ not json")
+    res = _abacus("validate", path)
+    assert res.returncode != 0 and "not a valid graph" in res.stderr
+    res = _abacus("validate", "model_optimization_finetuning", "--set", "nonode.x=1")
+    assert res.returncode != 0 and "no node 'nonode'" in res.stderr
+
+
+def test_run_json_summary_out_dir_cache_and_predict(tmp_path):
+    root = make_image_folder(tmp_path / "pets", per_class=10)
+    graph = tmp_path / "g.json"
+    graph.write_text(json.dumps(tiny_graph(root, epochs=2)))
+    out = tmp_path / "out"
+    res = _abacus("run", graph, "--to", "evaluate", "--out", out, "--json", "--set", "train.epochs=3",
+                  env_home=tmp_path / "home")
+    assert res.returncode == 0, res.stderr
+    summary = json.loads(res.stdout)
+    train = summary["nodes"]["train"]
+    assert train["status"] == "finished" and not train["cached"]
+    assert [h["epoch"] for h in train["metrics"]["history"]] == [1, 2, 3]
+    assert all("val_accuracy" in h for h in train["metrics"]["history"])
+    assert Path(train["artifacts"]["model"]) == (out / "train.pt").resolve() and (out / "train.pt").exists()
+    assert 0 <= summary["nodes"]["evaluate"]["metrics"]["test_accuracy"] <= 1
+    assert "epoch 1" in res.stderr  # progress and metrics on stderr
+    again = json.loads(_abacus("run", graph, "--to", "train", "--json", "--set", "train.epochs=3",
+                               env_home=tmp_path / "home").stdout)
+    assert again["nodes"]["train"]["cached"] is True
+    assert again["nodes"]["train"]["metrics"]["history"] == train["metrics"]["history"]
+
+    (root / "broken.jpg").write_bytes(b"nope")
+    res = _abacus("predict", out / "train.pt", root / "Cat" / "0.jpg", root / "broken.jpg", root / "Dog", "--json")
+    assert res.returncode == 0, res.stderr
+    rows = [json.loads(line) for line in res.stdout.splitlines()]
+    assert len(rows) == 2 + 10
+    assert rows[0]["path"].endswith("0.jpg") and rows[0]["class"] in ("cat", "dog") and 0.5 <= rows[0]["probability"] <= 1
+    assert "error" in rows[1]
+    res = _abacus("predict", graph, root / "Cat" / "0.jpg")
+    assert res.returncode == 2 and "not" in res.stderr
+
+
+def test_run_refuses_an_invalid_graph(tmp_path):
+    res = _abacus("run", "model_optimization_finetuning", "--set", "dense.units=0", "--to", "train")
+    assert res.returncode == 1 and "dense" in res.stderr and "units" in res.stderr
