@@ -21,7 +21,7 @@ from . import errors
 from .broadcast import Broadcaster
 from .deps import Services
 from .dispatcher import Dispatcher
-from .security import TokenMiddleware, UploadLimitMiddleware
+from .security import TokenMiddleware, UploadLimitMiddleware, check_bind
 
 log = logging.getLogger("abacus.api")
 FRONTEND_DIST = Path(__file__).resolve().parents[2] / "frontend" / "dist"
@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None, *, start_worker: bool = True) -
     a previous stop start with the app's lifespan.
     """
     settings = settings or get_settings()
+    check_bind(settings.host, settings.token)
     services = build_services(settings)
 
     @asynccontextmanager

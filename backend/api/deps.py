@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from starlette.requests import HTTPConnection
 
 from backend.engine import Registry
@@ -32,10 +32,6 @@ class Services:
 
 def get_services(conn: HTTPConnection) -> Services:
     return conn.app.state.services
-
-
-def get_settings(request: Request) -> Settings:
-    return request.app.state.services.settings
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]

@@ -33,6 +33,10 @@ class ErrorBody(BaseModel):
     issues: list[dict[str, Any]] | None = None
 
 
+# The error statuses any route may answer with, documented in the OpenAPI schema.
+COMMON_ERRORS: dict[int | str, dict] = {status: {"model": ErrorBody} for status in (400, 404, 413, 422)}
+
+
 class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str, *, node: str | None = None,
                  port: str | None = None, field: str | None = None, **extra: Any) -> None:

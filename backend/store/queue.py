@@ -140,10 +140,6 @@ class RunQueue:
                 query = query.where(Run.project_id == project_id)
             return list(s.exec(query.order_by(col(Run.created_at).desc(), col(Run.id).desc()).limit(limit)))
 
-    def count(self, status: str) -> int:
-        with self.db.read() as s:
-            return len(list(s.exec(select(Run.id).where(Run.status == status))))
-
     # -- results and artifacts -------------------------------------------------------
     def record_result(self, key: str, node: str, component: str, path: str) -> None:
         with self.db.write() as s:

@@ -19,6 +19,7 @@ def data_root(tmp_path_factory) -> Path:
 
 
 def make_settings(home: Path, data_root: Path, **kw) -> Settings:
+    kw.setdefault("frontend_dir", home / "no-frontend")  # independent of a built frontend/dist
     return Settings(home=home, data_roots=[data_root], progress_coalesce_s=0, **kw)
 
 

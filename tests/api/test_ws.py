@@ -45,7 +45,7 @@ def start_run(live, epochs=20, targets=("train",)):
 
 def test_replay_after_reconnect_has_no_gap_and_no_duplicate(live):
     live.app.state.services.settings.progress_coalesce_s = 0
-    _, run_id = start_run(live, epochs=30)
+    _, run_id = start_run(live, epochs=12)
     first = []
     with connect(f"{live.ws_url}/api/ws/runs/{run_id}?after=0") as ws:
         while len(first) < 12:

@@ -7,11 +7,11 @@ from backend.engine import COMPATIBLE, PORT_TYPES
 from backend.engine.templates import list_templates
 
 from ..deps import ServicesDep
-from ..errors import ErrorBody, not_found
+from ..errors import COMMON_ERRORS, ErrorBody, not_found
 from ..graphs import check_graph, issues_json, keys_and_cached
 from ..schemas import ComponentsOut, Health, TemplateOut, TemplateSummary, ValidateIn, ValidationOut
 
-router = APIRouter(tags=["meta"], responses={422: {"model": ErrorBody}})
+router = APIRouter(tags=["meta"], responses=COMMON_ERRORS)
 
 
 @router.get("/health", response_model=Health)

@@ -9,11 +9,11 @@ from backend.engine import Graph
 from backend.engine.templates import find_template, list_templates
 
 from ..deps import ServicesDep
-from ..errors import ApiError, ErrorBody, not_found
+from ..errors import COMMON_ERRORS, ApiError, not_found
 from ..schemas import (MAX_DB_INT, GraphIn, ProjectCreate, ProjectOut, ProjectPatch, VersionNumber, VersionOut,
                        VersionSummary)
 
-router = APIRouter(tags=["projects"], responses={404: {"model": ErrorBody}, 422: {"model": ErrorBody}})
+router = APIRouter(tags=["projects"], responses=COMMON_ERRORS)
 ProjectId = Annotated[int, Path(ge=1, le=MAX_DB_INT)]
 VersionId = Annotated[int, Path(ge=1, le=MAX_DB_INT)]
 

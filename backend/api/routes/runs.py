@@ -13,12 +13,12 @@ from backend.engine import Graph, make_plan
 from backend.worker.local import WorkerError
 
 from ..deps import ServicesDep
-from ..errors import ApiError, ErrorBody, not_found
+from ..errors import COMMON_ERRORS, ApiError, ErrorBody, not_found
 from ..graphs import check_graph, issue_error, issues_json
 from ..schemas import MAX_DB_INT, ArtifactOut, Prediction, RunCreate, RunOut
 from .projects import ProjectId, graph_json, require_project
 
-router = APIRouter(tags=["runs"], responses={404: {"model": ErrorBody}, 422: {"model": ErrorBody}})
+router = APIRouter(tags=["runs"], responses=COMMON_ERRORS)
 RunId = Annotated[str, Path(pattern=r"^[0-9a-f]{1,32}$", description="run id")]
 NodeId = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f/]+$")]
 
