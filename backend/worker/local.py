@@ -98,6 +98,15 @@ def _exit_with_parent(parent_pid: int) -> None:
             os._exit(0)
 
 
+def _warm_up() -> None:
+    # Import torch while the worker waits for its first request, so a first run or
+    # prediction does not pay for it (an import race with a request is safe: imports lock).
+    try:
+        import components.torchkit.model  # noqa: F401
+    except Exception:
+        pass
+
+
 def _worker_main(requests: mp.Queue, events: mp.Queue, cancel: Any, cache_dir: str,
                  predict_requests: mp.Queue | None = None, predict_results: mp.Queue | None = None,
                  parent_pid: int | None = None) -> None:
@@ -107,6 +116,7 @@ def _worker_main(requests: mp.Queue, events: mp.Queue, cancel: Any, cache_dir: s
 
     store = FileResultStore(cache_dir)
     memory = MemoryCache()
+    threading.Thread(target=_warm_up, daemon=True, name="abacus-warm-up").start()
     if parent_pid is not None:
         threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
     if predict_requests is not None and predict_results is not None:

@@ -148,21 +148,40 @@ def test_relative_path_inside_a_root_runs(shared_client, data_root):
     assert stored.graph_version == 1
 
 
-def test_cancel(client, data_root):
-    pid = new_project(client, tiny_graph("cv", epochs=1000))
-    first = client.post(f"/api/projects/{pid}/runs", json={"targets": ["train"]}).json()
-    second = client.post(f"/api/projects/{pid}/runs", json={"targets": ["train"]}).json()
-    # the second waits behind the first: cancelling it is immediate
-    cancelled = client.post(f"/api/runs/{second['id']}/cancel").json()
-    assert cancelled["status"] == "cancelled"
-    wait_for(lambda: any(e["type"] == "node.metrics" for e in
-                         client.get(f"/api/runs/{first['id']}/events").json()), 60, what="training to start")
-    assert client.post(f"/api/runs/{first['id']}/cancel").json()["status"] == "running"
-    final = wait_run(client, first["id"], 60)
-    assert final["status"] == "cancelled"
-    events = client.get(f"/api/runs/{first['id']}/events").json()
-    assert events[-1]["type"] == "run.cancelled"
-    assert [e["type"] for e in client.get(f"/api/runs/{second['id']}/events").json()] == \
-        ["run.queued", "run.cancelled"]
-    # cancelling a finished run changes nothing
-    assert client.post(f"/api/runs/{first['id']}/cancel").json()["status"] == "cancelled"
+def test_cancel_then_stop_the_server_mid_run(settings):
+    """Cancel a queued and a running run; then stop the server while a run executes: that
+    run is interrupted, a queued one waits for the next start, and the worker is gone."""
+    from fastapi.testclient import TestClient
+
+    from backend.api.app import create_app
+    from backend.store.queue import INTERRUPTED_MESSAGE
+
+    def training(c, run_id):
+        return any(e["type"] == "node.metrics" for e in c.get(f"/api/runs/{run_id}/events").json())
+
+    app = create_app(settings)
+    with TestClient(app) as c:
+        pid = new_project(c, tiny_graph("cv", epochs=1000))
+        first = c.post(f"/api/projects/{pid}/runs", json={"targets": ["train"]}).json()
+        second = c.post(f"/api/projects/{pid}/runs", json={"targets": ["train"]}).json()
+        # the second waits behind the first: cancelling it is immediate
+        assert c.post(f"/api/runs/{second['id']}/cancel").json()["status"] == "cancelled"
+        wait_for(lambda: training(c, first["id"]), 60, what="training to start")
+        assert c.post(f"/api/runs/{first['id']}/cancel").json()["status"] == "running"
+        assert wait_run(c, first["id"], 60)["status"] == "cancelled"
+        assert c.get(f"/api/runs/{first['id']}/events").json()[-1]["type"] == "run.cancelled"
+        assert [e["type"] for e in c.get(f"/api/runs/{second['id']}/events").json()] == \
+            ["run.queued", "run.cancelled"]
+        # cancelling a finished run changes nothing
+        assert c.post(f"/api/runs/{first['id']}/cancel").json()["status"] == "cancelled"
+
+        third = c.post(f"/api/projects/{pid}/runs", json={"targets": ["train"]}).json()
+        fourth = c.post(f"/api/projects/{pid}/runs", json={"targets": ["train"]}).json()
+        wait_for(lambda: training(c, third["id"]), 60, what="training to start")
+        worker_pid = c.get("/api/health").json()["worker"]["pid"]
+    runs = app.state.services.runs
+    run = runs.get(third["id"])
+    assert run.status == "interrupted" and run.error["message"] == INTERRUPTED_MESSAGE
+    assert runs.get(fourth["id"]).status == "queued"  # it starts with the next server
+    with pytest.raises(ProcessLookupError):
+        os.kill(worker_pid, 0)
