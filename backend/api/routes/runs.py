@@ -133,7 +133,7 @@ def download_model(run_id: RunId, node: NodeId, services: ServicesDep) -> FileRe
 
 
 @router.post("/runs/{run_id}/predict", response_model=Prediction,
-             responses={400: {"model": ErrorBody}, 413: {"model": ErrorBody}, 503: {"model": ErrorBody}})
+             responses={409: {"model": ErrorBody}, 503: {"model": ErrorBody}})
 async def predict(run_id: RunId, request: Request, services: ServicesDep, file: UploadFile = File(...),
                   node: Annotated[str, Query(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")] = ...
                   ) -> Prediction:
