@@ -2,10 +2,13 @@
 
 Relative paths are looked up in each data root (then the working directory); the first
 existing match inside a root wins, otherwise the path is taken relative to the first root.
+A relative path that starts with a root's own folder name also matches inside that root,
+so the templates' ``data/cats_vs_dogs`` finds ``cats_vs_dogs`` in a root named ``data``.
 Symlinks are resolved before the check, so a link pointing out of a root is refused.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -22,19 +25,28 @@ def resolve_path(value: str, roots: list[Path]) -> Path | None:
     """The real absolute path for a param value, or None when it lies outside every root."""
     resolved_roots = [r.resolve() for r in roots]
     raw = Path(value).expanduser()
-    candidates = [raw] if raw.is_absolute() else [r / raw for r in roots] + [Path.cwd() / raw]
-    real = []
+    if raw.is_absolute():
+        candidates = [raw]
+    else:
+        candidates = [r / raw for r in roots]
+        candidates += [r / Path(*raw.parts[1:]) for r in roots if len(raw.parts) > 1 and raw.parts[0] == r.name]
+        candidates.append(Path.cwd() / raw)
+    for c in candidates:
+        # The first candidate that exists decides, so a link pointing out of a root is
+        # refused rather than passed over for a path the person did not mean.
+        if os.path.lexists(c):
+            try:
+                real = c.resolve()
+            except (OSError, RuntimeError):  # a symlink loop, an unreadable folder
+                return None
+            return real if _inside(real, resolved_roots) else None
     for c in candidates:
         try:
-            real.append((c, c.resolve()))
-        except (OSError, RuntimeError):  # a symlink loop, an unreadable folder
+            real = c.resolve()
+        except (OSError, RuntimeError):
             continue
-    for c, r in real:
-        if _inside(r, resolved_roots) and r.exists():
-            return r
-    for c, r in real:
-        if _inside(r, resolved_roots):
-            return r
+        if _inside(real, resolved_roots):
+            return real
     return None
 
 

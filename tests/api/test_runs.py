@@ -185,3 +185,21 @@ def test_cancel_then_stop_the_server_mid_run(settings):
     assert runs.get(fourth["id"]).status == "queued"  # it starts with the next server
     with pytest.raises(ProcessLookupError):
         os.kill(worker_pid, 0)
+
+
+def test_path_resolution_rules(tmp_path):
+    from backend.api.paths import resolve_path
+
+    data, other = tmp_path / "data", tmp_path / "other"
+    (data / "cats_vs_dogs").mkdir(parents=True)
+    (other / "photos").mkdir(parents=True)
+    roots = [other, data]
+    assert resolve_path("photos", roots) == (other / "photos").resolve()
+    # the templates' data/cats_vs_dogs finds cats_vs_dogs in a root named data
+    assert resolve_path("data/cats_vs_dogs", roots) == (data / "cats_vs_dogs").resolve()
+    assert resolve_path("new-folder", roots) == (other / "new-folder").resolve()  # first root
+    assert resolve_path(str(data / "cats_vs_dogs"), roots) == (data / "cats_vs_dogs").resolve()
+    assert resolve_path("../data/../../x", roots) is None
+    assert resolve_path(str(tmp_path), roots) is None
+    (data / "escape").symlink_to(tmp_path)
+    assert resolve_path("escape", roots) is None
