@@ -35,3 +35,19 @@ apt_install() {  # apt_install CHECK_PATH PACKAGE...: Debian packages, once
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
   fi
 }
+
+build_frontend() {  # npm ci when the lock file changed, vite build when a source is newer than the build
+  command -v npm >/dev/null || { echo "abacus: Node.js 20 and npm are needed to build the editor" >&2; return 1; }
+  local lock_stamp="frontend/node_modules/.abacus-lock"
+  local want; want="$(sha256sum frontend/package-lock.json | cut -d' ' -f1)"
+  if [ ! -f "$lock_stamp" ] || [ "$(cat "$lock_stamp")" != "$want" ]; then
+    echo "abacus: installing the editor's packages (npm ci)" >&2
+    (cd frontend && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$want" > "$lock_stamp"
+  fi
+  if [ ! -f frontend/dist/index.html ] || \
+     [ -n "$(find frontend/src frontend/index.html frontend/package.json frontend/vite.config.ts -newer frontend/dist/index.html 2>/dev/null | head -n1)" ]; then
+    echo "abacus: building the editor" >&2
+    (cd frontend && npm run build --silent)
+  fi
+}
