@@ -98,15 +98,15 @@ export const NodeCard = memo(function NodeCard({ id, selected }: NodeProps) {
       data-state={status.state}
       title={issues.length ? issueText(issues) : undefined}
     >
-      <NodeToolbar isVisible={selected && single} position={Position.Top} offset={28} className="node-toolbar">
-        <button className="btn btn-small" data-testid="run-node" onClick={() => actions.run([id], "node")} title={t("node.run")}>
-          <Icon name="play" size={13} /> {t("node.run")}
+      <NodeToolbar isVisible={selected && single} position={Position.Top} align="end" offset={4} className="node-toolbar">
+        <button className="tb-btn" data-testid="run-node" onClick={() => actions.run([id], "node")} title={t("node.run")}>
+          <Icon name="play" size={13} />
         </button>
-        <button className="btn btn-small btn-primary" data-testid="run-to" onClick={() => actions.run([id], "to")} title={t("node.runTo")}>
+        <button className="tb-btn primary" data-testid="run-to" onClick={() => actions.run([id], "to")} title={t("node.runTo")}>
           <Icon name="playTo" size={13} /> {t("node.runTo")}
         </button>
-        <button className="btn btn-small" data-testid="run-all-node" onClick={() => actions.run([], "all")} title={t("node.runAll")}>
-          <Icon name="playAll" size={13} /> {t("node.runAll")}
+        <button className="tb-btn" data-testid="run-all-node" onClick={() => actions.run([], "all")} title={t("node.runAll")}>
+          <Icon name="playAll" size={13} />
         </button>
       </NodeToolbar>
       {comp && comp.inputs.length > 0 && (

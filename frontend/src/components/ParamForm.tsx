@@ -189,7 +189,7 @@ export function ParamForm({ schema, values, onChange, lang, issues = {}, choices
         const value = effectiveValue(f, values);
         const local = problems[f.name] ?? checkValue(f, value);
         const serverIssue = issues[f.name];
-        const error = serverIssue ?? (local ? problemText(local, lang) : null);
+        const error = local ? problemText(local, lang) : serverIssue ?? null; // the server's words stay in the issues list
         const isDefault = same(value, f.default) || (f.default === undefined && !(f.name in values));
         const set = (v: unknown) => onChange(f.name, v);
         const choices = f.kind === "multi" ? (f.choicesFrom ? choicesFor?.(f) : (f.choices as string[] | undefined)?.map(String)) : undefined;

@@ -7,11 +7,12 @@ import { evalReports, progressFraction, trainedModels, type MetricPoint, type Ru
 import { useEditor } from "../store/editor";
 import { latestView, orderedViews, useRuns } from "../store/runs";
 import { useUi, type PanelTab } from "../store/ui";
-import type { Prediction, RunEvent } from "../types";
+import type { Issue, Prediction, RunEvent } from "../types";
 import { Icon } from "./common";
 import { ResultsContext, useStatus } from "./context";
 import { LineChart } from "./LineChart";
 
+const NO_ISSUES: Issue[] = []; // a stable empty list: zustand selectors must not return fresh objects
 const C_TRAIN = "#5aa9ff";
 const C_VAL = "#ff9f43";
 
@@ -47,7 +48,7 @@ function TrainerCard({ node, points, lossMax }: { node: string; points: MetricPo
             <span className="progress inline"><span className="progress-bar" style={{ width: `${(fraction ?? 0) * 100}%` }} /></span>
           </span>
         )}
-        {best && <span className="chip">{t("panel.best", { e: best.epoch })} · val acc {best.val_accuracy.toFixed(3)}</span>}
+        {best && <span className="chip" data-testid="best-chip">{t("panel.best", { e: best.epoch })} · val_accuracy {best.val_accuracy.toFixed(3)}</span>}
       </div>
       <div className="trainer-charts">
         <LineChart
@@ -148,7 +149,7 @@ function Evaluation() {
   if (!reports.length) return <div className="empty-note">{t("panel.noEval")}</div>;
   return (
     <div className="evals" data-testid="evaluation">
-      {reports.map(({ node, runId, report }) => {
+      {reports.map(({ node, report }) => {
         const classes = report.classes ?? [];
         const confusion = report.confusion ?? [];
         const maxCell = Math.max(1, ...confusion.flat());
@@ -182,10 +183,14 @@ function Evaluation() {
               <div className="samples">
                 {(report.samples ?? []).map((s, i) => {
                   const ok = s.label === s.predicted;
-                  const src = s.url ?? `/api/runs/${runId}/artifacts/${encodeURIComponent(node)}/samples/${i}`;
+                  const name = s.path.split(/[\\/]/).pop() ?? s.path;
                   return (
-                    <figure key={i} className={`sample ${ok ? "ok" : "bad"}`} title={s.path}>
-                      <img src={src} alt={s.path.split("/").pop()} onError={(e) => ((e.target as HTMLImageElement).style.visibility = "hidden")} />
+                    <figure key={i} className={`sample ${ok ? "ok" : "bad"}`} title={s.path} data-testid="eval-sample">
+                      {s.url ? (
+                        <img src={s.url} alt={name} />
+                      ) : (
+                        <div className="sample-ph"><span className="glyph">{s.label.slice(0, 1).toUpperCase()}</span>{name}</div>
+                      )}
                       <figcaption>
                         <span className={ok ? "ok" : "bad"}>{s.predicted}</span> {(s.probability * 100).toFixed(0)}%
                         <span className="muted"> · {s.label}</span>
@@ -270,7 +275,7 @@ function Models() {
 
 function Issues() {
   const t = useT();
-  const issues = useEditor((s) => s.validation?.issues ?? []);
+  const issues = useEditor((s) => s.validation?.issues ?? NO_ISSUES);
   const focusNode = useUi((s) => s.focusNode);
   if (!issues.length) return <div className="empty-note ok"><Icon name="check" /> {t("panel.issuesNone")}</div>;
   return (

@@ -60,9 +60,9 @@ describe("run state", () => {
 
   it("takes the curve of a cached trainer from its summary's history", () => {
     seq = 0;
-    const history = [{ epoch: 1, loss: 0.7, accuracy: 0.5, val_loss: 0.7, val_accuracy: 0.5 }];
-    const view = reduceRun("r2", [ev("node.cached", { node: "train", key: "k", summary: { model: { history, best_epoch: 1 } } }), ev("run.finished")]);
-    expect(view.metrics.train).toEqual(history);
+    const history = [{ loss: 0.7, accuracy: 0.5, val_loss: 0.7, val_accuracy: 0.5 }, { loss: 0.6, accuracy: 0.6, val_loss: 0.6, val_accuracy: 0.7 }];
+    const view = reduceRun("r2", [ev("node.cached", { node: "train", key: "k", summary: { model: { history, best_epoch: 2 } } }), ev("run.finished")]);
+    expect(view.metrics.train).toEqual([{ ...history[0], epoch: 1 }, { ...history[1], epoch: 2 }]);
   });
 
   it("merges replayed events without duplicates, in seq order", () => {
@@ -84,6 +84,18 @@ describe("run state", () => {
     expect(nodeStatus("flatten", done, results, { flatten: "k" }, { flatten: true }).state).toBe("cached");
     // Without keys (the graph has issues) the last result stands.
     expect(nodeStatus("dense", done, results, {}, {}).state).toBe("done");
+  });
+
+  it("shows a result kept from an earlier run as from the cache", () => {
+    const first = reduceRun("r1", [...trainingRun(), ev("node.finished", { node: "train", key: "k-train" }), ev("run.finished")]);
+    seq = 200;
+    const second = reduceRun("r2", [ev("run.started", { plan: [], cached: ["train"] }),
+      ev("node.cached", { node: "train", key: "k-train" }), ev("run.finished")]);
+    const results = lastResults([first, second]);
+    const keys = { dense: "k-dense", train: "k-train" };
+    expect(nodeStatus("train", second, results, keys, {}).state).toBe("cached");
+    expect(nodeStatus("dense", second, results, keys, {}).state).toBe("cached");
+    expect(nodeStatus("dense", first, lastResults([first]), keys, {}).state).toBe("done");
   });
 
   it("lets a later run's result replace an earlier one", () => {

@@ -60,10 +60,11 @@ export function mergeEvents(existing: RunEvent[], incoming: RunEvent[]): RunEven
   return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
 }
 
-function historyFromSummary(summary: Record<string, unknown> | undefined): MetricPoint[] | undefined {
-  const model = summary?.model as { history?: MetricPoint[] } | undefined;
-  if (model?.history && Array.isArray(model.history) && model.history.length) return model.history;
-  return undefined;
+/** A trained model's stored history: one metrics object per epoch (epoch numbers implied by order). */
+export function historyFromSummary(summary: Record<string, unknown> | undefined): MetricPoint[] | undefined {
+  const model = summary?.model as { history?: Record<string, number>[] } | undefined;
+  if (!model?.history || !Array.isArray(model.history) || !model.history.length) return undefined;
+  return model.history.map((h, i) => ({ ...h, epoch: typeof h.epoch === "number" ? h.epoch : i + 1 }));
 }
 
 export function reduceRun(runId: string, events: RunEvent[], recordStatus?: RunStatus): RunView {
@@ -108,14 +109,14 @@ export function reduceRun(runId: string, events: RunEvent[], recordStatus?: RunS
         if (node) {
           view.nodes[node] = { state: "cached", key: e.key, summary: e.summary };
           const hist = historyFromSummary(e.summary);
-          if (hist && !view.metrics[node]?.length) view.metrics[node] = hist.map((p) => ({ ...p }));
+          if (hist && !view.metrics[node]?.length) view.metrics[node] = hist;
         }
         break;
       case "node.finished":
         if (node) {
           view.nodes[node] = { state: "done", key: e.key, seconds: e.seconds, summary: e.summary };
           const hist = historyFromSummary(e.summary);
-          if (hist && !view.metrics[node]?.length) view.metrics[node] = hist.map((p) => ({ ...p }));
+          if (hist && !view.metrics[node]?.length) view.metrics[node] = hist;
         }
         break;
       case "node.failed":
@@ -170,7 +171,9 @@ export interface NodeStatus {
 
 /**
  * What a node shows. Active states of the latest run come first; otherwise the node's last
- * result, "out of date" when its current cache key (from validation) differs from that result's.
+ * result: "out of date" when its current cache key (from validation) differs from that result's,
+ * "done" when the latest run computed it, "from cache" when its result comes from the cache
+ * (served from it in the latest run, or kept there from an earlier run).
  */
 export function nodeStatus(
   id: string,
@@ -185,12 +188,14 @@ export function nodeStatus(
   const result = results[id];
   const key = keys?.[id];
   if (inRun && (inRun.state === "failed" || inRun.state === "cancelled")) {
-    if (result && key && key === result.key) return { state: result.cached ? "cached" : "done" };
+    if (result && key && key === result.key) return { state: "cached" };
     return { state: inRun.state, message: inRun.message };
   }
   if (result) {
     if (key && key !== result.key) return { state: "stale" };
-    return { state: result.cached ? "cached" : "done" };
+    // "done" when the latest run computed it; otherwise its result is served from the cache.
+    const computedNow = inRun?.state === "done" && inRun.key === result.key;
+    return { state: computedNow ? "done" : "cached" };
   }
   if (cachedNow?.[id]) return { state: "cached" };
   return { state: "idle" };
