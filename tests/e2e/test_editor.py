@@ -145,6 +145,26 @@ def test_delete_undo_redo(page):
     node(page, "dropout").wait_for(state="detached")
 
 
+def test_copy_paste_and_automatic_layout(page, shot):
+    select_node(page, "dense")
+    page.keyboard.press("Control+c")
+    page.keyboard.press("Control+v")
+    node(page, "dense_2").wait_for()
+    page.keyboard.press("Control+z")
+    node(page, "dense_2").wait_for(state="detached")
+    page.get_by_test_id("layout").click()
+    time.sleep(0.6)
+    boxes = [page.locator(f'[data-testid="group-frame"]').nth(i).bounding_box() for i in range(5)]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            overlap = a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"] and \
+                a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]
+            assert not overlap
+    shot(page, "05-auto-layout")
+    page.keyboard.press("Control+z")  # back to the template's own layout
+    page.get_by_test_id("fit").click()
+
+
 def test_a_param_that_fails_validation_shows_on_the_node(page, shot):
     set_number(page, "dense", "units", 0)
     badge = node(page, "dense").get_by_test_id("node-issue-badge")
@@ -156,7 +176,7 @@ def test_a_param_that_fails_validation_shows_on_the_node(page, shot):
     rows = page.get_by_test_id("issue-row")
     rows.first.wait_for()
     assert rows.first.get_attribute("data-node") == "dense"
-    shot(page, "05-param-issue")
+    shot(page, "06-param-issue")
     page.get_by_test_id("param-units").fill("256")
     badge.wait_for(state="detached")
     page.wait_for_function("() => document.querySelector('[data-testid=issues-badge]').dataset.count === '0'")
@@ -170,7 +190,7 @@ def test_versions_are_saved_and_an_earlier_one_restored(page, shot):
     assert rows.count() >= 3  # the template, then the autosaved edits
     page.locator('[data-testid="version-row"][data-version="1"]').click()
     page.wait_for_selector('[data-testid="versions-dialog"] svg.preview')
-    shot(page, "06-versions")
+    shot(page, "07-versions")
     page.get_by_test_id("version-restore").click()
     page.get_by_test_id("versions-dialog").wait_for(state="detached")
     assert not page.errors, page.errors
@@ -190,7 +210,7 @@ def test_projects_list_and_a_second_template(page, shot):
     rename.fill("VGG16 猫狗分类")
     rename.press("Enter")
     page.get_by_test_id("project-row").filter(has_text="VGG16 猫狗分类").wait_for()
-    shot(page, "07-home-projects")
+    shot(page, "08-home-projects")
     page.locator(f'[data-testid="template-card"][data-template="{OFFLINE}"]').dblclick()
     page.wait_for_function("() => location.hash.endsWith('/2')")
     page.wait_for_selector('[data-testid="node-card"][data-node="backbone"]')
@@ -222,7 +242,7 @@ def test_run_to_the_first_trainer_reload_and_continue(page, shot, data_root):
     progress.wait_for(timeout=90_000)
     page.wait_for_function("() => +(document.querySelector('[data-testid=chart-loss-train]')?.dataset.points || 0) >= 4",
                            timeout=90_000)
-    shot(page, "08-run-progress-curve")
+    shot(page, "09-run-progress-curve")
     points = chart_points(page, "train")
     assert node(page, "train").get_attribute("data-state") == "running"
     assert node(page, "input").get_attribute("data-state") in ("done", "cached")
@@ -234,7 +254,7 @@ def test_run_to_the_first_trainer_reload_and_continue(page, shot, data_root):
     page.wait_for_function(f"() => +(document.querySelector('[data-testid=chart-loss-train]')?.dataset.points || 0) > {points}",
                            timeout=90_000)
     assert node(page, "input").get_attribute("data-state") in ("done", "cached")
-    shot(page, "09-after-reload-curve-continues")
+    shot(page, "10-after-reload-curve-continues")
     page.wait_for_function("() => document.querySelector('[data-testid=run-status]')?.dataset.status === 'finished'",
                            timeout=120_000)
     assert node(page, "train").get_attribute("data-state") == "done"
@@ -254,7 +274,7 @@ def test_a_second_run_comes_from_the_cache(page, shot):
     assert "undefined" not in page.get_by_test_id("curves").inner_text()
     page.get_by_test_id("tab-log").click()
     page.get_by_test_id("log").wait_for()
-    shot(page, "10-second-run-from-cache")
+    shot(page, "11-second-run-from-cache")
 
 
 def test_evaluate_then_download_and_try_the_model(page, shot, data_root):
@@ -273,12 +293,12 @@ def test_evaluate_then_download_and_try_the_model(page, shot, data_root):
     page.get_by_test_id("tab-curves").click()
     assert page.get_by_test_id("trainer-card").count() == 2
     assert "undefined" not in page.get_by_test_id("curves").inner_text()
-    shot(page, "11-two-training-phases")
+    shot(page, "12-two-training-phases")
     page.get_by_test_id("tab-eval").click()
     page.get_by_test_id("confusion").wait_for()
     assert page.get_by_test_id("test-accuracy").inner_text().endswith("%")
     assert page.get_by_test_id("eval-sample").count() == 8
-    shot(page, "12-evaluation")
+    shot(page, "13-evaluation")
     page.get_by_test_id("tab-model").click()
     page.get_by_test_id("predict-file-train_finetuned").set_input_files(str(data_root / "pets" / "Cat" / "0.jpg"))
     prediction = page.get_by_test_id("prediction")
@@ -287,7 +307,7 @@ def test_evaluate_then_download_and_try_the_model(page, shot, data_root):
     href = page.get_by_test_id("download-train_finetuned").get_attribute("href")
     model = page.request.get(page.base_url + href)
     assert model.ok and len(model.body()) > 1000
-    shot(page, "13-model-try")
+    shot(page, "14-model-try")
 
 
 def test_an_edit_makes_results_out_of_date(page):
@@ -298,16 +318,40 @@ def test_an_edit_makes_results_out_of_date(page):
     assert node(page, "dense").get_attribute("data-state") == "cached"
 
 
+def test_cancel_a_run(page, shot):
+    select_node(page, "train")
+    page.get_by_test_id("run-to").click()
+    node(page, "train").get_by_test_id("node-progress").wait_for(timeout=90_000)
+    page.get_by_test_id("cancel-run").click()
+    page.wait_for_function("() => document.querySelector('[data-testid=run-status]')?.dataset.status === 'cancelled'",
+                           timeout=60_000)
+    assert node(page, "train").get_attribute("data-state") == "cancelled"
+    assert node(page, "dense").get_attribute("data-state") == "cached"
+
+
 def test_switch_the_language(page, shot):
     page.get_by_test_id("tab-curves").click()
     page.get_by_test_id("lang-switch").click()
     page.wait_for_function("() => document.querySelector('[data-testid=run-all]')?.textContent.includes('Run all')")
     labels = page.locator('[data-testid="group-frame"] .group-label').all_inner_texts()
     assert any("Model building" in label for label in labels)
-    assert "Out of date" in node(page, "train").inner_text()
+    assert "Out of date" in node(page, "evaluate").inner_text()
+    assert "Cancelled" in node(page, "train").inner_text()
     assert "Layers" in page.get_by_test_id("palette").inner_text()
-    shot(page, "14-english")
+    shot(page, "15-english")
     page.reload()
     page.wait_for_selector('[data-testid="node-card"]')
     assert "Run all" in page.get_by_test_id("run-all").inner_text()  # the choice is remembered
     assert not page.errors, page.errors
+
+
+def test_delete_a_project(page, shot):
+    page.get_by_test_id("back").click()
+    rows = page.get_by_test_id("project-row")
+    rows.first.wait_for()
+    assert rows.count() == 2
+    vgg = rows.filter(has_text="VGG16")
+    vgg.get_by_title("Delete").click()
+    vgg.get_by_role("button", name="Delete").click()
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=project-row]').length === 1")
+    shot(page, "16-home-english")

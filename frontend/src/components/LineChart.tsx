@@ -16,6 +16,7 @@ interface Props {
   yMax?: number;
   height?: number;
   testId?: string;
+  legend?: boolean;
 }
 
 const PAD = { l: 40, r: 12, t: 28, b: 22 };
@@ -43,7 +44,7 @@ function useWidth(fallback: number) {
   return [ref, width] as const;
 }
 
-export function LineChart({ series, title, xMax, yMin, yMax, height = 170, testId }: Props) {
+export function LineChart({ series, title, xMax, yMin, yMax, height = 170, testId, legend = true }: Props) {
   const [ref, W] = useWidth(360);
   const all = series.flatMap((s) => s.points);
   const maxX = Math.max(xMax ?? 0, ...all.map((p) => p.x), 2);
@@ -63,14 +64,14 @@ export function LineChart({ series, title, xMax, yMin, yMax, height = 170, testI
     <div ref={ref} className="chart-box">
       <svg className="chart" width={W} height={H} viewBox={`0 0 ${W} ${H}`} data-testid={testId} data-points={all.length}>
         <text x={PAD.l} y={15} className="chart-title">{title}</text>
-        <g className="chart-legend">
+        {legend && <g className="chart-legend">
           {series.map((s, i) => (
             <g key={s.name} transform={`translate(${W - PAD.r - (series.length - i) * 72}, 11)`}>
               <line x1="0" x2="14" y1="0" y2="0" stroke={s.color} strokeWidth="2" strokeDasharray={s.dashed ? "4 3" : undefined} />
               <text x="18" y="3.5">{s.name}</text>
             </g>
           ))}
-        </g>
+        </g>}
         {yTicks.map((v) => (
           <g key={"y" + v}>
             <line x1={PAD.l} x2={W - PAD.r} y1={sy(v)} y2={sy(v)} className="grid" />

@@ -27,6 +27,12 @@ function curvesByNode(views: RunView[]): Record<string, { points: MetricPoint[];
   return out;
 }
 
+function phaseLabel(phase: string, t: ReturnType<typeof useT>): string {
+  if (phase === "train") return t("panel.phase.train");
+  if (phase === "finetune") return t("panel.phase.finetune");
+  return phase;
+}
+
 function TrainerCard({ node, points, lossMax }: { node: string; points: MetricPoint[]; lossMax: number }) {
   const t = useT();
   const lang = useLang((s) => s.lang);
@@ -35,12 +41,14 @@ function TrainerCard({ node, points, lossMax }: { node: string; points: MetricPo
   const status = useStatus(node);
   const epochs = typeof gnode?.params?.epochs === "number" ? (gnode.params.epochs as number) : undefined;
   const fraction = progressFraction(status.progress);
+  const phase = (useContext(ResultsContext)[node]?.summary?.model as { phase?: string } | undefined)?.phase;
   const best = points.reduce<MetricPoint | null>((b, p) => (p.val_accuracy !== undefined && (!b || p.val_accuracy > b.val_accuracy) ? p : b), null);
   return (
     <div className="trainer-card" data-testid="trainer-card" data-node={node}>
       <div className="trainer-head">
         <span className="trainer-name">{gnode?.label || (comp ? loc(comp.name, lang) : node)}</span>
         <span className="mono muted small">{node}</span>
+        {phase && <span className="chip chip-phase">{phaseLabel(phase, t)}</span>}
         <span className="spacer" />
         {status.state === "running" && (
           <span className="trainer-progress">
@@ -48,11 +56,16 @@ function TrainerCard({ node, points, lossMax }: { node: string; points: MetricPo
             <span className="progress inline"><span className="progress-bar" style={{ width: `${(fraction ?? 0) * 100}%` }} /></span>
           </span>
         )}
+        <span className="legend-inline">
+          <span className="lg"><i style={{ background: C_TRAIN }} />{t("panel.train")}</span>
+          <span className="lg"><i className="dashed" style={{ borderColor: C_VAL }} />{t("panel.val")}</span>
+        </span>
         {best && <span className="chip" data-testid="best-chip">{t("panel.best", { e: best.epoch })} · val_accuracy {best.val_accuracy.toFixed(3)}</span>}
       </div>
       <div className="trainer-charts">
         <LineChart
           testId={`chart-loss-${node}`}
+          legend={false}
           title={t("panel.loss")}
           xMax={epochs}
           yMin={0}
@@ -64,6 +77,7 @@ function TrainerCard({ node, points, lossMax }: { node: string; points: MetricPo
         />
         <LineChart
           testId={`chart-acc-${node}`}
+          legend={false}
           title={t("panel.accuracy")}
           xMax={epochs}
           yMin={0}

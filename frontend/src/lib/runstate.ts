@@ -238,7 +238,7 @@ export function trainedModels(results: Record<string, NodeResult>): TrainedModel
     const m = r.summary?.model as
       | { classes?: string[]; best?: Record<string, number>; best_epoch?: number; phase?: string; model_file?: string }
       | undefined;
-    if (m && (m.model_file || m.best))
+    if (m?.model_file) // a trained model on disk (a fine-tune step's output is not trained yet)
       out.push({ node, runId: r.runId, classes: m.classes, best: m.best, bestEpoch: m.best_epoch, phase: m.phase });
   }
   return out;

@@ -105,7 +105,20 @@ describe("runs store", () => {
     expect(s.latestRunId).toBe("abc");
     expect(s.views.old.status).toBe("finished");
     expect(s.views.abc.nodes.train.state).toBe("running");
-    expect(FakeSocket.all).toHaveLength(1);
-    expect(FakeSocket.all[0].url).toBe("ws://test/api/ws/runs/abc?after=3");
+    const urls = FakeSocket.all.map((x) => x.url);
+    expect(urls).toEqual(["ws://test/api/ws/runs/abc?after=3", "ws://test/api/ws/projects/1"]);
+  });
+
+  it("follows a run that another client started, learnt from the project stream", async () => {
+    apiMock.runs.mockResolvedValue([]);
+    await useRuns.getState().loadProject(1);
+    const project = FakeSocket.all[0];
+    expect(project.url).toBe("ws://test/api/ws/projects/1");
+    apiMock.run.mockResolvedValue({ ...run("queued"), id: "fromcli" });
+    project.open();
+    project.send([{ ...ev(1, "run.queued"), run_id: "fromcli" }]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(useRuns.getState().latestRunId).toBe("fromcli");
+    expect(FakeSocket.all[1].url).toBe("ws://test/api/ws/runs/fromcli?after=0");
   });
 });

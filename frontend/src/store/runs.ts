@@ -27,6 +27,8 @@ interface Live {
   stopped: boolean;
 }
 const live = new Map<string, Live>();
+// The project's own stream: it tells about runs started elsewhere (another tab, the CLI, a script).
+let projectSocket: { projectId: number; socket: SocketLike | null; timer: ReturnType<typeof setTimeout> | null } | null = null;
 
 export type Connection = "idle" | "live" | "reconnecting";
 
@@ -44,6 +46,7 @@ export interface RunsState {
   ingest: (runId: string, events: RunEvent[]) => void;
   upsertRun: (run: Run) => void;
   follow: (runId: string) => void;
+  watchProject: (projectId: number) => void;
 }
 
 function sortRuns(runs: Run[]): Run[] {
@@ -53,7 +56,16 @@ function sortRuns(runs: Run[]): Run[] {
   });
 }
 
+function stopProjectStream() {
+  if (!projectSocket) return;
+  if (projectSocket.timer) clearTimeout(projectSocket.timer);
+  const sock = projectSocket.socket;
+  projectSocket = null;
+  sock?.close();
+}
+
 function stopAll() {
+  stopProjectStream();
   for (const [id, l] of live) {
     l.stopped = true;
     if (l.timer) clearTimeout(l.timer);
@@ -88,6 +100,52 @@ export const useRuns = create<RunsState>((set, get) => ({
       }),
     );
     for (const r of recent) if (isActive(r.status) && get().views[String(r.id)]?.active !== false) get().follow(String(r.id));
+    get().watchProject(projectId);
+  },
+
+  watchProject: (projectId) => {
+    stopProjectStream();
+    const state = { projectId, socket: null as SocketLike | null, timer: null as ReturnType<typeof setTimeout> | null };
+    projectSocket = state;
+    let attempts = 0;
+    const connect = () => {
+      if (projectSocket !== state) return;
+      let socket: SocketLike;
+      try {
+        socket = socketFactory(wsUrl(`/api/ws/projects/${projectId}`));
+      } catch {
+        return;
+      }
+      state.socket = socket;
+      socket.onopen = () => {
+        attempts = 0;
+      };
+      socket.onerror = () => undefined;
+      socket.onmessage = (msg) => {
+        let event: RunEvent;
+        try {
+          event = JSON.parse(String(msg.data));
+        } catch {
+          return;
+        }
+        const runId = event?.run_id !== undefined ? String(event.run_id) : null;
+        if (!runId || get().projectId !== projectId || get().runs.some((r) => String(r.id) === runId)) return;
+        // A run this page did not start: show it and follow it like our own.
+        api.run(runId).then((run) => {
+          if (get().projectId !== projectId || get().runs.some((r) => String(r.id) === runId)) return;
+          get().upsertRun(run);
+          set({ latestRunId: runId });
+          if (isActive(run.status)) get().follow(runId);
+          else void api.events(runId, 0).then((events) => get().ingest(runId, events));
+        }, () => undefined);
+      };
+      socket.onclose = () => {
+        if (projectSocket !== state) return;
+        attempts += 1;
+        state.timer = setTimeout(connect, Math.min(10000, 500 * 2 ** Math.min(attempts, 5)));
+      };
+    };
+    connect();
   },
 
   upsertRun: (run) =>
