@@ -60,7 +60,7 @@ function TrainerCard({ node, points, lossMax }: { node: string; points: MetricPo
           <span className="lg"><i style={{ background: C_TRAIN }} />{t("panel.train")}</span>
           <span className="lg"><i className="dashed" style={{ borderColor: C_VAL }} />{t("panel.val")}</span>
         </span>
-        {best && <span className="chip" data-testid="best-chip">{t("panel.best", { e: best.epoch })} · val_accuracy {best.val_accuracy.toFixed(3)}</span>}
+        {best && <span className="chip" data-testid="best-chip" title="val_accuracy">{t("panel.best", { e: best.epoch })} · {best.val_accuracy.toFixed(3)}</span>}
       </div>
       <div className="trainer-charts">
         <LineChart
