@@ -108,7 +108,11 @@ class EvaluationReport:
     classes: list[str]
     confusion: list[list[int]]     # rows: true class, columns: predicted class
     samples: list[dict[str, Any]]  # a few images with their predictions
+    # The dataset's absolute root: each sample's ``path`` is relative to it (the studio serves
+    # the images from there, inside its data roots).
+    root: str = ""
 
     def summary(self) -> dict[str, Any]:
         return {f"{self.split}_loss": self.loss, f"{self.split}_accuracy": self.accuracy,
-                "confusion": self.confusion, "classes": self.classes, "samples": self.samples}
+                "confusion": self.confusion, "classes": self.classes, "samples": self.samples,
+                "root": self.root}

@@ -20,6 +20,7 @@ class Evaluate(Component):
     description = {"en": "Loss, accuracy and confusion matrix on the test split",
                    "zh": "在测试集上计算损失、准确率和混淆矩阵"}
     category = "training"
+    version = 2  # 2: the report names the dataset root its sample paths are relative to
     inputs = (
         Port("model", MODEL, {"en": "Trained model", "zh": "已训练模型"}),
         Port("images", IMAGES, {"en": "Images", "zh": "图像"}),
@@ -57,6 +58,7 @@ class Evaluate(Component):
         for t, p in zip(labels.tolist(), pred.tolist()):
             confusion[t][p] += 1
         import json
+        from pathlib import Path
 
         files = json.loads((ctx.artifact_dir(fmt.cache_key) / f"{params.split}.json").read_text())["files"]
         samples = [{"path": files[i], "label": trained.classes[int(labels[i])],
@@ -64,4 +66,5 @@ class Evaluate(Component):
                    for i in range(min(params.samples, len(files)))]
         ctx.log(f"{params.split} accuracy {res['accuracy']:.4f}, loss {res['loss']:.4f}")
         return {"report": EvaluationReport(split=params.split, loss=res["loss"], accuracy=res["accuracy"],
-                                           classes=list(trained.classes), confusion=confusion, samples=samples)}
+                                           classes=list(trained.classes), confusion=confusion, samples=samples,
+                                           root=str(Path(fmt.dataset.root).resolve()))}

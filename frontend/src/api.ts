@@ -94,6 +94,10 @@ export const api = {
   artifacts: (id: string | number) =>
     request<unknown>("GET", `/api/runs/${id}/artifacts`).then(list<Artifact>("artifacts")),
   modelUrl: (id: string | number, node: string) => `/api/runs/${id}/artifacts/${encodeURIComponent(node)}/model`,
+  // An evaluation sample's image (at most 256 px). A plain same-origin URL: the browser sends the
+  // access-token cookie with it, as with every other request of the editor.
+  sampleUrl: (id: string | number, node: string, index: number) =>
+    `/api/runs/${id}/samples/${encodeURIComponent(node)}/${index}`,
   predict: (id: string | number, node: string, file: File) => {
     const form = new FormData();
     form.append("file", file);

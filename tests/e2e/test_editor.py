@@ -170,12 +170,16 @@ def test_a_param_that_fails_validation_shows_on_the_node(page, shot):
     badge = node(page, "dense").get_by_test_id("node-issue-badge")
     badge.wait_for()
     assert node(page, "dense").get_by_test_id("node-issue").is_visible()
+    # The UI is Chinese: the issue reads in Chinese, naming the param (the server's English detail follows).
+    assert "的参数" in node(page, "dense").get_by_test_id("node-issue").inner_text()
     page.get_by_test_id("error-units").wait_for()
     assert int(page.get_by_test_id("issues-badge").get_attribute("data-count")) >= 1
     page.get_by_test_id("issues-badge").click()
     rows = page.get_by_test_id("issue-row")
     rows.first.wait_for()
     assert rows.first.get_attribute("data-node") == "dense"
+    assert "无效" in rows.first.locator(".issue-lead").inner_text()
+    assert "units" in rows.first.locator(".issue-msg").inner_text()
     shot(page, "06-param-issue")
     page.get_by_test_id("param-units").fill("256")
     badge.wait_for(state="detached")
@@ -297,7 +301,20 @@ def test_evaluate_then_download_and_try_the_model(page, shot, data_root):
     page.get_by_test_id("tab-eval").click()
     page.get_by_test_id("confusion").wait_for()
     assert page.get_by_test_id("test-accuracy").inner_text().endswith("%")
-    assert page.get_by_test_id("eval-sample").count() == 8
+    samples = page.get_by_test_id("eval-sample")
+    assert samples.count() == 8
+    # The real test images, served by the studio (at most 256 px), not placeholders.
+    page.wait_for_function("() => { const imgs = [...document.querySelectorAll('[data-testid=eval-sample] img')];"
+                           " return imgs.length === 8 && imgs.every((i) => i.complete && i.naturalWidth > 0); }",
+                           timeout=30_000)
+    src = samples.first.locator("img").get_attribute("src")
+    assert "/samples/evaluate/0" in src
+    widths = page.eval_on_selector_all("[data-testid=eval-sample] img", "els => els.map((e) => e.naturalWidth)")
+    assert all(0 < w <= 256 for w in widths), widths
+    marks = [samples.nth(i).get_attribute("data-correct") for i in range(8)]
+    assert set(marks) <= {"true", "false"}
+    assert all(("ok" if m == "true" else "bad") in samples.nth(i).get_attribute("class") for i, m in enumerate(marks))
+    assert page.get_by_test_id("eval-sample").locator(".sample-ph").count() == 0
     shot(page, "13-evaluation")
     page.get_by_test_id("tab-model").click()
     page.get_by_test_id("predict-file-train_finetuned").set_input_files(str(data_root / "pets" / "Cat" / "0.jpg"))

@@ -6,7 +6,7 @@ from pathlib import Path as FsPath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Path, Query, Request, UploadFile
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from backend.engine import Graph, make_plan
@@ -15,6 +15,7 @@ from backend.worker.local import WorkerError
 from ..deps import ServicesDep
 from ..errors import COMMON_ERRORS, ApiError, ErrorBody, not_found
 from ..graphs import check_graph, issue_error, issues_json
+from ..samples import find_report, sample_file, thumbnail
 from ..schemas import MAX_DB_INT, ArtifactOut, Prediction, RunCreate, RunOut
 from .projects import ProjectId, graph_json, require_project
 
@@ -130,6 +131,29 @@ def download_model(run_id: RunId, node: NodeId, services: ServicesDep) -> FileRe
     """The self-contained model file (architecture, weights, classes) as NODE.pt."""
     path = _model_path(services, run_id, node)
     return FileResponse(path, media_type="application/octet-stream", filename=f"{node}.pt")
+
+
+@router.get("/runs/{run_id}/samples/{node}/{index}", response_class=Response,
+            responses={200: {"content": {"image/jpeg": {}, "image/png": {}}}, 403: {"model": ErrorBody},
+                       409: {"model": ErrorBody}})
+def sample_image(run_id: RunId, node: NodeId, index: Annotated[int, Path(ge=0, le=10_000)],
+                 services: ServicesDep) -> Response:
+    """Sample ``index`` of an evaluation node's report in this run, scaled to fit 256 pixels.
+
+    The image is read only from inside a data root; 404 for an unknown run, node or index.
+    """
+    run = require_run(services, run_id)
+    graph = run.graph or {}
+    if not any(n.get("id") == node for n in graph.get("nodes", [])):
+        raise ApiError(404, "node_not_found", f"run {run_id} has no node '{node}'", node=node, field="node")
+    report = find_report(services.runs.events_after(run_id), node)
+    if report is None:
+        raise ApiError(404, "no_samples", f"node '{node}' has no evaluation report in run {run_id}", node=node,
+                       field="node")
+    path = sample_file(report, graph, node, index, services.settings.data_roots)
+    data, media_type = thumbnail(path)
+    # The same run, node and index always name the same image, so the browser may keep it.
+    return Response(data, media_type=media_type, headers={"Cache-Control": "private, max-age=86400"})
 
 
 @router.post("/runs/{run_id}/predict", response_model=Prediction,

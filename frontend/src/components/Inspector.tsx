@@ -1,6 +1,7 @@
 // The right-hand panel: the selected node's generated parameter form, ports with inferred shapes, issues and result.
-import { useCallback, type CSSProperties } from "react";
+import { useCallback, useMemo, type CSSProperties } from "react";
 import { loc, useLang, useT } from "../i18n";
+import { issueLead, issueNames, issueText } from "../lib/issues";
 import type { FieldDesc } from "../lib/schema";
 import { useEditor } from "../store/editor";
 import { useUi } from "../store/ui";
@@ -43,10 +44,13 @@ function NodeInspector({ id }: { id: string }) {
     [edges, id, validation],
   );
 
+  const names = useMemo(() => issueNames(node ? { nodes: [node], edges: [], groups: [] } : null, catalog, lang),
+    [node, catalog, lang]);
+
   if (!node) return null;
   const comp = catalog?.components.find((c) => c.id === node.type);
   const issues = validation?.issues.filter((i) => i.node === id) ?? [];
-  const paramIssues = Object.fromEntries(issues.filter((i) => i.param).map((i) => [i.param!, i.message]));
+  const paramIssues = Object.fromEntries(issues.filter((i) => i.param).map((i) => [i.param!, issueText(i, lang, names)]));
   const specs = validation?.specs?.[id] ?? {};
   const inSpec = (port: string) => {
     const e = edges.find((x) => x.target === id && x.targetHandle === port);
@@ -87,7 +91,10 @@ function NodeInspector({ id }: { id: string }) {
           {issues.map((i, k) => (
             <div key={k} className="issue-item" data-testid="inspector-issue">
               <Icon name="warn" size={13} />
-              <div><span className="issue-code">{i.code}</span>{(i.port || i.param) && <span className="mono"> [{i.port || i.param}]</span>} {i.message}</div>
+              <div>
+                <div className="issue-lead" data-code={i.code}>{issueLead(i, lang, names)}</div>
+                <div className="issue-detail"><span className="issue-code">{i.code}</span> {i.message}</div>
+              </div>
             </div>
           ))}
         </div>

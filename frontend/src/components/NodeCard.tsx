@@ -1,7 +1,8 @@
 // One component on the canvas: typed ports (coloured by type), its state, progress and issues.
-import { memo, type CSSProperties } from "react";
+import { memo, useMemo, type CSSProperties } from "react";
 import { Handle, NodeToolbar, Position, type NodeProps } from "@xyflow/react";
 import { loc, translate, useLang, useT } from "../i18n";
+import { issueLead, issueNames, issueText, type IssueNames } from "../lib/issues";
 import { progressFraction } from "../lib/runstate";
 import { useEditor } from "../store/editor";
 import type { ComponentDesc, Issue, Lang, PortDesc } from "../types";
@@ -27,8 +28,8 @@ function portLabel(p: PortDesc, lang: Lang): string {
   return loc(p.label as never, lang) || p.name;
 }
 
-function issueText(issues: Issue[]): string {
-  return issues.map((i) => `${i.port || i.param ? `[${i.port || i.param}] ` : ""}${i.message}`).join("\n");
+function issuesTitle(issues: Issue[], lang: Lang, names: IssueNames): string {
+  return issues.map((i) => issueText(i, lang, names)).join("\n");
 }
 
 export function StatePill({ state, lang }: { state: string; lang: Lang }) {
@@ -80,6 +81,9 @@ export const NodeCard = memo(function NodeCard({ id, selected }: NodeProps) {
   const single = useEditor((s) => s.selectedNodes.length === 1);
   const status = useStatus(id);
   const actions = useActions();
+  // Issues on a card only name this node, so the names need only it (not the whole graph).
+  const names = useMemo(() => issueNames(node ? { nodes: [node], edges: [], groups: [] } : null, catalog, lang, true),
+    [node, catalog, lang]);
   if (!node) return null;
   const comp = catalog?.components.find((c) => c.id === node.type);
   const issues = validation?.issues.filter((i) => i.node === id) ?? [];
@@ -96,7 +100,7 @@ export const NodeCard = memo(function NodeCard({ id, selected }: NodeProps) {
       data-testid="node-card"
       data-node={id}
       data-state={status.state}
-      title={issues.length ? issueText(issues) : undefined}
+      title={issues.length ? issuesTitle(issues, lang, names) : undefined}
     >
       <NodeToolbar isVisible={selected && single} position={Position.Top} align="end" offset={4} className="node-toolbar">
         <button className="tb-btn" data-testid="run-node" onClick={() => actions.run([id], "node")} title={t("node.run")}>
@@ -122,7 +126,7 @@ export const NodeCard = memo(function NodeCard({ id, selected }: NodeProps) {
       </div>
       <div className="node-sub">
         {issues.length > 0 ? (
-          <span className="node-issue" data-testid="node-issue">{issues[0].message}</span>
+          <span className="node-issue" data-testid="node-issue" data-code={issues[0].code}>{issueLead(issues[0], lang, names)}</span>
         ) : running ? (
           <span className="phase" data-testid="node-phase">
             {status.progress?.phase ?? ""}

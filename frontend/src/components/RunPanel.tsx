@@ -3,7 +3,8 @@
 import { useContext, useMemo, useState, type ReactNode } from "react";
 import { api } from "../api";
 import { loc, useLang, useT } from "../i18n";
-import { evalReports, progressFraction, trainedModels, type MetricPoint, type RunView } from "../lib/runstate";
+import { issueLead, issueNames } from "../lib/issues";
+import { evalReports, progressFraction, trainedModels, type EvalReport, type MetricPoint, type RunView } from "../lib/runstate";
 import { useEditor } from "../store/editor";
 import { latestView, orderedViews, useRuns } from "../store/runs";
 import { useUi, type PanelTab } from "../store/ui";
@@ -156,6 +157,32 @@ function Log({ view }: { view: RunView | null }) {
   );
 }
 
+/** One evaluation sample: the image from the server (a placeholder until or unless it loads). */
+export function SampleTile({ runId, node, index, sample }: {
+  runId: string; node: string; index: number; sample: NonNullable<EvalReport["samples"]>[number];
+}) {
+  const t = useT();
+  const [failed, setFailed] = useState(false);
+  const ok = sample.label === sample.predicted;
+  const name = sample.path.split(/[\\/]/).pop() ?? sample.path;
+  const prob = `${(sample.probability * 100).toFixed(0)}%`;
+  return (
+    <figure className={`sample ${ok ? "ok" : "bad"}`} data-testid="eval-sample" data-correct={ok ? "true" : "false"}
+      title={`${sample.path}\n${t("panel.sampleTitle", { label: sample.label, predicted: sample.predicted, p: prob })}`}>
+      {failed ? (
+        <div className="sample-ph"><span className="glyph">{sample.label.slice(0, 1).toUpperCase()}</span>{name}</div>
+      ) : (
+        <img src={sample.url ?? api.sampleUrl(runId, node, index)} alt={name} loading="lazy" onError={() => setFailed(true)} />
+      )}
+      <span className={`sample-mark ${ok ? "ok" : "bad"}`} aria-label={ok ? t("panel.correct") : t("panel.wrong")}>{ok ? "✓" : "✗"}</span>
+      <figcaption>
+        <span className="sample-pred"><span className={ok ? "ok" : "bad"}>{sample.predicted}</span> {prob}</span>
+        <span className="sample-actual muted">{t("panel.actualShort")} {sample.label}</span>
+      </figcaption>
+    </figure>
+  );
+}
+
 function Evaluation() {
   const t = useT();
   const results = useContext(ResultsContext);
@@ -163,7 +190,7 @@ function Evaluation() {
   if (!reports.length) return <div className="empty-note">{t("panel.noEval")}</div>;
   return (
     <div className="evals" data-testid="evaluation">
-      {reports.map(({ node, report }) => {
+      {reports.map(({ node, runId, report }) => {
         const classes = report.classes ?? [];
         const confusion = report.confusion ?? [];
         const maxCell = Math.max(1, ...confusion.flat());
@@ -178,7 +205,7 @@ function Evaluation() {
               <div className="section-label">{t("panel.confusion")}</div>
               <table className="confusion" data-testid="confusion">
                 <thead>
-                  <tr><th className="muted small">{t("panel.actual")} \\ {t("panel.predicted")}</th>{classes.map((c) => <th key={c}>{c}</th>)}</tr>
+                  <tr><th className="muted small">{t("panel.actual")}{" \\ "}{t("panel.predicted")}</th>{classes.map((c) => <th key={c}>{c}</th>)}</tr>
                 </thead>
                 <tbody>
                   {confusion.map((row, i) => (
@@ -195,23 +222,7 @@ function Evaluation() {
             <div className="samples-wrap">
               <div className="section-label">{t("panel.samples")}</div>
               <div className="samples">
-                {(report.samples ?? []).map((s, i) => {
-                  const ok = s.label === s.predicted;
-                  const name = s.path.split(/[\\/]/).pop() ?? s.path;
-                  return (
-                    <figure key={i} className={`sample ${ok ? "ok" : "bad"}`} title={s.path} data-testid="eval-sample">
-                      {s.url ? (
-                        <img src={s.url} alt={name} />
-                      ) : (
-                        <div className="sample-ph"><span className="glyph">{s.label.slice(0, 1).toUpperCase()}</span>{name}</div>
-                      )}
-                      <figcaption>
-                        <span className={ok ? "ok" : "bad"}>{s.predicted}</span> {(s.probability * 100).toFixed(0)}%
-                        <span className="muted"> · {s.label}</span>
-                      </figcaption>
-                    </figure>
-                  );
-                })}
+                {(report.samples ?? []).map((s, i) => <SampleTile key={`${runId}-${i}`} runId={runId} node={node} index={i} sample={s} />)}
               </div>
             </div>
           </div>
@@ -289,7 +300,11 @@ function Models() {
 
 function Issues() {
   const t = useT();
+  const lang = useLang((s) => s.lang);
   const issues = useEditor((s) => s.validation?.issues ?? NO_ISSUES);
+  const graph = useEditor((s) => s.graph);
+  const catalog = useEditor((s) => s.catalog);
+  const names = useMemo(() => issueNames(graph, catalog, lang), [graph, catalog, lang]);
   const focusNode = useUi((s) => s.focusNode);
   if (!issues.length) return <div className="empty-note ok"><Icon name="check" /> {t("panel.issuesNone")}</div>;
   return (
@@ -298,8 +313,10 @@ function Issues() {
         <button key={k} className="issue-row" data-testid="issue-row" data-node={i.node ?? ""} onClick={() => i.node && focusNode(i.node)}>
           <Icon name="warn" size={13} />
           <span className="mono issue-where">{i.node ?? t("panel.graph")}{i.port || i.param ? `.${i.port || i.param}` : ""}</span>
-          <span className="issue-code">{i.code}</span>
-          <span className="issue-msg">{i.message}</span>
+          <span className="issue-text">
+            <span className="issue-lead" data-code={i.code}>{issueLead(i, lang, names)}</span>
+            <span className="issue-msg"><span className="issue-code">{i.code}</span> {i.message}</span>
+          </span>
         </button>
       ))}
     </div>

@@ -3,6 +3,7 @@ import { act, render, screen } from "@testing-library/react";
 import { ReactFlowProvider } from "@xyflow/react";
 import { matches, Palette } from "./Palette";
 import { RunPanel } from "./RunPanel";
+import { ResultsContext } from "./context";
 import { useEditor } from "../store/editor";
 import { useUi } from "../store/ui";
 import { useLang } from "../i18n";
@@ -46,5 +47,54 @@ describe("run panel", () => {
     expect(screen.getByText("The graph has no issues.")).toBeTruthy();
     act(() => useEditor.getState().setValidation({ ok: false, issues: [{ code: "missing_input", message: "train needs images", node: "train", port: "images" }], specs: {}, keys: {}, cached: {} }, 1));
     expect(screen.getByTestId("issue-row").textContent).toContain("train.images");
+  });
+
+  it("leads each issue with a sentence in the UI language, then the server's message", () => {
+    useEditor.getState().setCatalog(catalog);
+    useEditor.getState().load(template());
+    useUi.getState().openPanel("issues");
+    useLang.getState().setLang("zh");
+    const message = "train: required input 'images' is not connected";
+    render(<RunPanel />);
+    act(() => useEditor.getState().setValidation({ ok: false, issues: [{ code: "missing_input", message, node: "train", port: "images" }], specs: {}, keys: {}, cached: {} }, 1));
+    const row = screen.getByTestId("issue-row");
+    expect(row.querySelector(".issue-lead")!.textContent).toBe("“模型训练 (train)” 的必需输入 “图像 (images)” 未连接");
+    expect(row.querySelector(".issue-msg")!.textContent).toContain(message);
+    act(() => useLang.getState().setLang("en"));
+    expect(screen.getByTestId("issue-row").querySelector(".issue-lead")!.textContent)
+      .toBe("Required input “Images (images)” of “Trainer (train)” is not connected");
+  });
+
+  it("shows evaluation samples as images from the server, right ones green and wrong ones red", () => {
+    useEditor.getState().setCatalog(catalog);
+    useEditor.getState().load(template());
+    useUi.getState().openPanel("eval");
+    useLang.getState().setLang("en");
+    const report = {
+      test_accuracy: 0.5, test_loss: 0.7, classes: ["cat", "dog"], confusion: [[1, 0], [1, 0]], root: "/data/pets",
+      samples: [
+        { path: "Cat/1.jpg", label: "cat", predicted: "cat", probability: 0.91 },
+        { path: "Dog/2.jpg", label: "dog", predicted: "cat", probability: 0.62 },
+      ],
+    };
+    render(
+      <ResultsContext.Provider value={{ evaluate: { key: "k", runId: "ab12", cached: false, summary: { report } } }}>
+        <RunPanel />
+      </ResultsContext.Provider>,
+    );
+    const tiles = screen.getAllByTestId("eval-sample");
+    expect(tiles).toHaveLength(2);
+    expect(tiles.map((t) => t.querySelector("img")!.getAttribute("src")))
+      .toEqual(["/api/runs/ab12/samples/evaluate/0", "/api/runs/ab12/samples/evaluate/1"]);
+    expect(tiles[0].className).toContain("ok");
+    expect(tiles[0].dataset.correct).toBe("true");
+    expect(tiles[1].className).toContain("bad");
+    expect(tiles[1].dataset.correct).toBe("false");
+    expect(tiles[1].textContent).toContain("cat 62%");
+    expect(tiles[1].querySelector(".sample-actual")!.textContent).toBe("actual dog");
+    // An image that cannot be loaded falls back to the placeholder tile.
+    act(() => { tiles[1].querySelector("img")!.dispatchEvent(new Event("error")); });
+    expect(screen.getAllByTestId("eval-sample")[1].querySelector("img")).toBeNull();
+    expect(screen.getAllByTestId("eval-sample")[1].querySelector(".sample-ph")!.textContent).toContain("2.jpg");
   });
 });

@@ -212,6 +212,7 @@ export interface EvalReport {
   confusion?: number[][];
   classes?: string[];
   samples?: { path: string; label: string; predicted: string; probability: number; url?: string }[];
+  root?: string; // the dataset folder the sample paths are relative to (Evaluate v2)
 }
 
 export function evalReports(results: Record<string, NodeResult>): { node: string; runId: string; report: EvalReport }[] {
