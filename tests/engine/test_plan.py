@@ -35,7 +35,7 @@ def test_fine_tune_choice_does_not_touch_the_first_training(image_folder):
     assert other["train"] == base["train"]
     assert other["finetune"] != base["finetune"]
     assert other["train_finetuned"] != base["train_finetuned"]
-    tuned = _keys(_set(doc, "train_finetuned", epochs=3))
+    tuned = _keys(_set(doc, "train_finetuned", epochs=7))
     assert tuned["train"] == base["train"] and tuned["train_finetuned"] != base["train_finetuned"]
 
 
