@@ -1,0 +1,228 @@
+"""Helpers shared by the benchmarks: paths, graphs, running a graph in a fresh worker, and
+turning a run's events into timings and accuracies.
+
+Each benchmark prints progress on stderr and ONE summary line (a JSON object) on stdout.
+Benchmarks compare against a baseline in the same invocation and report ratios.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import platform
+import signal
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Callable
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # `python3 bench/X.py` works from anywhere, no console script needed
+    sys.path.insert(0, str(REPO))
+
+OFFLINE_TEMPLATE = REPO / "templates" / "model_optimization_finetuning_offline.json"
+DEFAULT_PHOTOS = next((p for p in (REPO / ".data" / "cats_vs_dogs", REPO.parent / "shared" / "data" / "cats_vs_dogs")
+                       if p.is_dir()), REPO.parent / "shared" / "data" / "cats_vs_dogs")
+BACKBONES = {
+    "lite0": ("backbones.EfficientNetLite0", ["block7a", "top"]),
+    "vgg16": ("backbones.VGG16", ["block5_conv1", "block5_conv2", "block5_conv3"]),
+}
+
+_T0 = time.monotonic()
+
+
+class Interrupted(Exception):
+    """SIGTERM (e.g. from `timeout`): stop measuring, print what was measured so far."""
+
+
+def stop_on_sigterm() -> None:
+    def handler(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second one ends the process
+        raise Interrupted(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def log(*parts: Any) -> None:
+    print(f"[{time.monotonic() - _T0:7.1f}s]", *parts, file=sys.stderr, flush=True)
+
+
+def loadavg() -> list[float]:
+    try:
+        return [round(float(x), 2) for x in Path("/proc/loadavg").read_text().split()[:3]]
+    except OSError:
+        return []
+
+
+def machine() -> dict[str, Any]:
+    """Where the figures come from (torch is imported only if the caller already did)."""
+    out: dict[str, Any] = {"cpus": os.cpu_count(), "python": platform.python_version()}
+    try:
+        import subprocess
+
+        out["commit"] = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"],
+                                       capture_output=True, text=True, timeout=10).stdout.strip() or None
+    except Exception:
+        pass
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        out["torch"] = torch.__version__
+        out["threads"] = torch.get_num_threads()
+        if torch.cuda.is_available():
+            out["gpu"] = torch.cuda.get_device_name(0)
+    return out
+
+
+def summary(name: str, fields: dict[str, Any]) -> None:
+    """The one line on stdout."""
+    line = {"bench": name, **fields}
+    print(json.dumps(line, ensure_ascii=False, default=_jsonable), flush=True)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    return repr(value)
+
+
+def r3(x: float | None) -> float | None:
+    return None if x is None else round(x, 3)
+
+
+def median(xs: list[float]) -> float:
+    return statistics.median(xs)
+
+
+# ----------------------------------------------------------------------------- graphs
+def offline_graph(root: Path | str, *, epochs1: int, epochs2: int, max_per_class: int | None,
+                  backbone: str = "lite0", weights: str = "imagenet", size: int = 150,
+                  feature_cache: bool = True, seed: int = 42) -> dict[str, Any]:
+    """The offline template with the benchmark's settings (the backbone node keeps its id)."""
+    g = json.loads(OFFLINE_TEMPLATE.read_text(encoding="utf-8"))
+    comp, fine_tune = BACKBONES[backbone]
+    for node in g["nodes"]:
+        nid, p = node["id"], node["params"]
+        if nid == "backbone":
+            node["type"] = comp
+            node["params"] = {"weights": weights, "feature_extractor": True, "fine_tune_layers": fine_tune}
+        elif nid == "dataset":
+            p["root"] = str(Path(root).expanduser().resolve())
+            if max_per_class:
+                p["max_per_class"] = max_per_class
+        elif nid in ("input", "format"):
+            p["height"] = p["width"] = size
+        elif nid == "train":
+            p.update(epochs=epochs1, feature_cache=feature_cache, seed=seed)
+        elif nid == "train_finetuned":
+            p.update(epochs=epochs2, feature_cache=feature_cache, seed=seed)
+    return g
+
+
+# ------------------------------------------------------------------------ running
+def run_in_worker(graph: dict[str, Any], targets: list[str], *, device: str = "auto",
+                  cache_dir: Path | None = None, mode: str = "to", worker=None,
+                  on_event: Callable[[dict[str, Any]], None] | None = None) -> tuple[list[dict[str, Any]], float]:
+    """Run a graph in a worker process (a fresh one unless ``worker`` is given), as the CLI
+    and the server do; returns (events, wall seconds from submit to the terminal event)."""
+    from backend.worker.local import LocalWorker, RunRequest
+
+    own = worker is None
+    if own:
+        cache_dir = cache_dir or Path(tempfile.mkdtemp(prefix="abacus-bench-cache-"))
+        worker = LocalWorker(cache_dir)
+    run_id = uuid.uuid4().hex[:12]
+    events: list[dict[str, Any]] = []
+    t0 = time.perf_counter()
+    try:
+        for e in worker.run(RunRequest(run_id=run_id, graph=copy.deepcopy(graph), targets=targets, mode=mode,
+                                       settings={"device": device})):
+            events.append(e)
+            if on_event:
+                on_event(e)
+        wall = time.perf_counter() - t0
+    finally:
+        if own:
+            worker.stop()
+    return events, wall
+
+
+def print_progress(e: dict[str, Any]) -> None:
+    """stderr lines for the events a person wants to see while waiting."""
+    t = e["type"]
+    if t == "node.metrics":
+        m = e["metrics"]
+        log(f"  {e['node']} epoch {e['epoch']}: " + " ".join(f"{k}={v:.4f}" for k, v in m.items()))
+    elif t == "node.log":
+        log(f"  {e['node']}: {e['message']}")
+    elif t == "node.finished":
+        log(f"  {e['node']} finished in {e['seconds']:.1f}s")
+    elif t in ("node.failed", "run.failed"):
+        log(f"  FAILED {e.get('node') or 'run'}: {e.get('code')}: {e.get('message')}")
+        if e.get("debug"):
+            log(e["debug"][-2000:])
+
+
+def final_status(events: list[dict[str, Any]]) -> str:
+    return events[-1]["type"].split(".")[1] if events else "no_events"
+
+
+def failure(events: list[dict[str, Any]]) -> str | None:
+    if not events:
+        return "no events"
+    last = events[-1]
+    if last["type"] == "run.finished":
+        return None
+    return f"{last.get('code')}: {last.get('message')}"
+
+
+def split_sizes(events: list[dict[str, Any]]) -> dict[str, int]:
+    for e in events:
+        if e["type"] in ("node.finished", "node.cached") and e.get("node") == "dataset":
+            return dict(e["summary"]["dataset"]["sizes"])
+    return {}
+
+
+def trainer_stats(events: list[dict[str, Any]], node: str, n_train: int) -> dict[str, Any]:
+    """Accuracies and timings of one trainer node from its events.
+
+    loop_s: the epoch loop (training and validation passes), from the first batch to the
+    last epoch's metrics, plus one median step for the first batch (its progress event
+    comes at its end). setup_s: from the node's start to its first batch (image decoding, feature cache,
+    model building). ips: training images per second of the loop; node_ips: the same over
+    the whole node (setup included).
+    """
+    mine = [e for e in events if e.get("node") == node]
+    started = next((e["ts"] for e in mine if e["type"] == "node.started"), None)
+    finished = next((e for e in mine if e["type"] == "node.finished"), None)
+    epoch_progress = [e for e in mine if e["type"] == "node.progress" and str(e.get("phase") or "").startswith("epoch ")]
+    metrics = [e for e in mine if e["type"] == "node.metrics"]
+    out: dict[str, Any] = {}
+    if metrics:
+        history = [m["metrics"] for m in metrics]
+        out["val_acc"] = [round(h["val_accuracy"], 4) for h in history]
+        out["best_val_acc"] = round(max(h["val_accuracy"] for h in history), 4)
+    if finished:
+        out["node_s"] = r3(finished["seconds"])
+    if epoch_progress and metrics and started is not None:
+        # the first batch ends at the first progress event: add one typical step for it
+        gaps = [b["ts"] - a["ts"] for a, b in zip(epoch_progress, epoch_progress[1:]) if a["phase"] == b["phase"]]
+        step = statistics.median(gaps) if gaps else 0.0
+        first = epoch_progress[0]["ts"] - step
+        loop = metrics[-1]["ts"] - first
+        out["setup_s"] = r3(max(0.0, first - started))
+        out["loop_s"] = r3(loop)
+        out["ips"] = round(n_train * len(metrics) / loop, 1) if loop > 0 else None
+        if finished:
+            out["node_ips"] = round(n_train * len(metrics) / finished["seconds"], 1)
+    feats = [e for e in mine if e["type"] == "node.log" and (e.get("data") or {}).get("cache") == "features"]
+    if feats:
+        out["feature_cache"] = ["built" if (e["data"].get("built")) else
+                                ("off" if e["data"].get("enabled") is False else "reused") for e in feats]
+    return out
+
+
+def tmpdir(prefix: str) -> Path:
+    return Path(tempfile.mkdtemp(prefix=f"abacus-bench-{prefix}-"))
