@@ -73,9 +73,15 @@ def layer_specs(g: dict):
     gg = Graph.model_validate(g)
     v = validate(gg, components.registry)
     assert v.ok, [i.message for i in v.issues]
-    ex = Executor(gg, v, components.registry, FileResultStore(c.tmpdir("specs")), lambda e: None)
-    assert ex.run(make_plan(gg, v, components.registry, ["output"])) == "finished"
-    return ex.results["output"]["output"].layers
+    import shutil
+
+    tmp = c.tmpdir("specs")
+    try:
+        ex = Executor(gg, v, components.registry, FileResultStore(tmp), lambda e: None)
+        assert ex.run(make_plan(gg, v, components.registry, ["output"])) == "finished"
+        return ex.results["output"]["output"].layers
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 # ------------------------------------------------------------------- the plain loop
