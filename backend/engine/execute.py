@@ -99,11 +99,11 @@ class Context:
     def deferred(self, node_id: str) -> dict[str, Any]:
         """The current deferred params of an ancestor node (see ``component.deferred``)."""
         params = self._executor.validation.params[node_id]
-        comp = self._executor.registry.get(self._executor.graph.node(node_id).type)
+        comp = self._executor.registry.get(self._executor.nodes[node_id].type)
         return {k: getattr(params, k) for k in comp.deferred_params()}
 
     def node_type(self, node_id: str) -> str | None:
-        node = self._executor.graph.node(node_id)
+        node = self._executor.nodes.get(node_id)
         return node.type if node else None
 
 
@@ -120,6 +120,7 @@ class Executor:
         self.cancelled = cancelled
         self.settings = settings or {}
         self.results: dict[str, dict[str, Any]] = {}   # node id -> outputs, this run
+        self.nodes = {n.id: n for n in graph.nodes}
 
     def _has(self, key: str) -> bool:
         return key in self.memory or self.store.has(key)
@@ -179,7 +180,7 @@ class Executor:
         return "finished"
 
     def _run_node(self, nid: str, key: str, plan: Plan) -> None:
-        node = self.graph.node(nid)
+        node = self.nodes[nid]
         comp = self.registry.get(node.type)
         inputs = {}
         for port, (src, src_port) in self.validation.inputs.get(nid, {}).items():

@@ -82,7 +82,8 @@ def make_plan(graph: Graph, validation: Validation, registry: Registry,
     if mode == "all" and not targets:
         has_succ = {src for ports in validation.inputs.values() for src, _ in ports.values()}
         targets = [nid for nid in validation.order if nid not in has_succ]
-    unknown = [t for t in targets if graph.node(t) is None]
+    ids = {n.id for n in graph.nodes}
+    unknown = [t for t in targets if t not in ids]
     if unknown:
         return [Issue(code="unknown_target", node=t, message=f"no node with id '{t}' to run") for t in unknown]
     needed = ancestors(validation, targets)

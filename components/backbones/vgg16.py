@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Literal
 
@@ -22,6 +24,17 @@ VGGLayer = Literal[VGG16_NAMES]  # type: ignore[valid-type]
 # torchvision's vgg16().features indices of the 13 convolutions, in order
 TORCHVISION_CONV_INDEX = (0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28)
 IMAGENET_FILE = "vgg16-397923af.pth"
+
+
+def hub_dir() -> Path:
+    """torch.hub.get_dir(), worked out without importing torch (planning runs in the server)."""
+    if "torch" in sys.modules:
+        import torch.hub
+
+        return Path(torch.hub.get_dir())
+    torch_home = os.environ.get("TORCH_HOME") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "torch")
+    return Path(os.path.expanduser(torch_home)) / "hub"
 
 
 class VGG16Params(BackboneParams):
@@ -51,9 +64,7 @@ class VGG16(Backbone):
         return (h, w, c)
 
     def imagenet_path(self) -> Path:
-        import torch.hub
-
-        path = Path(torch.hub.get_dir()) / "checkpoints" / IMAGENET_FILE
+        path = hub_dir() / "checkpoints" / IMAGENET_FILE
         if not path.is_file():
             raise NodeError(
                 f"VGG16 ImageNet weights not found. Put torchvision's {IMAGENET_FILE} at {path} "

@@ -74,12 +74,14 @@ def stage_is_stochastic(module: nn.Module) -> bool:
 
 def frozen_prefix_length(model: StagedModel) -> int:
     """How many leading stages have nothing to train and give the same output every time."""
-    n = 0
+    n, weighty = 0, False
     for _, module in model.named_children():
         if any(p.requires_grad for p in module.parameters()) or stage_is_stochastic(module):
             break
+        weighty = weighty or any(True for _ in module.parameters())
         n += 1
-    return n
+    # a prefix of parameter-free stages (input normalization) costs less to recompute than to store
+    return n if weighty else 0
 
 
 def model_from_trained(trained: TrainedModel, device: torch.device | str = "cpu") -> StagedModel:
