@@ -111,8 +111,24 @@ def _bn(channels: int) -> nn.BatchNorm2d:
     return nn.BatchNorm2d(channels, eps=_BN_EPS)
 
 
+@torch.no_grad()
+def _fold(module: nn.Module, conv_name: str, bn_name: str) -> None:
+    """Fold an inference-mode BatchNorm into the convolution before it (one op instead of two)."""
+    conv, bn = getattr(module, conv_name), getattr(module, bn_name)
+    if conv is None or not isinstance(bn, nn.BatchNorm2d):
+        return
+    scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+    bias = conv.bias if conv.bias is not None else torch.zeros_like(bn.running_mean)
+    conv.weight.mul_(scale.view(-1, 1, 1, 1))
+    conv.bias = nn.Parameter((bias - bn.running_mean) * scale + bn.bias, requires_grad=False)
+    setattr(module, bn_name, nn.Identity())
+
+
 class ConvBNReLU6(nn.Module):
     """conv -> BN -> ReLU6; used for the stem (3x3/2) and the top (1x1 head)."""
+
+    def fuse_for_inference(self) -> None:
+        _fold(self, "conv", "bn")
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int):
         super().__init__()
@@ -126,6 +142,10 @@ class ConvBNReLU6(nn.Module):
 
 class MBConvLite(nn.Module):
     """Inverted-residual block without squeeze-excitation (EfficientNet-Lite)."""
+
+    def fuse_for_inference(self) -> None:
+        for conv_name, bn_name in (("expand_conv", "bn0"), ("depthwise_conv", "bn1"), ("project_conv", "bn2")):
+            _fold(self, conv_name, bn_name)
 
     def __init__(self, expand_ratio: int, kernel_size: int, stride: int, in_channels: int, out_channels: int):
         super().__init__()

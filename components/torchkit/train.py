@@ -19,7 +19,7 @@ from backend.engine import Cancelled, NodeError
 
 from ..values import FormattedImages, OptimizerSpec, TrainedModel
 from .images import load_split
-from .model import StagedModel, frozen_prefix_length, save_model_file
+from .model import StagedModel, frozen_prefix_length, fused_for_inference, save_model_file
 
 EPS = 1e-7  # Keras' probability clamp
 
@@ -153,7 +153,7 @@ def cached_features(ctx, model: StagedModel, prefix_len: int, fmt: FormattedImag
     t0 = time.time()
     extra = {k: _features_key(model, k, fmt, split, digests) for k in also_keep if 0 < k < prefix_len}
     extra = {k: kk for k, kk in extra.items() if not (ctx.artifact_dir(kk) / "features.npy").exists()}
-    outs = run_prefix(stages[:prefix_len], images, device, [prefix_len, *extra],
+    outs = run_prefix([fused_for_inference(s) for s in stages[:prefix_len]], images, device, [prefix_len, *extra],
                       progress=lambda i, n: ctx.progress(i, n, unit="image", phase=f"features {split}"))
     for k, kk in [(prefix_len, key), *extra.items()]:
         target = ctx.artifact_dir(kk) / "features.npy"
@@ -345,7 +345,7 @@ def _finish(template: TrainedModel, state: dict[str, torch.Tensor], history, bes
 def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, loss_kind: str, from_logits: bool,
              device: torch.device, batch: int = 64) -> dict[str, Any]:
     loss_fn, correct_fn = make_loss(loss_kind, from_logits)
-    model.to(device=device, memory_format=torch.channels_last)
+    model = fused_for_inference(model).to(device=device, memory_format=torch.channels_last)
     loss, acc, out = _score(model, images, labels, True, device, loss_fn, correct_fn, batch)
     if loss_kind == "binary_crossentropy":
         prob1 = torch.sigmoid(out.view(-1)) if from_logits else out.view(-1)

@@ -101,3 +101,16 @@ def test_backbones_freeze_everything_as_feature_extractors():
         assert set(comp.layer_names) <= comp.frozen_stages(p)
         comp, p = _comp(cid, feature_extractor=False)
         assert comp.frozen_stages(p) == {"normalize"}
+
+
+def test_batchnorm_folding_keeps_the_outputs():
+    from components.torchkit.model import fused_for_inference
+
+    comp, p = _comp("backbones.EfficientNetLite0")
+    net = torch.nn.Sequential(*[m for _, m in comp.build(p, (64, 64, 3))]).eval()
+    fused = fused_for_inference(net)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fused.modules())
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in net.modules())   # the original is untouched
+    x = torch.rand(2, 3, 64, 64)
+    with torch.no_grad():
+        assert torch.allclose(net(x), fused(x), atol=1e-4, rtol=1e-4)
