@@ -1,29 +1,39 @@
 """Events from the worker to a websocket client, through the real server.
 
-Starts ``abacus serve`` (``python -m backend.cli serve``) as a subprocess on a free
-loopback port with a temporary home and data root, makes a project whose graph emits
-events fast (the tests' tiny graph: Input 8x8 -> Flatten -> Dense(8) -> Dense(1), batch
-size 1, many epochs: one node.progress per training step), runs it once untimed (the
-worker imports torch on its first run), then starts the measured run and reads its
-stream ``/api/ws/runs/{id}?after=0`` with a ``websockets`` client until the server
-closes it.
+Two producers, each in a fresh ``abacus serve`` (``python -m backend.cli serve``) on a free
+loopback port with a temporary home and data root, read with a ``websockets`` client on
+``/api/ws/runs/{id}?after=0`` until the server closes the stream:
 
-Reports, over the events created after the client connected ("live" events):
-- delivered_per_s: events the client received per second during training
-- produced_per_s: the rate the worker made them (the stored events' ``ts``); delivered can
-  not exceed it, so when the two match the server keeps up and the producer is the limit
+1. ``graph``: the real worker runs a graph that trains fast (the tests' tiny graph: Input
+   8x8 -> Flatten -> Dense(8) -> Dense(1), batch size 1, many epochs), once untimed (the
+   worker imports torch on its first run), then measured. The worker sends node.progress
+   at most every 50 ms per node (``PROGRESS_INTERVAL_S`` in backend/worker/local.py; the
+   first and last step of every epoch always), so this run makes a few hundred events:
+   it shows the latency of a real run, not the server's capacity.
+2. ``synthetic``: the same server with its worker process replaced by a producer that
+   sends (through the worker's own ``_EventSender``) ``--synthetic-events`` events (80 % node.progress, 10 % node.metrics, 10 %
+   node.log, each stamped with ``ts`` when it is put) on the worker's event queue at
+   ``--synthetic-rate`` per second (0: as fast as it can), between run.started and
+   run.finished. Everything after the queue is the product: the dispatcher, the store,
+   the broadcaster, the websocket route. This measures what the server sustains.
+
+Reports for each, over the events created after the client connected ("live" events):
+- delivered_per_s: events the client received per second (graph: during training)
+- produced_per_s: the rate the producer made them (the stored events' ``ts``); delivered
+  can not exceed it, so when the two match the server keeps up and the producer is the limit
 - latency_ms median / p99 / max: client receive time minus the event's ``ts`` (same clock)
-- store_append_per_s: how many events per second the run queue stores (SQLite), measured
-  directly on a scratch database: the ceiling of the server's store-then-broadcast path,
-  one event per transaction (as the dispatcher does) and 100 per transaction
+and, once: store_append_per_s, the run queue's SQLite store measured alone on a scratch
+database, one event per transaction (RunQueue.append_event) and 100 per transaction
+(RunQueue.append_events, what the dispatcher does with what the worker has queued).
 It checks that the client saw every stored event once, in order.
-Targets: >= 5,000 events/s delivered, p99 < 50 ms.
+Targets: >= 5,000 events/s delivered (synthetic), p99 < 50 ms (both).
 
 Progress coalescing (settings.progress_coalesce_s, 0.1 s by default) is off here
 (ABACUS_PROGRESS_COALESCE_S=0) so every event travels; --coalesce 0.1 measures the
 default, where the client gets fewer node.progress events by design.
 
     .venv/bin/python bench/events_ws.py [--per-class 250] [--epochs 20] [--coalesce 0]
+        [--synthetic-events 20000] [--synthetic-rate 6000] [--only graph|synthetic] [--no-deflate]
 """
 from __future__ import annotations
 
@@ -80,20 +90,93 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class Server:
-    """``abacus serve`` in a subprocess; its output goes to a log file."""
+SYNTH_PHASE = "epoch 1/1"
 
-    def __init__(self, home: Path, data_root: Path, coalesce: float, log_path: Path) -> None:
+
+def _synthetic_worker_main(requests, events, cancel, rate: float, count: int) -> None:
+    """Stands in for the worker process: answers each run request with ``count`` events."""
+    from backend.engine import events as ev
+    from backend.worker.local import _EventSender
+
+    sender = _EventSender(events)  # as the real worker sends them
+    while True:
+        req = requests.get()
+        if req is None:
+            return
+        cancel.clear()
+        seq = 0
+
+        def put(event) -> None:
+            nonlocal seq
+            seq += 1
+            event.run_id, event.seq, event.ts = req.run_id, seq, time.time()
+            sender.put(event.model_dump(mode="json"))
+
+        put(ev.RunStarted(plan=["train"], cached=[]))
+        put(ev.NodeStarted(node="train"))
+        t0 = time.perf_counter()
+        for i in range(count):
+            if rate > 0:
+                ahead = t0 + i / rate - time.perf_counter()
+                if ahead > 0.001:
+                    time.sleep(ahead)
+            if i % 10 == 8:
+                put(ev.NodeMetrics(node="train", epoch=i, metrics={"loss": 1.0 / (i + 1), "accuracy": 0.5,
+                                                                   "val_loss": 0.7, "val_accuracy": 0.5}))
+            elif i % 10 == 9:
+                put(ev.NodeLog(node="train", message=f"synthetic {i}", data={"i": i}))
+            else:
+                put(ev.NodeProgress(node="train", step=i + 1, total=count, unit="batch", phase=SYNTH_PHASE))
+        put(ev.NodeFinished(node="train", key="synthetic", seconds=round(time.perf_counter() - t0, 3), summary={}))
+        put(ev.RunFinished(seconds=round(time.perf_counter() - t0, 3)))
+
+
+def _serve_synthetic(argv: list[str]) -> None:
+    """``events_ws.py --serve-synthetic RATE COUNT SERVE-ARGS...``: abacus serve, fake worker."""
+    rate, count, serve_args = float(argv[0]), int(argv[1]), argv[2:]
+    import multiprocessing as mp
+
+    import backend.api.dispatcher as dispatcher
+    from backend.cli import main as cli_main
+    from backend.worker.local import LocalWorker
+
+    class SyntheticWorker(LocalWorker):
+        def start(self) -> None:
+            with self._lock:
+                if self._proc is not None and self._proc.is_alive():
+                    return
+                self.requests, self.events = self._ctx.Queue(), self._ctx.Queue()
+                self.cancel_flag = self._ctx.Event()
+                self.predict_requests, self.predict_results = self._ctx.Queue(), self._ctx.Queue()
+                self._proc = self._ctx.Process(target=_synthetic_worker_main, daemon=True, name="synthetic-worker",
+                                               args=(self.requests, self.events, self.cancel_flag, rate, count))
+                self._proc.start()
+
+    mp.set_start_method("spawn", force=True)
+    dispatcher.LocalWorker = SyntheticWorker
+    raise SystemExit(cli_main(["serve", *serve_args]))
+
+
+class Server:
+    """``abacus serve`` in a subprocess (its worker replaced by ``synthetic``); output to a log file."""
+
+    def __init__(self, home: Path, data_root: Path, coalesce: float, log_path: Path,
+                 synthetic: tuple[float, int] | None = None) -> None:
         self.port = free_port()
         self.log_path = log_path
         env = {**os.environ, "ABACUS_PROGRESS_COALESCE_S": str(coalesce),
                "PYTHONPATH": os.pathsep.join(filter(None, [str(c.REPO), os.environ.get("PYTHONPATH")]))}
         env.pop("ABACUS_TOKEN", None)
         self.log = open(log_path, "w")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "backend.cli", "serve", "--port", str(self.port), "--home", str(home),
-             "--data-root", str(data_root), "--log-level", "warning"],
-            stdout=self.log, stderr=subprocess.STDOUT, env=env, cwd=str(c.REPO), start_new_session=True)
+        serve = ["--port", str(self.port), "--home", str(home), "--data-root", str(data_root),
+                 "--log-level", "warning"]
+        if synthetic is None:
+            cmd = [sys.executable, "-m", "backend.cli", "serve", *serve]
+        else:
+            cmd = [sys.executable, str(Path(__file__).resolve()), "--serve-synthetic", str(synthetic[0]),
+                   str(synthetic[1]), *serve]
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env, cwd=str(c.REPO),
+                                     start_new_session=True)
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
 
@@ -129,13 +212,17 @@ def start_run(http, server: Server, project_id: int) -> str:
     return r.json()["id"]
 
 
-def read_stream(server: Server, run_id: str, timeout: float) -> tuple[float, list[tuple[float, str]]]:
-    """(connect time, [(receive time, raw message)]) until the server closes the stream."""
+def read_stream(server: Server, run_id: str, timeout: float,
+                deflate: bool = True) -> tuple[float, list[tuple[float, str]]]:
+    """(connect time, [(receive time, raw message)]) until the server closes the stream.
+
+    The client offers permessage-deflate as browsers do (``deflate=False``: it does not)."""
     from websockets.exceptions import ConnectionClosed
     from websockets.sync.client import connect
 
     got: list[tuple[float, str]] = []
-    with connect(f"{server.ws_url}/api/ws/runs/{run_id}?after=0", max_size=None, open_timeout=30) as ws:
+    with connect(f"{server.ws_url}/api/ws/runs/{run_id}?after=0", max_size=None, open_timeout=30,
+                 compression="deflate" if deflate else None) as ws:
         t_conn = time.time()
         deadline = time.monotonic() + timeout
         try:
@@ -157,10 +244,10 @@ def pct(xs: list[float], q: float) -> float:
 
 def store_ceiling(n: int = 2000, batch: int = 100) -> tuple[float, float]:
     """Events per second the run queue stores on a scratch SQLite file: one event per
-    transaction (RunQueue.append_event, what the dispatcher does today), and ``batch``
-    events per transaction (what draining the worker's queue before writing would give)."""
+    transaction (RunQueue.append_event) and ``batch`` per transaction (RunQueue.append_events,
+    what the dispatcher does with the events the worker has already queued)."""
     from backend.store.db import Database
-    from backend.store.models import Project, Run
+    from backend.store.models import Project
     from backend.store.queue import RunQueue
 
     tmp = c.tmpdir("store")
@@ -182,10 +269,7 @@ def store_ceiling(n: int = 2000, batch: int = 100) -> tuple[float, float]:
         one = n / (time.perf_counter() - t0)
         t0 = time.perf_counter()
         for start in range(0, n, batch):
-            with db.write() as s:
-                row = s.get(Run, run.id, with_for_update=True)
-                for i in range(start, min(n, start + batch)):
-                    runs._append(s, row, {**event, "step": i})
+            runs.append_events(run.id, [{**event, "step": i} for i in range(start, min(n, start + batch))])
         batched = n / (time.perf_counter() - t0)
         db.dispose()
         return one, batched
@@ -193,83 +277,119 @@ def store_ceiling(n: int = 2000, batch: int = 100) -> tuple[float, float]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def rate(points: list[tuple[float, dict]]) -> float | None:
+    """Events per second from the first to the last of (time, event) points."""
+    if len(points) < 2 or points[-1][0] <= points[0][0]:
+        return None
+    return (len(points) - 1) / (points[-1][0] - points[0][0])
+
+
+def analyse(t_conn: float, events: list[tuple[float, dict]], stored: list[dict], coalesce: float,
+            window_of) -> dict:
+    """Rates and latencies; ``window_of(event)`` says which events make the measured window."""
+    seqs = [e["seq"] for _, e in events]
+    in_order = seqs == sorted(set(seqs))
+    complete = coalesce > 0 or seqs == [e["seq"] for e in stored]
+    live = [(t, e) for t, e in events if e["ts"] >= t_conn]
+    lat = [(t - e["ts"]) * 1000 for t, e in live]
+    marks = [e["seq"] for _, e in live if window_of(e)]
+    window = [(t, e) for t, e in live if marks and marks[0] <= e["seq"] <= marks[-1]]
+    made = [(e["ts"], e) for e in stored if e["ts"] >= t_conn and marks and marks[0] <= e["seq"] <= marks[-1]]
+    delivered, produced = rate(window), rate(made)
+    tenth = max(1, len(lat) // 10)
+    types: dict[str, int] = {}
+    for e in stored:
+        types[e["type"]] = types.get(e["type"], 0) + 1
+    return {
+        "delivered_per_s": round(delivered) if delivered else None,
+        "produced_per_s": round(produced) if produced else None,
+        "latency_ms": {"median": round(pct(lat, 50), 2), "p99": round(pct(lat, 99), 2),
+                       "max": round(max(lat), 2) if lat else None,
+                       "first_tenth_median": round(pct(lat[:tenth], 50), 2),
+                       "last_tenth_median": round(pct(lat[-tenth:], 50), 2)},
+        "targets": {"delivered_ge_5000": bool(delivered and delivered >= 5000),
+                    "p99_lt_50ms": bool(lat and pct(lat, 99) < 50)},
+        "events": {"received": len(events), "stored": len(stored), "live": len(live), "window": len(window),
+                   "in_order": in_order, "complete": complete, "stored_by_type": types},
+    }
+
+
+def measure(tmp: Path, data_root: Path, args, synthetic: tuple[float, int] | None) -> dict:
+    import httpx
+
+    name = "graph" if synthetic is None else "synthetic"
+    server = Server(tmp / f"home-{name}", data_root, args.coalesce, tmp / f"server-{name}.log", synthetic)
+    try:
+        with httpx.Client(timeout=60) as http:
+            server.wait_ready(http)
+            c.log(f"{name}: server up at {server.url}")
+            if synthetic is None:
+                warm = http.post(f"{server.url}/api/projects",
+                                 json={"name": "warm-up", "graph": tiny_graph(data_root / "pets", 1)}).json()["id"]
+                run_id = start_run(http, server, warm)
+                _, warm_msgs = read_stream(server, run_id, args.timeout)
+                c.log(f"warm-up run: {len(warm_msgs)} events, last {json.loads(warm_msgs[-1][1])['type']}")
+            epochs = args.epochs if synthetic is None else 1
+            pid = http.post(f"{server.url}/api/projects",
+                            json={"name": "events", "graph": tiny_graph(data_root / "pets", epochs)}).json()["id"]
+            run_id = start_run(http, server, pid)
+            t_conn, msgs = read_stream(server, run_id, args.timeout, deflate=not args.no_deflate)
+            stored = http.get(f"{server.url}/api/runs/{run_id}/events").json()
+            events = [(t, json.loads(m)) for t, m in msgs]
+            c.log(f"{name}: run {run_id}: {len(events)} events received, {len(stored)} stored, "
+                  f"last {events[-1][1]['type'] if events else None}")
+    finally:
+        server.stop()
+    if synthetic is None:  # training: from the first to the last epoch step of the trainer
+        def window_of(e):
+            return (e["type"] == "node.progress" and e.get("node") == "train"
+                    and str(e.get("phase", "")).startswith("epoch"))
+    else:  # everything between node.started and node.finished
+        def window_of(e):
+            return e["type"] in ("node.progress", "node.metrics", "node.log")
+    return analyse(t_conn, events, stored, args.coalesce, window_of)
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--serve-synthetic"]:
+        _serve_synthetic(sys.argv[2:])
+        return
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--per-class", type=int, default=250, help="images per class (half of them train)")
     p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--coalesce", type=float, default=0.0, help="the server's progress_coalesce_s")
+    p.add_argument("--synthetic-events", type=int, default=20000)
+    p.add_argument("--synthetic-rate", type=float, default=6000.0, help="events per second (0: unpaced)")
+    p.add_argument("--only", choices=("graph", "synthetic"))
+    p.add_argument("--no-deflate", action="store_true",
+                   help="the measured client does not offer permessage-deflate (browsers do)")
     p.add_argument("--timeout", type=float, default=300.0)
     p.add_argument("--keep", action="store_true", help="keep the temporary home (server log inside)")
     args = p.parse_args()
 
-    import httpx
-
     load_before = c.loadavg()
     tmp = c.tmpdir("ws")
-    home, data_root = tmp / "home", tmp / "data"
+    data_root = tmp / "data"
     make_images(data_root / "pets", args.per_class)
     c.log(f"events_ws: {args.per_class} images per class, {args.epochs} epochs, batch 1, coalesce {args.coalesce}, "
-          f"load {load_before}; home {home}")
-    server = Server(home, data_root, args.coalesce, tmp / "server.log")
+          f"synthetic {args.synthetic_events} at {args.synthetic_rate}/s, load {load_before}; tmp {tmp}")
     result: dict = {}
     try:
-        with httpx.Client(timeout=60) as http:
-            server.wait_ready(http)
-            c.log(f"server up at {server.url}")
-            warm = http.post(f"{server.url}/api/projects",
-                             json={"name": "warm-up", "graph": tiny_graph(data_root / "pets", 1)}).json()["id"]
-            run_id = start_run(http, server, warm)
-            _, warm_msgs = read_stream(server, run_id, args.timeout)
-            c.log(f"warm-up run: {len(warm_msgs)} events, last {json.loads(warm_msgs[-1][1])['type']}")
-
-            pid = http.post(f"{server.url}/api/projects",
-                            json={"name": "events", "graph": tiny_graph(data_root / "pets", args.epochs)}).json()["id"]
-            run_id = start_run(http, server, pid)
-            t_conn, msgs = read_stream(server, run_id, args.timeout)
-            stored = http.get(f"{server.url}/api/runs/{run_id}/events").json()
-            events = [(t, json.loads(m)) for t, m in msgs]
-            c.log(f"measured run {run_id}: {len(events)} events received, {len(stored)} stored, "
-                  f"last {events[-1][1]['type'] if events else None}")
-
-        seqs = [e["seq"] for _, e in events]
-        in_order = seqs == sorted(set(seqs))
-        complete = args.coalesce > 0 or seqs == [e["seq"] for e in stored]
-        live = [(t, e) for t, e in events if e["ts"] >= t_conn]
-        lat = [(t - e["ts"]) * 1000 for t, e in live]
-        steps = [(t, e) for t, e in live if e["type"] == "node.progress" and e.get("node") == "train"
-                 and str(e.get("phase", "")).startswith("epoch")]
-        training = [(t, e) for t, e in live if e.get("node") == "train" and
-                    steps and steps[0][1]["seq"] <= e["seq"] <= steps[-1][1]["seq"]]
-        delivered = produced = None
-        if len(training) > 1:
-            delivered = (len(training) - 1) / (training[-1][0] - training[0][0])
-        made = [e for e in stored if e.get("node") == "train" and e["type"] == "node.progress"
-                and str(e.get("phase", "")).startswith("epoch")]
-        made = [e for e in stored if e.get("node") == "train" and made and made[0]["seq"] <= e["seq"] <= made[-1]["seq"]]
-        if len(made) > 1:  # every event the worker made in that window, by its own clock
-            produced = (len(made) - 1) / (made[-1]["ts"] - made[0]["ts"])
-        tenth = max(1, len(lat) // 10)
-        result = {
-            "delivered_per_s": round(delivered) if delivered else None,
-            "produced_per_s": round(produced) if produced else None,
-            "latency_ms": {"median": round(pct(lat, 50), 2), "p99": round(pct(lat, 99), 2),
-                           "max": round(max(lat), 2) if lat else None,
-                           "first_tenth_median": round(pct(lat[:tenth], 50), 2),
-                           "last_tenth_median": round(pct(lat[-tenth:], 50), 2)},
-            "targets": {"delivered_ge_5000": bool(delivered and delivered >= 5000),
-                        "p99_lt_50ms": bool(lat and pct(lat, 99) < 50)},
-            "events": {"received": len(events), "stored": len(stored), "live": len(live),
-                       "training_window": len(training), "in_order": in_order, "complete": complete},
-        }
+        if args.only in (None, "graph"):
+            result["graph"] = measure(tmp, data_root, args, None)
+        if args.only in (None, "synthetic"):
+            result["synthetic"] = measure(tmp, data_root, args, (args.synthetic_rate, args.synthetic_events))
     finally:
-        server.stop()
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
     c.log("store ceiling: appending events to a scratch SQLite run queue")
     one, batched = store_ceiling()
     result["store_append_per_s"] = {"one_per_transaction": round(one), "100_per_transaction": round(batched)}
     c.summary("events_ws", {**result, "config": {"per_class": args.per_class, "epochs": args.epochs,
-                                                 "batch_size": 1, "coalesce_s": args.coalesce},
+                                                 "batch_size": 1, "coalesce_s": args.coalesce,
+                                                 "synthetic_events": args.synthetic_events,
+                                                 "synthetic_rate": args.synthetic_rate,
+                                                 "deflate": not args.no_deflate},
                             "load": {"before": load_before, "after": c.loadavg()}, "machine": c.machine()})
 
 

@@ -6,6 +6,7 @@ server's event loop in publish order, so each subscriber sees events in sequence
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from typing import Any
 
@@ -43,23 +44,52 @@ class Broadcaster:
                     del self._topics[topic]
 
     def publish(self, event: dict[str, Any], project_id: int | None) -> None:
+        self.publish_many([event], project_id)
+
+    def publish_many(self, events: list[dict[str, Any]], project_id: int | None) -> None:
+        """Publish stored events, in order, with one wake-up of the event loop for all of them."""
         loop = self._loop
-        if loop is None or loop.is_closed():
+        if loop is None or loop.is_closed() or not events:
             return
-        topics = [self.run_topic(str(event.get("run_id")))]
-        if project_id is not None:
-            topics.append(self.project_topic(project_id))
         try:
-            loop.call_soon_threadsafe(self._deliver, topics, event)
+            loop.call_soon_threadsafe(self._deliver, project_id, [Published(e) for e in events])
         except RuntimeError:  # the loop closed while shutting down
             pass
 
-    def _deliver(self, topics: list[str], event: dict[str, Any]) -> None:
+    def _deliver(self, project_id: int | None, events: list["Published"]) -> None:
         with self._lock:
-            targets = set().union(*(self._topics.get(t, set()) for t in topics))
-        for q in targets:
-            q.put_nowait(event)
+            project = set(self._topics.get(self.project_topic(project_id), ())) if project_id is not None else set()
+            runs: dict[Any, set[asyncio.Queue]] = {}
+            for event in events:
+                run_id = event.get("run_id")
+                if run_id not in runs:
+                    runs[run_id] = project | self._topics.get(self.run_topic(str(run_id)), set())
+                for q in runs[run_id]:
+                    q.put_nowait(event)
 
     def subscribers(self) -> int:
         with self._lock:
             return len(set().union(*self._topics.values())) if self._topics else 0
+
+
+class Published(dict):
+    """A stored event as published: its JSON text is made once, however many sockets send it."""
+
+    __slots__ = ("_text",)
+
+    def __init__(self, event: dict[str, Any]) -> None:
+        super().__init__(event)
+        self._text: str | None = None
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = json.dumps(self, separators=(",", ":"), ensure_ascii=False)
+        return self._text
+
+
+def event_text(event: dict[str, Any]) -> str:
+    """The JSON a websocket sends for an event (as Starlette's send_json would write it)."""
+    if isinstance(event, Published):
+        return event.text
+    return json.dumps(event, separators=(",", ":"), ensure_ascii=False)

@@ -111,15 +111,19 @@ class Dispatcher:
                 return
             self.worker.submit(RunRequest(run_id=run.id, graph=run.graph, targets=list(run.targets), mode=run.mode,
                                           settings={"device": self.settings.device}))
-            for event in self.worker.events_until_done(run.id):
-                if event.get("type") == "run.started":
-                    with self._lock:  # a cancel that arrived before the worker took the run
-                        if run.id in self._cancel:
-                            self.worker.cancel()
-                died = event.get("type") == "run.failed" and event.get("code") == "worker_died"
-                if died:
-                    event = self._death_event(event)
-                self._store(run, event)
+            # What the worker has already queued is stored in one transaction, then sent:
+            # one commit per event capped the server at a few hundred events per second.
+            for batch in self.worker.event_batches_until_done(run.id):
+                died = False
+                for i, event in enumerate(batch):
+                    if event.get("type") == "run.started":
+                        with self._lock:  # a cancel that arrived before the worker took the run
+                            if run.id in self._cancel:
+                                self.worker.cancel()
+                    if event.get("type") == "run.failed" and event.get("code") == "worker_died":
+                        died = True
+                        batch[i] = self._death_event(event)
+                self._store_many(run, batch)
                 if died:
                     self._restart_worker("the worker died during a run")
         except Exception as err:  # a bug here must not stop the queue
@@ -153,6 +157,18 @@ class Dispatcher:
         except Exception:
             log.exception("dispatcher: cannot record the outputs of %s", stored.get("node"))
         self.broadcaster.publish(stored, run.project_id)
+
+    def _store_many(self, run: Run, events: list[dict[str, Any]]) -> None:
+        """Store the events in one transaction, then record outputs and publish them in order."""
+        stored = self.runs.append_events(run.id, events)
+        if stored is None:
+            return  # the project was deleted meanwhile
+        for event in stored:
+            try:
+                self._record_outputs(run, event)
+            except Exception:
+                log.exception("dispatcher: cannot record the outputs of %s", event.get("node"))
+        self.broadcaster.publish_many(stored, run.project_id)
 
     def _record_outputs(self, run: Run, event: dict[str, Any]) -> None:
         if event.get("type") not in ("node.finished", "node.cached"):

@@ -63,6 +63,9 @@ class MemoryCache:
         return key in self._items
 
 
+_NO_PHASE = object()
+
+
 class Context:
     """What a component's ``run`` sees: reporting, cancellation, artifacts, settings."""
 
@@ -71,12 +74,29 @@ class Context:
         self.node_id = node_id
         self.key = key
         self.settings = executor.settings
+        # node.progress at most once per interval (settings["progress_interval_s"]; 0: every
+        # call): a batch-1 trainer calls this ~1,000 times a second and every event is stored.
+        self._progress_interval = float(self.settings.get("progress_interval_s") or 0.0)
         self._last_progress = 0.0
+        self._last_phase: Any = _NO_PHASE
+        self._last_step = 0
 
     # -- reporting --------------------------------------------------------------
     def progress(self, step: int, total: int | None = None, unit: str = "step",
                  phase: str | None = None) -> None:
+        """Report progress; cancellation is checked on every call, even an unsent one.
+
+        With an interval, the first step of a phase and its last step are always sent.
+        """
         self.check_cancelled()
+        if self._progress_interval > 0:
+            now = time.monotonic()
+            first = phase != self._last_phase or step < self._last_step
+            last = total is not None and step >= total
+            self._last_step = step
+            if not (first or last or now - self._last_progress >= self._progress_interval):
+                return
+            self._last_phase, self._last_progress = phase, now
         self._executor.emit(ev.NodeProgress(node=self.node_id, step=step, total=total, unit=unit,
                                             phase=phase))
 

@@ -21,6 +21,11 @@ from backend.engine import Executor, Graph, MemoryCache, make_plan, validate
 from backend.engine import events as ev
 
 
+# node.progress of one node at most every 50 ms (first and last step of a phase always):
+# plenty for a progress bar, and every event is stored and sent by the server.
+PROGRESS_INTERVAL_S = 0.05
+
+
 @dataclass
 class RunRequest:
     run_id: str
@@ -107,6 +112,35 @@ def _warm_up() -> None:
         pass
 
 
+class _EventSender:
+    """Puts the worker's events on the queue in lists: what piled up since the last put.
+
+    One pickle, one pipe write and one read in the server per list instead of per event;
+    nothing waits to fill a list, so an event leaves as soon as the thread gets to it.
+    """
+
+    def __init__(self, events: mp.Queue) -> None:
+        self.events = events
+        self._pending: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._ready = threading.Event()
+        threading.Thread(target=self._send, daemon=True, name="abacus-events").start()
+
+    def put(self, event: dict[str, Any]) -> None:
+        with self._lock:
+            self._pending.append(event)
+        self._ready.set()
+
+    def _send(self) -> None:
+        while True:
+            self._ready.wait()
+            self._ready.clear()
+            with self._lock:
+                batch, self._pending = self._pending, []
+            if batch:
+                self.events.put(batch)
+
+
 def _worker_main(requests: mp.Queue, events: mp.Queue, cancel: Any, cache_dir: str,
                  predict_requests: mp.Queue | None = None, predict_results: mp.Queue | None = None,
                  parent_pid: int | None = None) -> None:
@@ -122,6 +156,7 @@ def _worker_main(requests: mp.Queue, events: mp.Queue, cancel: Any, cache_dir: s
     if predict_requests is not None and predict_results is not None:
         threading.Thread(target=_predict_loop, args=(predict_requests, predict_results), daemon=True,
                          name="abacus-predict").start()
+    sender = _EventSender(events)
     while True:
         req = requests.get()
         if req is None:
@@ -133,7 +168,7 @@ def _worker_main(requests: mp.Queue, events: mp.Queue, cancel: Any, cache_dir: s
             nonlocal seq
             seq += 1
             event.run_id, event.seq = _req.run_id, seq
-            events.put(event.model_dump(mode="json"))
+            sender.put(event.model_dump(mode="json"))
 
         graph = Graph.model_validate(req.graph)
         validation = validate(graph, components.registry)
@@ -147,7 +182,8 @@ def _worker_main(requests: mp.Queue, events: mp.Queue, cancel: Any, cache_dir: s
             emit(ev.RunFailed(code="unknown_target", message="; ".join(i.message for i in plan)))
             continue
         executor = Executor(graph, validation, components.registry, store, emit, memory=memory,
-                            cancelled=cancel.is_set, settings=req.settings)
+                            cancelled=cancel.is_set,
+                            settings={"progress_interval_s": PROGRESS_INTERVAL_S, **req.settings})
         executor.run(plan)
 
 
@@ -192,23 +228,47 @@ class LocalWorker:
 
     def events_until_done(self, run_id: str, poll: float = 0.2) -> Iterator[dict[str, Any]]:
         """Events of one run until it ends; a dead worker ends the run with a failure event."""
+        for batch in self.event_batches_until_done(run_id, poll):
+            yield from batch
+
+    def event_batches_until_done(self, run_id: str, poll: float = 0.2,
+                                 max_events: int = 500) -> Iterator[list[dict[str, Any]]]:
+        """The same events in lists: each waits for something to arrive, then takes what is
+        already queued (the worker sends lists of what piled up; single events are accepted too).
+
+        Nothing waits for more events than are already there, so a batch adds no latency;
+        under load the batches grow by themselves (to about ``max_events``), which lets the
+        caller store them in one transaction. The run's terminal event ends the last batch.
+        """
         seq = 0
         while True:
             try:
-                event = self.events.get(timeout=poll)
+                got = self.events.get(timeout=poll)
             except queue.Empty:
                 if not self.alive():
-                    yield ev.RunFailed(run_id=run_id, seq=seq + 1, code="worker_died",
-                                       message=f"the worker process exited (code {self._proc.exitcode}) "
-                                               f"during the run").model_dump(mode="json")
+                    yield [ev.RunFailed(run_id=run_id, seq=seq + 1, code="worker_died",
+                                        message=f"the worker process exited (code {self._proc.exitcode}) "
+                                                f"during the run").model_dump(mode="json")]
                     return
                 continue
-            if event.get("run_id") != run_id:
-                continue
-            seq = event["seq"]
-            yield event
-            if event["type"] in ev.TERMINAL:
-                return
+            batch: list[dict[str, Any]] = []
+            while True:
+                for event in (got if isinstance(got, list) else (got,)):
+                    if event.get("run_id") != run_id:
+                        continue  # left over from an earlier run
+                    seq = event["seq"]
+                    batch.append(event)
+                    if event["type"] in ev.TERMINAL:
+                        yield batch
+                        return
+                if len(batch) >= max_events:
+                    break
+                try:
+                    got = self.events.get_nowait()
+                except queue.Empty:
+                    break
+            if batch:
+                yield batch
 
     def predict(self, model_file: str, image: bytes, timeout: float = 120.0) -> dict[str, Any]:
         """Class probabilities for one encoded image; raises WorkerError."""

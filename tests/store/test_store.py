@@ -85,6 +85,27 @@ def test_events_are_numbered_and_terminal_events_set_status(db):
     assert sorted(r.type for r in rows) == sorted(["run.queued", "run.started", "node.metrics", "run.failed"])
 
 
+def test_events_stored_in_one_transaction_keep_the_sequence(db):
+    pid = ProjectStore(db).create("b", {})[0].id
+    runs = RunQueue(db)
+    run, _ = runs.enqueue(pid, {}, ["x"], "to", None)
+    runs.claim_next()
+    assert runs.append_events(run.id, []) == []
+    one = runs.append_event(run.id, {"type": "run.started", "seq": 7, "run_id": run.id, "plan": ["x"]})
+    batch = runs.append_events(run.id, [
+        {"type": "node.progress", "node": "x", "step": i, "total": 3, "seq": 99, "ts": 10.0 + i} for i in range(3)
+    ] + [{"type": "node.metrics", "node": "x", "epoch": 1, "metrics": {"loss": float("inf"), "pair": (1, 2)}},
+         {"type": "run.finished", "seconds": 1.0}])
+    assert one["seq"] == 2 and [e["seq"] for e in batch] == [3, 4, 5, 6, 7]
+    assert [e["ts"] for e in batch[:3]] == [10.0, 11.0, 12.0] and isinstance(batch[-1]["ts"], float)
+    assert batch[3]["metrics"] == {"loss": None, "pair": [1, 2]}
+    assert runs.get(run.id).status == "finished" and runs.get(run.id).last_seq == 7
+    assert runs.events_after(run.id, 2) == batch  # stored exactly as returned (and sent)
+    after = runs.append_event(run.id, {"type": "node.log", "node": "x", "message": "late"})
+    assert after["seq"] == 8 and runs.get(run.id).status == "finished"
+    assert runs.append_events("0000", [{"type": "node.log"}]) is None
+
+
 def test_running_runs_become_interrupted(db):
     pid = ProjectStore(db).create("i", {})[0].id
     runs = RunQueue(db)

@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from backend.engine.events import TERMINAL
 
+from ..broadcast import event_text
 from ..deps import Services
 
 router = APIRouter()
@@ -41,7 +42,11 @@ async def _refuse(ws: WebSocket, message: str, code: int = NOT_FOUND) -> None:
 
 
 class _Sender:
-    """Sends events in order, holding back node.progress for a short window."""
+    """Sends events in order, holding back node.progress for a short window.
+
+    Only node.progress is ever held (the latest per node); any other event first flushes
+    what is held, then goes out at once, so it is never later than it arrived.
+    """
 
     def __init__(self, ws: WebSocket, window: float) -> None:
         self.ws = ws
@@ -56,14 +61,14 @@ class _Sender:
                 self.deadline = time.monotonic() + self.window
             return
         await self.flush()
-        await self.ws.send_json(event)
+        await self.ws.send_text(event_text(event))
 
     async def flush(self) -> None:
         if self.pending:
             held = sorted(self.pending.values(), key=lambda e: (str(e.get("run_id")), e.get("seq", 0)))
             self.pending.clear()
             for event in held:
-                await self.ws.send_json(event)
+                await self.ws.send_text(event_text(event))
         self.deadline = None
 
     def timeout(self) -> float | None:
@@ -91,19 +96,26 @@ async def _pump(ws: WebSocket, queue: asyncio.Queue, sender: _Sender, last_seq: 
                                          return_when=asyncio.FIRST_COMPLETED)
             if watcher in done:
                 return
-            if get not in done:  # the coalescing window ended
+            if get in done:
+                # take everything already queued too: one wait per burst, not per event
+                events, get = [get.result()], None
+                while True:
+                    try:
+                        events.append(queue.get_nowait())
+                    except asyncio.QueueEmpty:
+                        break
+                for event in events:
+                    if last_seq is not None:
+                        if event.get("seq", 0) <= last_seq:
+                            continue  # already sent from the backlog
+                        last_seq = event["seq"]
+                    await sender.send(event)
+                    if stop_after_terminal and event.get("type") in TERMINAL:
+                        await sender.flush()
+                        await ws.close(code=1000)
+                        return
+            if sender.timeout() == 0:  # the coalescing window ended (also under a steady stream)
                 await sender.flush()
-                continue
-            event, get = get.result(), None
-            if last_seq is not None:
-                if event.get("seq", 0) <= last_seq:
-                    continue  # already sent from the backlog
-                last_seq = event["seq"]
-            await sender.send(event)
-            if stop_after_terminal and event.get("type") in TERMINAL:
-                await sender.flush()
-                await ws.close(code=1000)
-                return
     finally:
         watcher.cancel()
         if get is not None:
@@ -124,7 +136,7 @@ async def run_stream(ws: WebSocket, run_id: str, after: int = 0) -> None:
         backlog = await run_in_threadpool(services.runs.events_after, run_id, max(0, after))
         last_seq = max(0, after)
         for event in backlog:
-            await ws.send_json(event)
+            await ws.send_text(event_text(event))
             last_seq = event["seq"]
             if event.get("type") in TERMINAL:
                 await ws.close(code=1000)
