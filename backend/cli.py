@@ -267,7 +267,9 @@ def cmd_serve(args) -> int:
     app = create_app(settings)
     shown = settings.host if ":" not in settings.host else f"[{settings.host}]"
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=args.log_level,
-                            ws_ping_interval=20.0, ws_ping_timeout=20.0)
+                            ws_ping_interval=20.0, ws_ping_timeout=20.0,
+                            # events are ~150-byte JSON messages: compressing them costs more than it saves
+                            ws_per_message_deflate=False)
     server = uvicorn.Server(config)
     real_startup = server.startup
 
