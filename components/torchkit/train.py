@@ -228,7 +228,7 @@ def _autocast(device: torch.device):
 
 
 @torch.no_grad()
-def _score(net: nn.Module, x: torch.Tensor, y: torch.Tensor, raw: bool, device, loss_fn, correct_fn,
+def _score(net: nn.Module, x: torch.Tensor, y: torch.Tensor, device, loss_fn, correct_fn,
            batch: int) -> tuple[float, float, torch.Tensor]:
     net.eval()
     total_loss, total_correct, outs = 0.0, 0, []
@@ -306,7 +306,7 @@ def fit(ctx, model: StagedModel, fmt: FormattedImages, opt_spec: OptimizerSpec, 
                 run_loss += loss.item() * len(idx)
                 run_correct += correct_fn(out.detach().float(), yb)
                 ctx.progress(step + 1, steps, unit="batch", phase=f"epoch {epoch}/{cfg.epochs}")
-            val_loss, val_acc, _ = _score(head, val_x, val_y, raw, device, loss_fn, correct_fn, eval_batch)
+            val_loss, val_acc, _ = _score(head, val_x, val_y, device, loss_fn, correct_fn, eval_batch)
             metrics = {"loss": run_loss / n, "accuracy": run_correct / n, "val_loss": val_loss,
                        "val_accuracy": val_acc}
             history.append(metrics)
@@ -346,7 +346,7 @@ def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, loss_
              device: torch.device, batch: int = 64) -> dict[str, Any]:
     loss_fn, correct_fn = make_loss(loss_kind, from_logits)
     model = fused_for_inference(model).to(device=device, memory_format=torch.channels_last)
-    loss, acc, out = _score(model, images, labels, True, device, loss_fn, correct_fn, batch)
+    loss, acc, out = _score(model, images, labels, device, loss_fn, correct_fn, batch)
     if loss_kind == "binary_crossentropy":
         prob1 = torch.sigmoid(out.view(-1)) if from_logits else out.view(-1)
         probs = torch.stack([1 - prob1, prob1], 1)
