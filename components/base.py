@@ -50,6 +50,15 @@ class LayerComponent(Component):
         return set()
 
 
+def current_fine_tune_layers(ctx, layer: LayerSpec) -> list[str] | None:
+    """A backbone layer's fine_tune_layers as its node says now (the param is deferred, so the
+    value stored with a cached model may be older); None for layers that have none."""
+    chosen = layer.params.get("fine_tune_layers")
+    if chosen is not None and ctx.node_type(layer.node) == layer.component:
+        chosen = ctx.deferred(layer.node).get("fine_tune_layers", chosen)
+    return chosen
+
+
 def require_rank(in_shape: tuple[int, ...], rank: int, what: str) -> None:
     if len(in_shape) != rank:
         shape = "x".join(map(str, in_shape))

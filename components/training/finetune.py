@@ -44,14 +44,13 @@ class FineTune(Component):
 
         from components import registry
 
+        from ..base import current_fine_tune_layers
+
         trained: TrainedModel = inputs["model"]
         trainable = set()
         for layer in trained.layers:
             if registry.get(layer.component).backbone:
-                # the backbone node's current choice: it is deferred, so editing it reuses the first training
-                chosen = params.layers or (ctx.deferred(layer.node)["fine_tune_layers"]
-                                           if ctx.node_type(layer.node) == layer.component
-                                           else layer.params["fine_tune_layers"])
+                chosen = params.layers or current_fine_tune_layers(ctx, layer) or []
                 trainable.update(stage_name(layer.node, n) for n in chosen)
             else:
                 trainable.add(layer.node)

@@ -103,16 +103,13 @@ class Trainer(Component):
     @staticmethod
     def _fine_tune_points(ctx, model, layers) -> tuple[int, ...]:
         """Where a later fine-tuning of each backbone will start (its stages before that stay frozen)."""
+        from ..base import current_fine_tune_layers
         from ..torchkit.model import stage_name
 
         names = model.stage_names()
         points = []
         for layer in layers:
-            chosen = layer.params.get("fine_tune_layers")
-            if chosen is None:
-                continue
-            if ctx.node_type(layer.node) == layer.component:
-                chosen = ctx.deferred(layer.node).get("fine_tune_layers", chosen)
+            chosen = current_fine_tune_layers(ctx, layer) or []
             idx = [names.index(stage_name(layer.node, n)) for n in chosen if stage_name(layer.node, n) in names]
             if idx:
                 points.append(min(idx))
