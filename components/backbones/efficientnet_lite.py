@@ -102,8 +102,11 @@ class Conv2dSame(nn.Conv2d):
             ih, iw = x.shape[-2:]
             top, bottom = self._pad_amount(ih, self.kernel_size[0], self.stride[0])
             left, right = self._pad_amount(iw, self.kernel_size[1], self.stride[1])
-            if top or bottom or left or right:
-                x = F.pad(x, (left, right, top, bottom))
+            if top == bottom and left == right:
+                # symmetric (odd sizes with odd kernels): the convolution pads by itself, without
+                # F.pad's copy of the whole input (the largest maps, 75x75x96, are odd at 150 px)
+                return F.conv2d(x, self.weight, self.bias, self.stride, (top, left), self.dilation, self.groups)
+            x = F.pad(x, (left, right, top, bottom))
         return super().forward(x)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -147,8 +148,34 @@ def pick_device(setting: str | None = None) -> torch.device:
     return torch.device(setting)
 
 
+_TUNED = False
+
+
+def _tune_cpu_process() -> None:
+    """Once per process: keep large freed buffers (a 33 MB gradient each step) in the heap
+    instead of unmapping and re-faulting them (glibc's mmap and trim thresholds; 30 -> 39 ms a
+    step for the tutorial's head without this), and flush subnormal floats to zero, which
+    CPUs handle on a slow path (weights whose inputs never fire have gradients that decay
+    into them)."""
+    global _TUNED
+    if _TUNED:
+        return
+    _TUNED = True
+    torch.set_flush_denormal(True)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL("libc.so.6")
+            libc.mallopt(-3, 32 * 2**20)   # M_MMAP_THRESHOLD: glibc's maximum
+            libc.mallopt(-1, 256 * 2**20)  # M_TRIM_THRESHOLD
+        except (OSError, AttributeError):  # not glibc (musl): nothing to tune
+            pass
+
+
 def configure_threads() -> None:
     """On a CPU use every core for intra-op work (torch defaults to physical cores)."""
+    _tune_cpu_process()
     wanted = int(os.environ.get("ABACUS_THREADS", "0")) or (os.cpu_count() or 1)
     if torch.get_num_threads() != wanted:
         torch.set_num_threads(wanted)

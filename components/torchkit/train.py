@@ -47,6 +47,13 @@ def to_device(x: torch.Tensor, device: torch.device) -> torch.Tensor:
     return to_float(x) if x.dtype == torch.uint8 else x
 
 
+def inference_batch(device: torch.device) -> int:
+    """Images per forward pass when nothing trains: small on a CPU, where a batch's activations
+    then stay in the caches (EfficientNet-Lite0 at 150 px: 11 ms an image at 64, 6-7 ms at 16),
+    large on a GPU."""
+    return 256 if device.type == "cuda" else 16
+
+
 def _stage_on_device(x: torch.Tensor, device: torch.device) -> torch.Tensor:
     """On a GPU keep a whole split in device memory when it fits easily, else pin it."""
     if device.type != "cuda":
@@ -106,12 +113,13 @@ def _state_digest(modules: list[nn.Module]) -> str:
 
 @torch.no_grad()
 def run_prefix(stages: list[nn.Module], images: torch.Tensor, device: torch.device, keep: list[int],
-               batch: int = 64, progress=None) -> dict[int, torch.Tensor]:
+               batch: int | None = None, progress=None) -> dict[int, torch.Tensor]:
     """Outputs after the first k stages, for each k in ``keep``, in one pass over the images."""
     for stage in stages:
         stage.eval()
     outs: dict[int, list[torch.Tensor]] = {k: [] for k in keep}
     last = max(keep)
+    batch = batch or inference_batch(device)
     for start in range(0, len(images), batch):
         x = to_device(images[start:start + batch], device)
         with _autocast(device):
@@ -195,8 +203,10 @@ def make_loss(kind: str, from_logits: bool):
 def make_optimizer(spec: OptimizerSpec, params) -> torch.optim.Optimizer:
     o = spec.options
     if spec.kind == "rmsprop":
-        return torch.optim.RMSprop(params, lr=spec.learning_rate, alpha=o.get("rho", 0.9),
-                                   eps=o.get("epsilon", 1e-7), momentum=o.get("momentum", 0.0))
+        from .optim import RMSprop  # torch's update, bit for bit, minus its CPU slow spots
+
+        return RMSprop(params, lr=spec.learning_rate, alpha=o.get("rho", 0.9),
+                       eps=o.get("epsilon", 1e-7), momentum=o.get("momentum", 0.0))
     if spec.kind == "adam":
         return torch.optim.Adam(params, lr=spec.learning_rate, betas=(o.get("beta_1", 0.9), o.get("beta_2", 0.999)),
                                 eps=o.get("epsilon", 1e-7), weight_decay=o.get("weight_decay", 0.0))
@@ -285,7 +295,7 @@ def fit(ctx, model: StagedModel, fmt: FormattedImages, opt_spec: OptimizerSpec, 
     history: list[dict[str, float]] = []
     best_key, best_epoch, best_state = None, None, None
     last_state = None
-    eval_batch = max(64, cfg.batch_size)
+    eval_batch = max(inference_batch(device), cfg.batch_size)
     try:
         for epoch in range(1, cfg.epochs + 1):
             _set_train_mode(head)
@@ -343,10 +353,10 @@ def _finish(template: TrainedModel, state: dict[str, torch.Tensor], history, bes
 
 
 def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, loss_kind: str, from_logits: bool,
-             device: torch.device, batch: int = 64) -> dict[str, Any]:
+             device: torch.device, batch: int | None = None) -> dict[str, Any]:
     loss_fn, correct_fn = make_loss(loss_kind, from_logits)
     model = fused_for_inference(model).to(device=device, memory_format=torch.channels_last)
-    loss, acc, out = _score(model, images, labels, device, loss_fn, correct_fn, batch)
+    loss, acc, out = _score(model, images, labels, device, loss_fn, correct_fn, batch or inference_batch(device))
     if loss_kind == "binary_crossentropy":
         prob1 = torch.sigmoid(out.view(-1)) if from_logits else out.view(-1)
         probs = torch.stack([1 - prob1, prob1], 1)
