@@ -234,6 +234,12 @@ def read_stream(server: Server, run_id: str, timeout: float,
     return t_conn, got
 
 
+def events_in(message: str) -> list[dict]:
+    """A message is one event (a JSON object) or a burst of them in order (a JSON array)."""
+    data = json.loads(message)
+    return data if isinstance(data, list) else [data]
+
+
 def pct(xs: list[float], q: float) -> float:
     xs = sorted(xs)
     if not xs:
@@ -328,14 +334,14 @@ def measure(tmp: Path, data_root: Path, args, synthetic: tuple[float, int] | Non
                                  json={"name": "warm-up", "graph": tiny_graph(data_root / "pets", 1)}).json()["id"]
                 run_id = start_run(http, server, warm)
                 _, warm_msgs = read_stream(server, run_id, args.timeout)
-                c.log(f"warm-up run: {len(warm_msgs)} events, last {json.loads(warm_msgs[-1][1])['type']}")
+                c.log(f"warm-up run: {len(warm_msgs)} events, last {events_in(warm_msgs[-1][1])[-1]['type']}")
             epochs = args.epochs if synthetic is None else 1
             pid = http.post(f"{server.url}/api/projects",
                             json={"name": "events", "graph": tiny_graph(data_root / "pets", epochs)}).json()["id"]
             run_id = start_run(http, server, pid)
             t_conn, msgs = read_stream(server, run_id, args.timeout, deflate=not args.no_deflate)
             stored = http.get(f"{server.url}/api/runs/{run_id}/events").json()
-            events = [(t, json.loads(m)) for t, m in msgs]
+            events = [(t, e) for t, m in msgs for e in events_in(m)]
             c.log(f"{name}: run {run_id}: {len(events)} events received, {len(stored)} stored, "
                   f"last {events[-1][1]['type'] if events else None}")
     finally:

@@ -48,19 +48,36 @@ def _find_layout(root: Path) -> tuple[str, Path]:
                     f"or files named cat.N.jpg and dog.N.jpg (Kaggle)", code="dataset_empty", param="root")
 
 
-def _list_images(root: Path) -> tuple[Path, list[tuple[str, int]]]:
+def _scan(root: Path, with_stat: bool = False) -> tuple[Path, list[tuple]]:
+    """(base, [(relative path, label[, size, mtime_ns]), ...]) in directory order: one pass of
+    os.scandir, whose entries carry what a fingerprint needs without building a Path per file."""
     layout, base = _find_layout(root)
-    items: list[tuple[str, int]] = []
+    items: list[tuple] = []
+
+    def add(entry: os.DirEntry, rel: str, label: int) -> None:
+        if with_stat:
+            st = entry.stat()
+            items.append((rel, label, st.st_size, st.st_mtime_ns))
+        else:
+            items.append((rel, label))
+
     if layout == "petimages":
         for label, folder in enumerate(("Cat", "Dog")):
-            for entry in os.scandir(base / folder):
-                if entry.is_file() and Path(entry.name).suffix.lower() in IMAGE_SUFFIXES:
-                    items.append((f"{folder}/{entry.name}", label))
+            with os.scandir(base / folder) as entries:
+                for entry in entries:
+                    if os.path.splitext(entry.name)[1].lower() in IMAGE_SUFFIXES and entry.is_file():
+                        add(entry, f"{folder}/{entry.name}", label)
     else:
-        for entry in os.scandir(base):
-            m = KAGGLE_NAME.match(entry.name)
-            if m and entry.is_file():
-                items.append((entry.name, CLASSES.index(m.group(1).lower())))
+        with os.scandir(base) as entries:
+            for entry in entries:
+                m = KAGGLE_NAME.match(entry.name)
+                if m and entry.is_file():
+                    add(entry, entry.name, CLASSES.index(m.group(1).lower()))
+    return base, items
+
+
+def _list_images(root: Path) -> tuple[Path, list[tuple[str, int]]]:
+    base, items = _scan(root)
     items.sort(key=lambda it: _natural(it[0]))
     return base, items
 
@@ -107,13 +124,12 @@ class CatsVsDogs(Component):
     def fingerprint(self, params):
         root = Path(os.path.expanduser(params.root))
         try:
-            base, items = _list_images(root)
+            base, items = _scan(root, with_stat=True)
         except (NodeError, OSError):
             return f"missing:{root}"
+        items.sort()
         h = hashlib.sha256(str(base.resolve()).encode())
-        for rel, _ in items:
-            st = (base / rel).stat()
-            h.update(f"{rel}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+        h.update("".join(f"{rel}|{size}|{mtime}\n" for rel, _, size, mtime in items).encode())
         return h.hexdigest()[:32]
 
     def run(self, ctx, params, inputs):

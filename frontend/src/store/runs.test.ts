@@ -28,6 +28,10 @@ class FakeSocket {
   send(events: RunEvent[]) {
     for (const e of events) this.onmessage?.({ data: JSON.stringify(e) } as MessageEvent);
   }
+  sendBurst(events: RunEvent[]) {
+    // the server sends what arrives together as one message, a JSON array
+    this.onmessage?.({ data: JSON.stringify(events) } as MessageEvent);
+  }
   drop() {
     this.closed = true;
     this.onclose?.({} as CloseEvent);
@@ -120,5 +124,26 @@ describe("runs store", () => {
     await vi.advanceTimersByTimeAsync(1);
     expect(useRuns.getState().latestRunId).toBe("fromcli");
     expect(FakeSocket.all[1].url).toBe("ws://test/api/ws/runs/fromcli?after=0");
+  });
+
+  it("takes a burst of events sent as one array message, on both streams", async () => {
+    apiMock.startRun.mockResolvedValue(run("queued"));
+    await useRuns.getState().start(["train"], "to", null);
+    const sock = FakeSocket.all[0];
+    sock.open();
+    sock.sendBurst([ev(1, "run.queued"), ev(2, "run.started", { plan: ["train"] }), ev(3, "node.started", { node: "train" }),
+      ev(4, "node.metrics", { node: "train", epoch: 1, metrics: { loss: 0.5, accuracy: 0.8, val_loss: 0.6, val_accuracy: 0.7 } })]);
+    const view = useRuns.getState().views.abc;
+    expect(view.nodes.train.state).toBe("running");
+    expect(view.metrics.train.length).toBe(1);
+
+    apiMock.runs.mockResolvedValue([]);
+    await useRuns.getState().loadProject(1);
+    const project = FakeSocket.all.find((x) => x.url.endsWith("/api/ws/projects/1"))!;
+    apiMock.run.mockResolvedValue({ ...run("queued"), id: "other" });
+    project.open();
+    project.sendBurst([{ ...ev(1, "run.queued"), run_id: "other" }, { ...ev(2, "run.started"), run_id: "other" }]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(useRuns.getState().latestRunId).toBe("other");
   });
 });

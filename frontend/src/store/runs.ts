@@ -121,13 +121,7 @@ export const useRuns = create<RunsState>((set, get) => ({
         attempts = 0;
       };
       socket.onerror = () => undefined;
-      socket.onmessage = (msg) => {
-        let event: RunEvent;
-        try {
-          event = JSON.parse(String(msg.data));
-        } catch {
-          return;
-        }
+      const noticeRun = (event: RunEvent) => {
         const runId = event?.run_id !== undefined ? String(event.run_id) : null;
         if (!runId || get().projectId !== projectId || get().runs.some((r) => String(r.id) === runId)) return;
         // A run this page did not start: show it and follow it like our own.
@@ -138,6 +132,16 @@ export const useRuns = create<RunsState>((set, get) => ({
           if (isActive(run.status)) get().follow(runId);
           else void api.events(runId, 0).then((events) => get().ingest(runId, events));
         }, () => undefined);
+      };
+      socket.onmessage = (msg) => {
+        let data: unknown;
+        try {
+          data = JSON.parse(String(msg.data));
+        } catch {
+          return;
+        }
+        // one event, or a burst of them in order
+        for (const event of (Array.isArray(data) ? data : [data]) as RunEvent[]) noticeRun(event);
       };
       socket.onclose = () => {
         if (projectSocket !== state) return;
