@@ -133,10 +133,12 @@ def run_prefix(stages: list[nn.Module], images: torch.Tensor, device: torch.devi
 
 
 def _features_key(model: StagedModel, prefix_len: int, fmt: FormattedImages, split: str,
-                  digests: list[str]) -> str:
+                  digests: list[str], precision: str) -> str:
+    # the precision the prefix ran in: features computed under bf16 autocast differ from fp32
+    # ones, so they are kept apart (they are stored as float32 either way)
     return hashlib.sha256(json.dumps({
         "images": fmt.cache_key, "split": split, "stages": model.stage_names()[:prefix_len],
-        "state": digests[:prefix_len], "dtype": "float32",
+        "state": digests[:prefix_len], "dtype": "float32", "computed_in": precision,
     }).encode()).hexdigest()[:32]
 
 
@@ -150,16 +152,17 @@ def cached_features(ctx, model: StagedModel, prefix_len: int, fmt: FormattedImag
     stages = list(model.children())
     names = model.stage_names()
     digests = [_state_digest([s]) for s in stages[:prefix_len]]
-    key = _features_key(model, prefix_len, fmt, split, digests)
+    precision = amp_dtype(device)
+    key = _features_key(model, prefix_len, fmt, split, digests, precision)
     path = ctx.artifact_dir(key) / "features.npy"
     if path.exists():
         feats = torch.from_numpy(np.load(path))
         ctx.log(f"feature cache reused for {split}: {tuple(feats.shape[1:])} after {names[prefix_len - 1]}, "
                 f"{feats.numel() * 4 / 2**20:.0f} MB", cache="features", split=split, built=False,
-                stage=names[prefix_len - 1], bytes=feats.numel() * 4, key=key)
+                stage=names[prefix_len - 1], bytes=feats.numel() * 4, key=key, precision=precision)
         return feats
     t0 = time.time()
-    extra = {k: _features_key(model, k, fmt, split, digests) for k in also_keep if 0 < k < prefix_len}
+    extra = {k: _features_key(model, k, fmt, split, digests, precision) for k in also_keep if 0 < k < prefix_len}
     extra = {k: kk for k, kk in extra.items() if not (ctx.artifact_dir(kk) / "features.npy").exists()}
     outs = run_prefix([fused_for_inference(s) for s in stages[:prefix_len]], images, device, [prefix_len, *extra],
                       progress=lambda i, n: ctx.progress(i, n, unit="image", phase=f"features {split}"))
@@ -173,7 +176,7 @@ def cached_features(ctx, model: StagedModel, prefix_len: int, fmt: FormattedImag
             f"{feats.numel() * 4 / 2**20:.0f} MB in {time.time() - t0:.1f}s"
             + (f" (also kept the output of {', '.join(names[k - 1] for k in extra)} for fine-tuning)" if extra else ""),
             cache="features", split=split, built=True, stage=names[prefix_len - 1], bytes=feats.numel() * 4,
-            key=key, also_kept=[names[k - 1] for k in extra])
+            key=key, also_kept=[names[k - 1] for k in extra], precision=precision)
     return feats
 
 
@@ -230,11 +233,24 @@ def _set_train_mode(module: nn.Module) -> None:
             m.eval()
 
 
+def amp_dtype(device: torch.device) -> str:
+    """'bfloat16' where forward passes run under bf16 autocast, else 'float32'.
+
+    On GPUs that support it by default (ABACUS_AMP=0 turns it off). On a CPU only when asked
+    for (ABACUS_AMP=bf16): it pays off only on CPUs with bf16 instructions, and it lets the
+    CPU tests run the mixed-precision path the GPUs take."""
+    amp = os.environ.get("ABACUS_AMP", "1")
+    if device.type == "cuda" and amp != "0" and torch.cuda.is_bf16_supported():
+        return "bfloat16"
+    if device.type == "cpu" and amp == "bf16":
+        return "bfloat16"
+    return "float32"
+
+
 def _autocast(device: torch.device):
-    """bf16 mixed precision on GPUs that support it (ABACUS_AMP=0 turns it off)."""
-    if device.type == "cuda" and os.environ.get("ABACUS_AMP", "1") != "0" and torch.cuda.is_bf16_supported():
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return torch.autocast("cpu", enabled=False)
+    if amp_dtype(device) == "bfloat16":
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+    return torch.autocast(device.type, enabled=False)
 
 
 @torch.no_grad()

@@ -1,5 +1,6 @@
 """Small real CPU runs of the trainer, the fine-tune step and the evaluation."""
 import copy
+import math
 
 import pytest
 import torch
@@ -63,6 +64,37 @@ def test_feature_cache_matches_the_plain_path(tmp_path, image_folder):
     assert fine and all(not e["data"]["built"] and e["data"]["stage"] == "backbone:block7a" for e in fine)
     off_logs = [e for e in off[1] if e["type"] == "node.log" and e["data"].get("cache") == "features"]
     assert off_logs and all(e["data"]["enabled"] is False for e in off_logs)
+
+
+def test_mixed_precision_path_runs_on_the_cpu_and_keeps_its_own_features(tmp_path, image_folder, monkeypatch):
+    """What GPUs do by default (bf16 autocast), run on the CPU with ABACUS_AMP=bf16: both
+    phases train from the feature cache, agree with the uncached path, and the bf16 features
+    are kept apart from float32 ones."""
+    from tests.conftest import Runner
+
+    graph = tiny_graph(image_folder, epochs=2, backbone=True, cache=True)
+    monkeypatch.setenv("ABACUS_AMP", "bf16")
+    runner = Runner(tmp_path / "cache")
+    status, on, _ = runner.run(graph, ["train_finetuned"])
+    assert status == "finished"
+    off_status, off, _ = Runner(tmp_path / "off").run(tiny_graph(image_folder, epochs=2, backbone=True, cache=False),
+                                                      ["train_finetuned"])
+    assert off_status == "finished"
+    feats = [e["data"] for e in on if e["type"] == "node.log" and e["data"].get("cache") == "features"]
+    assert feats and all(d["precision"] == "bfloat16" for d in feats)
+    for node in ("train", "train_finetuned"):
+        a = [m["metrics"] for m in of_type(on, "node.metrics", node)]
+        b = [m["metrics"] for m in of_type(off, "node.metrics", node)]
+        assert len(a) == len(b) == 2
+        for x, y in zip(a, b):
+            assert all(math.isfinite(v) for v in x.values())
+            assert x["loss"] == pytest.approx(y["loss"], rel=0.05, abs=0.02), node
+    # float32 again in the same store: the bf16 features are not reused for it
+    monkeypatch.setenv("ABACUS_AMP", "0")
+    status, again, _ = runner.run(graph, ["train"], mode="node")
+    assert status == "finished"
+    built = [e["data"] for e in again if e["type"] == "node.log" and e["data"].get("cache") == "features"]
+    assert built and all(d["built"] and d["precision"] == "float32" for d in built)
 
 
 def test_augmentation_turns_the_feature_cache_off_and_says_why(runner, image_folder):
