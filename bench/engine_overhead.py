@@ -100,6 +100,9 @@ def plain_training(layers, images_dir: Path, epochs: int, batch_size: int, devic
 
     def load(split):
         meta = json.loads((images_dir / f"{split}.json").read_text())
+        deadline = time.monotonic() + 120  # the worker writes its image cache in the background
+        while not (images_dir / f"{split}.images.npy").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
         x = torch.from_numpy(np.array(np.load(images_dir / f"{split}.images.npy", mmap_mode="r")))
         return x, torch.tensor(meta["labels"], dtype=torch.int64)
 

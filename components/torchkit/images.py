@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image
 
 from ..values import FormattedImages
+from . import cachefiles
 
 
 def format_image(path: str | os.PathLike, height: int, width: int, channels: int = 3,
@@ -39,9 +40,9 @@ def load_split(fmt: FormattedImages, split: str, cache_dir: Path, progress=None
     """
     images_path = cache_dir / f"{split}.images.npy"
     meta_path = cache_dir / f"{split}.json"
-    if images_path.exists() and meta_path.exists():
+    if meta_path.exists() and cachefiles.exists(images_path):
         meta = json.loads(meta_path.read_text())
-        return np.load(images_path, mmap_mode="r"), np.asarray(meta["labels"], dtype=np.int64), meta["files"]
+        return cachefiles.load(images_path, mmap=True), np.asarray(meta["labels"], dtype=np.int64), meta["files"]
     files = fmt.dataset.files[split]
     labels = fmt.dataset.labels[split]
     out = np.empty((len(files), fmt.height, fmt.width, fmt.channels), dtype=np.uint8)
@@ -62,9 +63,7 @@ def load_split(fmt: FormattedImages, split: str, cache_dir: Path, progress=None
     kept_files = [f for f, good in zip(files, ok) if good]
     kept_labels = [lab for lab, good in zip(labels, ok) if good]
     bad = [f for f, good in zip(files, ok) if not good]
-    images = out[ok]
-    tmp = images_path.with_suffix(f".tmp{os.getpid()}.npy")
-    np.save(tmp, images)
-    os.replace(tmp, images_path)
+    images = out if ok.all() else out[ok]
     meta_path.write_text(json.dumps({"files": kept_files, "labels": kept_labels, "skipped": bad}))
+    cachefiles.save_later(images_path, images)  # on disk for later runs; this one goes on
     return images, np.asarray(kept_labels, dtype=np.int64), kept_files

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from backend.engine import Cancelled, NodeError
 
 from ..values import FormattedImages, OptimizerSpec, TrainedModel
+from . import cachefiles
 from .images import load_split
 from .model import StagedModel, frozen_prefix_length, fused_for_inference, save_model_file
 
@@ -84,7 +85,7 @@ def images_cache_dir(ctx, fmt: FormattedImages) -> Path:
 
 def load_images(ctx, fmt: FormattedImages, split: str) -> tuple[torch.Tensor, torch.Tensor]:
     cache_dir = images_cache_dir(ctx, fmt)
-    reused = (cache_dir / f"{split}.images.npy").exists()
+    reused = cachefiles.exists(cache_dir / f"{split}.images.npy")
     t0 = time.time()
     images, labels, _ = load_split(fmt, split, cache_dir,
                                    progress=lambda i, n: ctx.progress(i, n, unit="image", phase=f"decode {split}"))
@@ -155,22 +156,20 @@ def cached_features(ctx, model: StagedModel, prefix_len: int, fmt: FormattedImag
     precision = amp_dtype(device)
     key = _features_key(model, prefix_len, fmt, split, digests, precision)
     path = ctx.artifact_dir(key) / "features.npy"
-    if path.exists():
-        feats = torch.from_numpy(np.load(path))
+    if cachefiles.exists(path):
+        feats = torch.from_numpy(np.asarray(cachefiles.load(path)))
         ctx.log(f"feature cache reused for {split}: {tuple(feats.shape[1:])} after {names[prefix_len - 1]}, "
                 f"{feats.numel() * 4 / 2**20:.0f} MB", cache="features", split=split, built=False,
                 stage=names[prefix_len - 1], bytes=feats.numel() * 4, key=key, precision=precision)
         return feats
     t0 = time.time()
     extra = {k: _features_key(model, k, fmt, split, digests, precision) for k in also_keep if 0 < k < prefix_len}
-    extra = {k: kk for k, kk in extra.items() if not (ctx.artifact_dir(kk) / "features.npy").exists()}
+    extra = {k: kk for k, kk in extra.items() if not cachefiles.exists(ctx.artifact_dir(kk) / "features.npy")}
     outs = run_prefix([fused_for_inference(s) for s in stages[:prefix_len]], images, device, [prefix_len, *extra],
                       progress=lambda i, n: ctx.progress(i, n, unit="image", phase=f"features {split}"))
     for k, kk in [(prefix_len, key), *extra.items()]:
-        target = ctx.artifact_dir(kk) / "features.npy"
-        tmp = target.with_suffix(f".tmp{os.getpid()}.npy")
-        np.save(tmp, outs[k].numpy())
-        os.replace(tmp, target)
+        # written while training goes on; this process reads the array until the file is whole
+        cachefiles.save_later(ctx.artifact_dir(kk) / "features.npy", outs[k].numpy())
     feats = outs[prefix_len]
     ctx.log(f"feature cache built for {split}: {tuple(feats.shape[1:])} after {names[prefix_len - 1]}, "
             f"{feats.numel() * 4 / 2**20:.0f} MB in {time.time() - t0:.1f}s"
