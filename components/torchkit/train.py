@@ -292,7 +292,12 @@ def fit(ctx, model: StagedModel, fmt: FormattedImages, opt_spec: OptimizerSpec, 
     model.to(device=device, memory_format=torch.channels_last)
     raw = prefix_len == 0
     if raw:
-        head = model
+        # no cache (augmentation, or turned off): the frozen front still runs every batch, so
+        # it runs as an inference copy with batch normalization folded into the convolutions
+        # (same outputs, ~1.5x faster on a CPU); the model itself, and its saved weights, keep
+        # the original layers
+        frozen = frozen_prefix_length(model)
+        head = nn.Sequential(*[fused_for_inference(s) for s in stages[:frozen]], *stages[frozen:]) if frozen else model
     else:
         train_x = cached_features(ctx, model, prefix_len, fmt, "train", train_x, device, keep_points)
         val_x = cached_features(ctx, model, prefix_len, fmt, "validation", val_x, device, keep_points)
