@@ -108,6 +108,7 @@ def _warm_up() -> None:
     # prediction does not pay for it (an import race with a request is safe: imports lock).
     try:
         import components.torchkit.model  # noqa: F401
+        import torch._dynamo  # noqa: F401  (torch.optim imports it on the first optimizer: ~2 s)
     except Exception:
         pass
 
