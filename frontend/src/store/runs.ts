@@ -49,6 +49,17 @@ export interface RunsState {
   watchProject: (projectId: number) => void;
 }
 
+/** A websocket message holds one event (an object) or a burst of them in order (an array). */
+function eventsOf(msg: MessageEvent): RunEvent[] {
+  let data: unknown;
+  try {
+    data = JSON.parse(String(msg.data));
+  } catch {
+    return [];
+  }
+  return ((Array.isArray(data) ? data : [data]) as RunEvent[]).filter((e) => e && typeof e === "object");
+}
+
 function sortRuns(runs: Run[]): Run[] {
   return [...runs].sort((a, b) => {
     const t = String(a.created_at ?? "").localeCompare(String(b.created_at ?? ""));
@@ -134,14 +145,7 @@ export const useRuns = create<RunsState>((set, get) => ({
         }, () => undefined);
       };
       socket.onmessage = (msg) => {
-        let data: unknown;
-        try {
-          data = JSON.parse(String(msg.data));
-        } catch {
-          return;
-        }
-        // one event, or a burst of them in order
-        for (const event of (Array.isArray(data) ? data : [data]) as RunEvent[]) noticeRun(event);
+        for (const event of eventsOf(msg)) noticeRun(event);
       };
       socket.onclose = () => {
         if (projectSocket !== state) return;
@@ -223,14 +227,7 @@ export const useRuns = create<RunsState>((set, get) => ({
         set({ connection: "live" });
       };
       socket.onmessage = (msg) => {
-        let data: unknown;
-        try {
-          data = JSON.parse(String(msg.data));
-        } catch {
-          return;
-        }
-        const batch = (Array.isArray(data) ? data : [data]) as RunEvent[];
-        const events = batch.filter((e) => e && typeof e.seq === "number" && typeof e.type === "string");
+        const events = eventsOf(msg).filter((e) => typeof e.seq === "number" && typeof e.type === "string");
         if (!events.length) return;
         get().ingest(runId, events);
         if (!get().views[runId]?.active) void finish();
