@@ -1,7 +1,8 @@
 """The values that travel along edges at run time. Pure Python; tensors only inside fields."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import os
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from backend.engine.values import value_type
@@ -91,6 +92,34 @@ class TrainedModel:
     best_epoch: int | None = None
     model_file: str | None = None  # a self-contained file of this model, if saved
     phase: str = "train"
+    weights_in_model_file: bool = False  # ``state`` is exactly what ``model_file`` holds
+
+    # Stored results keep the weights once: when the model file holds them, the result file
+    # holds a reference, and loading the result reads them back from the model file.
+    def _weights_elsewhere(self) -> bool:
+        return bool(self.weights_in_model_file and self.model_file and os.path.isfile(self.model_file))
+
+    def __stored__(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        if self._weights_elsewhere():
+            out["state"] = None
+        return out
+
+    def __requires__(self) -> list[str]:
+        return [str(self.model_file)] if self._weights_elsewhere() else []
+
+    @classmethod
+    def __restore__(cls, kwargs: dict[str, Any]) -> "TrainedModel":
+        if kwargs.get("state") is None and kwargs.get("weights_in_model_file") and kwargs.get("model_file"):
+            import torch
+
+            path = kwargs["model_file"]
+            try:
+                kwargs["state"] = torch.load(path, map_location="cpu", weights_only=True)["state"]
+            except Exception as err:
+                raise FileNotFoundError(f"the weights of this stored model are kept in {path}, "
+                                        f"which cannot be read: {err}") from err
+        return cls(**kwargs)
 
     def summary(self) -> dict[str, Any]:
         best = self.history[self.best_epoch - 1] if self.best_epoch else {}

@@ -26,8 +26,11 @@ def encode(value: Any) -> Any:
         if name is None:
             raise TypeError(f"{type(value).__name__} is not a registered value type")
         out = {_TAG: name}
-        for f in dataclasses.fields(value):
-            out[f.name] = encode(getattr(value, f.name))
+        # a type may store less than all its fields (__stored__), e.g. weights kept in a file
+        stored = getattr(value, "__stored__", None)
+        fields = stored() if callable(stored) else {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+        for key, field_value in fields.items():
+            out[key] = encode(field_value)
         return out
     if isinstance(value, dict):
         return {k: encode(v) for k, v in value.items()}
@@ -36,13 +39,27 @@ def encode(value: Any) -> Any:
     return value
 
 
+def requirements(value: Any) -> list[str]:
+    """Files a stored value needs besides its own (``__requires__`` of the values inside)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        need = getattr(value, "__requires__", None)
+        return list(need()) if callable(need) else []
+    if isinstance(value, dict):
+        return [p for v in value.values() for p in requirements(v)]
+    if isinstance(value, (list, tuple)):
+        return [p for v in value for p in requirements(v)]
+    return []
+
+
 def decode(obj: Any) -> Any:
     if isinstance(obj, dict):
         if _TAG in obj:
             cls = _TYPES.get(obj[_TAG])
             if cls is None:
                 raise TypeError(f"stored value of unknown type {obj[_TAG]}")
-            return cls(**{k: decode(v) for k, v in obj.items() if k != _TAG})
+            kwargs = {k: decode(v) for k, v in obj.items() if k != _TAG}
+            restore = getattr(cls, "__restore__", None)  # the counterpart of __stored__
+            return restore(kwargs) if callable(restore) else cls(**kwargs)
         if set(obj) == {"__tuple__"}:
             return tuple(decode(v) for v in obj["__tuple__"])
         return {k: decode(v) for k, v in obj.items()}

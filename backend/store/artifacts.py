@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from backend.engine.values import decode, encode
+from backend.engine.values import decode, encode, requirements
 
 
 class FileResultStore:
@@ -20,7 +20,16 @@ class FileResultStore:
         return self.root / "results" / key[:2] / f"{key}.pt"
 
     def has(self, key: str) -> bool:
-        return self._result_path(key).exists()
+        """A stored result whose files are all there (a trained model's weights live in its
+        model file: if that was deleted, the node runs again)."""
+        path = self._result_path(key)
+        if not path.exists():
+            return False
+        try:
+            meta = json.loads(path.with_suffix(".json").read_text())
+        except (OSError, ValueError):
+            return True  # a result stored before requirements were recorded
+        return all(os.path.exists(p) for p in meta.get("requires", []))
 
     def load(self, key: str) -> dict[str, Any]:
         import torch
@@ -35,7 +44,8 @@ class FileResultStore:
         tmp = path.with_suffix(f".tmp{os.getpid()}")
         torch.save(encode(outputs), tmp)
         os.replace(tmp, path)  # atomic: a crash never leaves a half-written result behind
-        meta = {"key": key, "node": node_id, "component": component, "created": time.time()}
+        meta = {"key": key, "node": node_id, "component": component, "created": time.time(),
+                "requires": requirements(outputs)}
         path.with_suffix(".json").write_text(json.dumps(meta))
 
     def artifact_dir(self, key: str) -> Path:

@@ -62,5 +62,6 @@ class FineTune(Component):
         ctx.log(f"unfreezing {len(trainable)} stages; optimizer {optimizer.kind} "
                 f"lr={optimizer.learning_rate:g}", trainable=sorted(trainable))
         model = TrainedModel(**{**trained.__dict__, "trainable": sorted(trainable), "optimizer": optimizer,
-                                "history": [], "best_epoch": None, "model_file": None, "phase": "finetune"})
+                                "history": [], "best_epoch": None, "model_file": None, "phase": "finetune",
+                                "weights_in_model_file": False})
         return {"model": model}

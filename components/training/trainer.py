@@ -98,6 +98,7 @@ class Trainer(Component):
         trained = fit(ctx, model, fmt, optimizer, cfg, device, from_logits, template,
                       keep_points=self._fine_tune_points(ctx, model, template.layers))
         trained.model_file = str(save_model_file(ctx.artifact_dir() / "model.pt", trained))
+        trained.weights_in_model_file = True  # the stored result refers to this file for them
         return {"model": trained}
 
     @staticmethod

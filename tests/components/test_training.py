@@ -1,6 +1,7 @@
 """Small real CPU runs of the trainer, the fine-tune step and the evaluation."""
 import copy
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -144,3 +145,30 @@ def test_nothing_to_train_is_a_clear_error(runner, image_folder):
 
     v = validate(Graph.model_validate(graph), components.registry)
     assert any(i.code == "shape_mismatch" and i.node == "train" for i in v.issues)
+
+
+def test_a_stored_trained_model_keeps_its_weights_once(tmp_path, image_folder):
+    """The result file refers to the model file for the weights; a new process gets them back
+    from there, and if the model file is deleted the trainer runs again."""
+    from tests.conftest import Runner
+
+    graph = tiny_graph(image_folder, epochs=1)
+    status, events, ex = Runner(tmp_path).run(graph, ["train"])
+    assert status == "finished"
+    trained = ex.results["train"]["model"]
+    model_file = Path(trained.model_file)
+    key = next(e["key"] for e in events if e["type"] == "node.finished" and e["node"] == "train")
+    result = ex.store._result_path(key)
+    assert result.stat().st_size < model_file.stat().st_size / 2  # the weights are not in it twice
+
+    status, again, ex2 = Runner(tmp_path).run(graph, ["train"])  # a new process: nothing in memory
+    assert status == "finished" and "train" in [e["node"] for e in again if e["type"] == "node.cached"]
+    loaded = ex2.results["train"]["model"]
+    assert loaded.state.keys() == trained.state.keys()
+    assert all(torch.equal(loaded.state[k], trained.state[k]) for k in trained.state)
+
+    model_file.unlink()
+    status, third, _ = Runner(tmp_path).run(graph, ["train"])
+    assert status == "finished"
+    assert "train" in [e["node"] for e in third if e["type"] == "node.finished"]
+    assert model_file.exists()
