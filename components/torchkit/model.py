@@ -1,6 +1,7 @@
 """Building torch models from layer specs, and self-contained model files."""
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections import OrderedDict
@@ -148,19 +149,13 @@ def pick_device(setting: str | None = None) -> torch.device:
     return torch.device(setting)
 
 
-_TUNED = False
-
-
+@functools.cache
 def _tune_cpu_process() -> None:
     """Once per process: keep large freed buffers (a 33 MB gradient each step) in the heap
     instead of unmapping and re-faulting them (glibc's mmap and trim thresholds; 39 -> 30 ms a
     step for the tutorial's head). Subnormal floats are not flushed to zero: that is global
     processor state, and it would change the arithmetic of everything else in the process
     (the RMSprop here avoids the slow square roots of them by itself)."""
-    global _TUNED
-    if _TUNED:
-        return
-    _TUNED = True
     if sys.platform.startswith("linux"):
         try:
             import ctypes

@@ -157,7 +157,7 @@ def cached_features(ctx, model: StagedModel, prefix_len: int, fmt: FormattedImag
     key = _features_key(model, prefix_len, fmt, split, digests, precision)
     path = ctx.artifact_dir(key) / "features.npy"
     if cachefiles.exists(path):
-        feats = torch.from_numpy(np.asarray(cachefiles.load(path)))
+        feats = torch.from_numpy(cachefiles.load(path))
         ctx.log(f"feature cache reused for {split}: {tuple(feats.shape[1:])} after {names[prefix_len - 1]}, "
                 f"{feats.numel() * 4 / 2**20:.0f} MB", cache="features", split=split, built=False,
                 stage=names[prefix_len - 1], bytes=feats.numel() * 4, key=key, precision=precision)

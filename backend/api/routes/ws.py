@@ -131,9 +131,8 @@ async def _pump(ws: WebSocket, queue: asyncio.Queue, sender: _Sender, last_seq: 
                     if stop_after_terminal and event.get("type") in TERMINAL:
                         terminal = True
                         break
-                await sender.send_many(burst)
+                await sender.send_many(burst)  # held progress goes out before any other event
                 if terminal:
-                    await sender.flush()
                     await ws.close(code=1000)
                     return
             if sender.timeout() == 0:  # the coalescing window ended (also under a steady stream)
@@ -159,12 +158,14 @@ async def run_stream(ws: WebSocket, run_id: str, after: int = 0) -> None:
         last_seq = max(0, after)
         sender = _Sender(ws, services.settings.progress_coalesce_s)
         ended = next((i for i, event in enumerate(backlog) if event.get("type") in TERMINAL), None)
-        if backlog:
-            await sender.write([event_text(e) for e in backlog[:None if ended is None else ended + 1]])
-            last_seq = backlog[-1]["seq"] if ended is None else backlog[ended]["seq"]
+        if ended is not None:
+            backlog = backlog[:ended + 1]
+        await sender.write([event_text(e) for e in backlog])
         if ended is not None:
             await ws.close(code=1000)
             return
+        if backlog:
+            last_seq = backlog[-1]["seq"]
         await _pump(ws, queue, sender, last_seq, stop_after_terminal=True)
     except (WebSocketDisconnect, RuntimeError):
         pass
