@@ -14,10 +14,18 @@ the square root. The floor is chosen so that ``sqrt(floor)`` is below half a uni
 place of ``epsilon``, so ``sqrt(max(v, floor)) + epsilon`` rounds to the same float32 as
 ``sqrt(v) + epsilon`` for every v below the floor: the updates are bit-identical to torch's
 (checked by a test over several steps).
+
+A large parameter is updated in slices of ``CHUNK`` elements, each slice through all the steps
+before the next: a slice's gradient, average, weights and denominator (4 MB each) stay in the
+processor's cache between the steps, where the whole 33 MB tensors went to memory and back for
+each of them (the update is elementwise, so the slices give the same bits).
 """
 from __future__ import annotations
 
 import torch
+
+
+CHUNK = 1 << 20  # elements per slice of a large parameter's update
 
 
 class RMSprop(torch.optim.Optimizer):
@@ -51,17 +59,35 @@ class RMSprop(torch.optim.Optimizer):
                     if momentum > 0:
                         state["momentum_buffer"] = torch.zeros_like(p, memory_format=torch.preserve_format)
                 state["step"] += 1
-                square_avg = state["square_avg"]
-                square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
-                denom = state.get("denom")
-                if denom is None or denom.shape != p.shape:
-                    denom = state["denom"] = torch.empty_like(square_avg)
-                torch.clamp_min(square_avg, floor, out=denom)
-                denom.sqrt_().add_(eps)
-                if momentum > 0:
-                    buf = state["momentum_buffer"]
-                    buf.mul_(momentum).addcdiv_(grad, denom)
-                    p.add_(buf, alpha=-lr)
+                square_avg, buf = state["square_avg"], state.get("momentum_buffer")
+                tensors = [p, grad, square_avg] + ([buf] if buf is not None else [])
+                n = p.numel()
+                if n > CHUNK and all(t.is_contiguous() for t in tensors):
+                    denom = self._denominator(state, (CHUNK,), lambda: p.new_empty(CHUNK))
+                    flats = [t.view(-1) for t in tensors]
+                    for start in range(0, n, CHUNK):
+                        s_p, s_g, s_v, *s_buf = [t[start:start + CHUNK] for t in flats]
+                        self._update(s_p, s_g, s_v, denom[:len(s_p)], s_buf[0] if s_buf else None,
+                                     lr, alpha, eps, momentum, floor)
                 else:
-                    p.addcdiv_(grad, denom, value=-lr)
+                    denom = self._denominator(state, p.shape, lambda: torch.empty_like(square_avg))
+                    self._update(p, grad, square_avg, denom, buf, lr, alpha, eps, momentum, floor)
         return loss
+
+    @staticmethod
+    def _denominator(state: dict, shape, make) -> torch.Tensor:
+        denom = state.get("denom")
+        if denom is None or denom.shape != shape:
+            denom = state["denom"] = make()
+        return denom
+
+    @staticmethod
+    def _update(p, grad, square_avg, denom, buf, lr, alpha, eps, momentum, floor) -> None:
+        square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
+        torch.clamp_min(square_avg, floor, out=denom)
+        denom.sqrt_().add_(eps)
+        if buf is not None:
+            buf.mul_(momentum).addcdiv_(grad, denom)
+            p.add_(buf, alpha=-lr)
+        else:
+            p.addcdiv_(grad, denom, value=-lr)

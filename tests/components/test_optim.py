@@ -3,6 +3,7 @@ torch's slow square root of zeros)."""
 import pytest
 import torch
 
+from components.torchkit import optim
 from components.torchkit.optim import RMSprop
 
 
@@ -13,9 +14,12 @@ def _grads(step: int, shape) -> torch.Tensor:
     return g
 
 
+@pytest.mark.parametrize("chunk", [None, 1000])
 @pytest.mark.parametrize("momentum", [0.0, 0.9])
 @pytest.mark.parametrize("eps", [1e-7, 1e-3])
-def test_rmsprop_matches_torch_bit_for_bit(momentum, eps):
+def test_rmsprop_matches_torch_bit_for_bit(momentum, eps, chunk, monkeypatch):
+    if chunk:  # a large parameter is updated slice by slice (3,072 elements: 3 slices and a part)
+        monkeypatch.setattr(optim, "CHUNK", chunk)
     shape = (64, 48)
     init = torch.randn(shape, generator=torch.Generator().manual_seed(0))
     ours_p = torch.nn.Parameter(init.clone())
