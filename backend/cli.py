@@ -101,10 +101,13 @@ class _Bars:
             if key != self.key:
                 self.close()
                 self.key = key
+                # the bar starts where the first event is (progress events are throttled at the
+                # source), so its rate counts only the steps it has seen being done
                 self.bar = self.tqdm(total=e.get("total"), desc=f"{e['node']} {e.get('phase') or ''}".strip(),
-                                     unit=e.get("unit", "step"), file=sys.stderr, leave=False, dynamic_ncols=True)
-            self.bar.n = e["step"]
-            self.bar.refresh()
+                                     unit=e.get("unit", "step"), file=sys.stderr, leave=False, dynamic_ncols=True,
+                                     initial=e["step"])
+            elif e["step"] >= self.bar.n:
+                self.bar.update(e["step"] - self.bar.n)
         elif t == "node.metrics":
             self.close()
             m = e["metrics"]

@@ -65,3 +65,27 @@ def test_run_json_summary_out_dir_cache_and_predict(tmp_path):
 def test_run_refuses_an_invalid_graph(tmp_path):
     res = _abacus("run", "model_optimization_finetuning", "--set", "dense.units=0", "--to", "train")
     assert res.returncode == 1 and "dense" in res.stderr and "units" in res.stderr
+
+
+def test_progress_bar_rate_counts_only_the_steps_it_saw_done():
+    """The first progress event of a phase arrives with steps already done (events are
+    throttled at the source): the bar must not show them as done in no time."""
+    import re
+    import time
+
+    from backend.cli import _Bars
+
+    def progress(step):
+        return {"type": "node.progress", "node": "train", "phase": "decode train", "step": step, "total": 2000,
+                "unit": "image"}
+
+    bars = _Bars(quiet=False)
+    bars.event(progress(100))
+    assert "?image/s" in str(bars.bar)  # no rate yet: nothing seen being done
+    time.sleep(0.25)
+    bars.event(progress(200))
+    bars.bar.smoothing = 0  # the average rate over what the bar saw
+    shown = re.search(r"([\d.]+)image/s", str(bars.bar))
+    assert shown and float(shown.group(1)) < 100 / 0.25 * 1.2, str(bars.bar)
+    assert bars.bar.n == 200
+    bars.close()
