@@ -44,6 +44,32 @@ def run_variant(args, feature_cache: bool) -> dict:
     return out
 
 
+TARGET = 5.0
+
+
+def breakdown(cached: dict, plain: dict, target: float = TARGET) -> dict | None:
+    """Where the ratio comes from, from the two runs' node timings.
+
+    X: what only the cached run does, its feature passes (the trainers' extra setup time);
+    B: what only the uncached run does, the backbone work in every epoch (the trainers' extra
+    loop time); S: everything else, which both runs do (worker start, dataset, decoding, the
+    head's training, saving). Then plain / cached = (S + B) / (S + X), and the target ratio
+    needs S <= (B - target * X) / (target - 1): ``shared_s_max_for_target``. The split holds
+    when the uncached run's wall time is close to S + B (``plain_s_from_parts``); in tiny runs
+    the first run's cold start (file cache, first kernels) breaks it.
+    """
+    try:
+        x = sum(cached[n]["setup_s"] - plain[n]["setup_s"] for n in ("train", "train_finetuned"))
+        b = sum(plain[n]["loop_s"] - cached[n]["loop_s"] for n in ("train", "train_finetuned"))
+        shared = cached["wall_s"] - x
+    except (KeyError, TypeError):
+        return None
+    return {"shared_s": c.r3(shared), "feature_pass_s": c.r3(x), "repeated_backbone_s": c.r3(b),
+            "ratio_from_parts": round((shared + b) / (shared + x), 2),
+            "plain_s_from_parts": c.r3(shared + b), "target": target,
+            "shared_s_max_for_target": c.r3((b - target * x) / (target - 1))}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--root", default=str(c.DEFAULT_PHOTOS), help="cats-vs-dogs folder (PetImages/Cat, Dog)")
@@ -98,6 +124,7 @@ def main() -> None:
                          "plain": {n: best(plain, n) for n in ("train", "train_finetuned")}},
         "max_val_acc_diff": round(max(diffs), 4) if diffs else None,
         "wall_s": {"cached": cached.get("wall_s"), "plain": plain.get("wall_s")},
+        "breakdown": breakdown(cached, plain),
         "config": {"backbone": args.backbone, "weights": args.weights, "size": args.size,
                    "epochs": [args.epochs1, args.epochs2], "max_per_class": args.max_per_class or None,
                    "sizes": cached.get("sizes") or plain.get("sizes"), "device": args.device,
