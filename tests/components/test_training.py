@@ -172,3 +172,15 @@ def test_a_stored_trained_model_keeps_its_weights_once(tmp_path, image_folder):
     assert status == "finished"
     assert "train" in [e["node"] for e in third if e["type"] == "node.finished"]
     assert model_file.exists()
+
+
+def test_inference_batches_hold_about_the_same_pixels_on_a_cpu():
+    from components.torchkit.train import inference_batch
+
+    cpu = torch.device("cpu")
+    assert inference_batch(cpu, 150 * 150) == 16   # the template's size: measured best
+    assert inference_batch(cpu, 64 * 64) == 87     # small images: bigger batches
+    assert inference_batch(cpu, 224 * 224) == 16   # never below 16
+    assert inference_batch(cpu, 8 * 8) == 256      # nor above 256
+    assert inference_batch(cpu) == 16              # features: no image size
+    assert inference_batch(torch.device("cuda"), 150 * 150) == 256
