@@ -388,7 +388,8 @@ def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, loss_
              device: torch.device, batch: int | None = None) -> dict[str, Any]:
     loss_fn, correct_fn = make_loss(loss_kind, from_logits)
     model = fused_for_inference(model).to(device=device, memory_format=torch.channels_last)
-    loss, acc, out = _score(model, images, labels, device, loss_fn, correct_fn, batch or inference_batch(device, _pixels(images)))
+    batch = batch or inference_batch(device, _pixels(images))
+    loss, acc, out = _score(model, images, labels, device, loss_fn, correct_fn, batch)
     if loss_kind == "binary_crossentropy":
         prob1 = torch.sigmoid(out.view(-1)) if from_logits else out.view(-1)
         probs = torch.stack([1 - prob1, prob1], 1)
