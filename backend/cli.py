@@ -43,10 +43,7 @@ def _apply_sets(graph: Graph, sets: list[str]) -> None:
             raise SystemExit(f"abacus: --set expects NODE.PARAM=VALUE, got '{item}'")
         if graph.node(node_id) is None:
             raise SystemExit(f"abacus: --set {item}: no node '{node_id}' in the graph")
-        value = _parse_value(value)
-        if param in ("root", "weights_file") and isinstance(value, str):
-            value = str(Path(value).expanduser().resolve())  # the worker may run elsewhere
-        graph.set_param(node_id, param, value)
+        graph.set_param(node_id, param, _parse_value(value))  # the run service makes paths absolute
 
 
 def _print_issues(validation) -> None:
@@ -172,45 +169,88 @@ def _node_summary(node_id: str, events: list[dict[str, Any]], out_dir: Path | No
     return info
 
 
+def _settings(args) -> Any:
+    """The settings object with the command line's choices on top of ABACUS_* variables."""
+    from backend.settings import Settings
+
+    overrides: dict[str, Any] = {}
+    for name in ("host", "port", "token", "home", "executor", "ray_address"):
+        if getattr(args, name, None) is not None:
+            overrides[name] = getattr(args, name)
+    if getattr(args, "db", None) is not None:
+        overrides["db_url"] = args.db
+    if getattr(args, "data_root", None):
+        overrides["data_roots"] = [Path(p) for p in args.data_root]
+    try:
+        return Settings(**overrides)
+    except ValueError as err:
+        raise SystemExit(f"abacus: {err}") from None
+
+
+def _check_cluster(settings) -> None:
+    if settings.executor == "ray":
+        from backend.worker.cluster import unreachable
+
+        problem = unreachable(settings.ray_address or "")
+        if problem:
+            raise SystemExit(f"abacus: cannot reach the Ray cluster at {settings.ray_address}: {problem}")
+
+
 def cmd_run(args) -> int:
     import components
-    from backend.settings import get_settings
-    from backend.worker.local import LocalWorker, RunRequest
+    from backend.runs import RunRejected, RunService
+    from backend.store.artifacts import FileResultStore
+    from backend.worker import WorkerError, make_worker
 
-    settings = get_settings()
+    settings = _settings(args)
     graph = _load_graph(args.graph)
     _apply_sets(graph, args.set or [])
-    validation = validate(graph, components.registry)
-    if validation.issues:
-        _print_issues(validation)
-        return 1
     targets = args.to or args.node or []
     mode = "node" if args.node else ("to" if args.to else "all")
+    cache_dir = Path(args.cache_dir) if args.cache_dir else settings.cache_dir
+    service = RunService(components.registry, FileResultStore(cache_dir), worker_settings={"device": settings.device})
+    run_id = uuid.uuid4().hex[:12]
+    try:
+        prepared = service.prepare(graph, targets, mode, run_id=run_id)
+    except RunRejected as err:
+        validation = validate(graph, components.registry)
+        if validation.issues:
+            _print_issues(validation)
+        else:
+            for issue in err.issues:
+                print(f"{issue.get('node') or '(graph)'}: {issue['code']}: {issue['message']}", file=sys.stderr)
+        return 1
+    _check_cluster(settings)
     out_dir = Path(args.out) if args.out else None
     if out_dir:
         out_dir.mkdir(parents=True, exist_ok=True)
-    cache_dir = Path(args.cache_dir) if args.cache_dir else settings.cache_dir
-    worker = LocalWorker(cache_dir)
-    run_id = uuid.uuid4().hex[:12]
     bars = _Bars(quiet=args.quiet)
     events: list[dict[str, Any]] = []
     started = time.time()
+    answered = service.from_store(prepared)   # everything stored: no worker to start
+    worker = make_worker(settings, cache_dir) if answered is None else None
 
     def on_sigint(signum, frame):
         print("\ncancelling (the run stops within a batch) ...", file=sys.stderr)
-        worker.cancel()
+        if worker is not None:
+            worker.cancel(run_id)
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
-        request = RunRequest(run_id=run_id, graph=graph.model_dump(mode="json"), targets=targets, mode=mode,
-                             settings={"device": settings.device})
-        for e in worker.run(request):
+        if worker is not None:
+            worker.start()
+        for e in (answered if answered is not None else worker.run(prepared)):
+            e = {**e, "run_id": run_id}
             events.append(e)
             bars.event(e)
+    except WorkerError as err:
+        print(f"abacus: {err.message}", file=sys.stderr)
+        return 1
     finally:
         signal.signal(signal.SIGINT, previous)
         bars.close()
-        worker.stop()
+        if worker is not None:
+            worker.close()
     final = events[-1] if events else {"type": "run.failed", "code": "no_events", "message": "no events"}
     status = final["type"].split(".")[1]
     nodes = [n.id for n in graph.nodes]
@@ -251,18 +291,10 @@ def cmd_templates(args) -> int:
 
 def cmd_serve(args) -> int:
     from backend.api.security import check_bind
-    from backend.settings import Settings
 
-    overrides: dict[str, Any] = {}
-    for name in ("host", "port", "token", "home"):
-        if getattr(args, name) is not None:
-            overrides[name] = getattr(args, name)
-    if args.db is not None:
-        overrides["db_url"] = args.db
-    if args.data_root:
-        overrides["data_roots"] = [Path(p) for p in args.data_root]
-    settings = Settings(**overrides)
+    settings = _settings(args)
     check_bind(settings.host, settings.token)
+    _check_cluster(settings)   # refuse to start rather than serve with nowhere to run
     import uvicorn
 
     from backend.api.app import create_app
@@ -287,7 +319,17 @@ def cmd_serve(args) -> int:
 
     server.startup = startup
     server.run()
+    if not server.started:   # the lifespan failed, e.g. the cluster refused the connection
+        print("abacus: the studio did not start (see the error above)", file=sys.stderr)
+        return 3
     return 0
+
+
+def _executor_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--executor", choices=["local", "ray"],
+                   help="where runs execute: local (an embedded worker process, the default) or ray "
+                        "(or ABACUS_EXECUTOR)")
+    p.add_argument("--ray-address", metavar="HOST:PORT", help="the Ray cluster's head (or ABACUS_RAY_ADDRESS)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -309,6 +351,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cache-dir", help="results and artifacts (default: $ABACUS_HOME/cache)")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    _executor_args(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("predict", help="classify images with a saved model")
@@ -328,6 +371,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--token", help="access token every request must carry (or ABACUS_TOKEN)")
     p.add_argument("--home", help="where the database, cache and artifacts live (or ABACUS_HOME)")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    _executor_args(p)
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("templates", help="list the graph templates")

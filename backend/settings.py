@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -14,6 +15,16 @@ class Settings(BaseSettings):
     home: Path = Field(Path("var"), description="Where results, artifacts and the database live")
     device: str = Field("auto", description="auto, cpu or cuda[:N]: where the worker trains")
     threads: int = Field(0, description="CPU threads for torch; 0 uses every core")
+
+    # -- where runs execute ---------------------------------------------------------------
+    executor: Literal["local", "ray"] = Field(
+        "local", description="local: an embedded worker process; ray: actors on a Ray cluster")
+    ray_address: str | None = Field(None, description="The Ray cluster's address (HOST:PORT of its head)")
+    ray_cpus_per_run: float = Field(1.0, gt=0, description="CPUs a run's actor reserves on the cluster")
+    ray_gpus_per_run: float = Field(1.0, ge=0, description="GPUs a run's actor reserves when the cluster has GPUs")
+    ray_max_runs: int = Field(0, ge=0, description="Most runs at once on the cluster; 0: as many as it has room for")
+    ray_worker_cache: str | None = Field(
+        None, description="Results and feature caches on each Ray worker node; default: a folder in its temp dir")
 
     # -- the studio server ----------------------------------------------------------
     host: str = Field("127.0.0.1", description="Address the server binds; not loopback requires a token")
@@ -36,6 +47,13 @@ class Settings(BaseSettings):
         if not self.data_roots:
             self.data_roots = [self.home / "data", Path("data")]
         self.data_roots = [Path(p).expanduser().absolute() for p in self.data_roots]
+        return self
+
+    @model_validator(mode="after")
+    def _ray_needs_an_address(self):
+        if self.executor == "ray" and not self.ray_address:
+            raise ValueError("the ray executor needs the cluster's address: --ray-address HOST:PORT "
+                             "(or ABACUS_RAY_ADDRESS)")
         return self
 
     @property

@@ -125,27 +125,33 @@ def offline_graph(root: Path | str, *, epochs1: int, epochs2: int, max_per_class
 def run_in_worker(graph: dict[str, Any], targets: list[str], *, device: str = "auto",
                   cache_dir: Path | None = None, mode: str = "to", worker=None,
                   on_event: Callable[[dict[str, Any]], None] | None = None) -> tuple[list[dict[str, Any]], float]:
-    """Run a graph in a worker process (a fresh one unless ``worker`` is given), as the CLI
-    and the server do; returns (events, wall seconds from submit to the terminal event)."""
-    from backend.worker.local import LocalWorker, RunRequest
+    """Run a graph in a worker (a fresh embedded one unless ``worker`` is given), prepared by
+    the run service as the CLI and the server do; returns (events, wall seconds from submit
+    to the terminal event). The worker executes even what is stored, as a benchmark wants."""
+    import components
+    from backend.runs import RunService
+    from backend.store.artifacts import FileResultStore
+    from backend.worker.local import LocalWorker
 
     own = worker is None
     if own:
         cache_dir = cache_dir or Path(tempfile.mkdtemp(prefix="abacus-bench-cache-"))
         worker = LocalWorker(cache_dir)
+    service = RunService(components.registry, FileResultStore(cache_dir or getattr(worker, "cache_dir")),
+                         worker_settings={"device": device})
     run_id = uuid.uuid4().hex[:12]
+    prepared = service.prepare(copy.deepcopy(graph), targets, mode, run_id=run_id)
     events: list[dict[str, Any]] = []
     t0 = time.perf_counter()
     try:
-        for e in worker.run(RunRequest(run_id=run_id, graph=copy.deepcopy(graph), targets=targets, mode=mode,
-                                       settings={"device": device})):
+        for e in worker.run(prepared):
             events.append(e)
             if on_event:
                 on_event(e)
         wall = time.perf_counter() - t0
     finally:
         if own:
-            worker.stop()
+            worker.close()
     return events, wall
 
 

@@ -277,7 +277,7 @@ def main() -> None:
         partial = f"interrupted ({err}) with {({k: len(v) for k, v in times.items()})} runs"
         c.log(partial)
     finally:
-        worker.stop()
+        worker.close()
         import shutil
 
         shutil.rmtree(cache, ignore_errors=True)

@@ -93,23 +93,26 @@ def free_port() -> int:
 SYNTH_PHASE = "epoch 1/1"
 
 
-def _synthetic_worker_main(requests, events, cancel, rate: float, count: int) -> None:
-    """Stands in for the worker process: answers each run request with ``count`` events."""
+def _synthetic_worker_main(commands, out, parent_pid: int, rate: float, count: int) -> None:
+    """Stands in for the worker process: answers each run with ``count`` events."""
     from backend.engine import events as ev
-    from backend.worker.local import _EventSender
+    from backend.worker.local import EventSender
 
-    sender = _EventSender(events)  # as the real worker sends them
+    sender = EventSender(out)  # as the real worker sends them
+    out.put(("hello", {"kind": "synthetic"}, 1))
     while True:
-        req = requests.get()
-        if req is None:
+        cmd = commands.get()
+        if cmd is None:
             return
-        cancel.clear()
+        if cmd[0] != "run":
+            continue
+        run_id = cmd[1]["run_id"]
         seq = 0
 
         def put(event) -> None:
             nonlocal seq
             seq += 1
-            event.run_id, event.seq, event.ts = req.run_id, seq, time.time()
+            event.run_id, event.seq, event.ts = run_id, seq, time.time()
             sender.put(event.model_dump(mode="json"))
 
         put(ev.RunStarted(plan=["train"], cached=[]))
@@ -136,24 +139,18 @@ def _serve_synthetic(argv: list[str]) -> None:
     rate, count, serve_args = float(argv[0]), int(argv[1]), argv[2:]
     import multiprocessing as mp
 
-    import backend.api.dispatcher as dispatcher
+    import backend.api.app as app
     from backend.cli import main as cli_main
-    from backend.worker.local import LocalWorker
+    from backend.worker.process import ProcessWorker
 
-    class SyntheticWorker(LocalWorker):
-        def start(self) -> None:
-            with self._lock:
-                if self._proc is not None and self._proc.is_alive():
-                    return
-                self.requests, self.events = self._ctx.Queue(), self._ctx.Queue()
-                self.cancel_flag = self._ctx.Event()
-                self.predict_requests, self.predict_results = self._ctx.Queue(), self._ctx.Queue()
-                self._proc = self._ctx.Process(target=_synthetic_worker_main, daemon=True, name="synthetic-worker",
-                                               args=(self.requests, self.events, self.cancel_flag, rate, count))
-                self._proc.start()
+    class SyntheticWorker(ProcessWorker):
+        kind = "synthetic"
+
+        def _child(self):
+            return _synthetic_worker_main, (rate, count)
 
     mp.set_start_method("spawn", force=True)
-    dispatcher.LocalWorker = SyntheticWorker
+    app.make_worker = lambda settings: SyntheticWorker()
     raise SystemExit(cli_main(["serve", *serve_args]))
 
 

@@ -11,11 +11,13 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from backend.runs import RunService
 from backend.settings import Settings, get_settings
 from backend.store.artifacts import FileResultStore
 from backend.store.db import Database
 from backend.store.projects import ProjectStore
 from backend.store.queue import RunQueue
+from backend.worker import make_worker
 
 from . import errors
 from .broadcast import Broadcaster
@@ -50,9 +52,12 @@ def build_services(settings: Settings) -> Services:
     runs = RunQueue(db)
     results = FileResultStore(settings.cache_dir)
     broadcaster = Broadcaster()
-    dispatcher = Dispatcher(settings, runs, broadcaster, results, components.registry.get)
+    service = RunService(components.registry, results, data_roots=settings.data_roots,
+                         worker_settings={"device": settings.device})
+    dispatcher = Dispatcher(settings, runs, broadcaster, results, components.registry.get, service,
+                            make_worker(settings))
     return Services(settings=settings, db=db, projects=ProjectStore(db), runs=runs, results=results,
-                    registry=components.registry, broadcaster=broadcaster, dispatcher=dispatcher)
+                    registry=components.registry, broadcaster=broadcaster, dispatcher=dispatcher, service=service)
 
 
 def create_app(settings: Settings | None = None, *, start_worker: bool = True) -> FastAPI:

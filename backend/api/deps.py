@@ -8,6 +8,7 @@ from fastapi import Depends
 from starlette.requests import HTTPConnection
 
 from backend.engine import Registry
+from backend.runs import RunService
 from backend.settings import Settings
 from backend.store.artifacts import FileResultStore
 from backend.store.db import Database
@@ -28,6 +29,7 @@ class Services:
     registry: Registry
     broadcaster: Broadcaster
     dispatcher: Dispatcher
+    service: RunService
 
 
 def get_services(conn: HTTPConnection) -> Services:

@@ -1,54 +1,51 @@
-"""The dispatcher: takes queued runs from the database, one at a time, to the embedded
-worker, and stores every event it sends back before broadcasting it. It also watches
-the worker process and starts a new one when it dies.
+"""The dispatcher: hands queued runs from the database to the worker, as many at once as
+the worker has free slots (oldest first), and stores every event a run sends back before
+broadcasting it. It holds a ``Worker`` (the embedded process or a Ray cluster) and knows
+no concrete class; a worker that is down is started again, and runs wait meanwhile.
 """
 from __future__ import annotations
 
 import logging
-import signal
 import threading
+import time
 from pathlib import Path
 from typing import Any, Callable
 
+from backend.runs import RunRejected, RunService
 from backend.settings import Settings
 from backend.store.artifacts import FileResultStore
 from backend.store.models import Run
 from backend.store.queue import INTERRUPTED_MESSAGE, RunQueue
-from backend.worker.local import LocalWorker, RunRequest
+from backend.worker import Worker, WorkerError
 
 from .broadcast import Broadcaster
 
 log = logging.getLogger("abacus.dispatcher")
-
-
-def _signal_name(exitcode: int | None) -> str:
-    if exitcode is None or exitcode >= 0:
-        return f"exit code {exitcode}"
-    try:
-        return f"killed by {signal.Signals(-exitcode).name}"
-    except ValueError:
-        return f"killed by signal {-exitcode}"
+RESTART_EVERY_S = 5.0   # how often a worker that is down (a cluster away) is tried again
 
 
 class Dispatcher:
     def __init__(self, settings: Settings, runs: RunQueue, broadcaster: Broadcaster, results: FileResultStore,
-                 component_of: Callable[[str], Any]) -> None:
+                 component_of: Callable[[str], Any], service: RunService, worker: Worker) -> None:
         self.settings = settings
         self.runs = runs
         self.broadcaster = broadcaster
         self.results = results
         self.component_of = component_of   # component id -> Component (None if unknown)
-        self.worker = LocalWorker(settings.cache_dir)
-        self.current: str | None = None
+        self.service = service
+        self.worker = worker
+        self.active: dict[str, threading.Thread] = {}
         self._cancel: set[str] = set()
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._next_start = 0.0
         self.restarts = 0
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
+        """Start the worker (raises WorkerError when it cannot: an unreachable cluster), then the loop."""
         self.worker.start()
         self._thread = threading.Thread(target=self._loop, name="abacus-dispatcher", daemon=True)
         self._thread.start()
@@ -56,11 +53,12 @@ class Dispatcher:
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
-        if self.current is not None:
-            self.worker.kill()  # the run is recorded as interrupted by the loop
+        self.worker.close(timeout=3.0)   # runs still going are recorded as interrupted
         if self._thread is not None:
             self._thread.join(15.0)
-        self.worker.stop(timeout=3.0)
+        for thread in list(self.active.values()):
+            if thread is not threading.current_thread():
+                thread.join(10.0)
 
     def wake(self) -> None:
         self._wake.set()
@@ -69,83 +67,113 @@ class Dispatcher:
         """Ask the worker to stop a running run (it ends with a run.cancelled event)."""
         with self._lock:
             self._cancel.add(run_id)
-            if self.current == run_id:
-                self.worker.cancel()
+            running = run_id in self.active
+        if running:
+            self.worker.cancel(run_id)
 
     def worker_status(self) -> dict[str, Any]:
-        alive = self.worker.alive()
-        return {"alive": alive, "pid": self.worker.pid if alive else None}
+        return self.worker.health()
 
     # -- the loop ---------------------------------------------------------------------------
+    def _ensure_worker(self) -> bool:
+        if self.worker.health().get("alive"):
+            return True
+        now = time.monotonic()
+        if now < self._next_start:
+            return False
+        self._next_start = now + RESTART_EVERY_S
+        try:
+            log.warning("starting the %s worker", self.worker.kind)
+            self.worker.start()
+            self.restarts += 1
+            return True
+        except WorkerError as err:
+            log.warning("the %s worker is not available: %s", self.worker.kind, err.message)
+            return False
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                if not self.worker.alive():
-                    self._restart_worker("the worker was not running")
-                run = self.runs.claim_next()
+                ready = self._ensure_worker() and self.worker.free_slots() > 0
+                run = self.runs.claim_next() if ready else None
             except Exception:
                 log.exception("dispatcher: cannot read the queue")
                 self._stop.wait(1.0)
                 continue
             if run is None:
-                self._wake.wait(1.0)
+                self._wake.wait(0.5)
                 self._wake.clear()
                 continue
-            self._execute(run)
-
-    def _restart_worker(self, why: str) -> None:
-        if self._stop.is_set():
-            return
-        log.warning("starting a new worker process: %s", why)
-        self.worker.stop(timeout=1.0)
-        self.worker.start()
-        self.restarts += 1
-
-    def _execute(self, run: Run) -> None:
-        with self._lock:
-            self.current = run.id
-            cancelled = run.id in self._cancel
-        try:
-            if cancelled:
-                self._store(run, {"type": "run.cancelled", "message": "cancelled before it started"})
-                return
-            self.worker.submit(RunRequest(run_id=run.id, graph=run.graph, targets=list(run.targets), mode=run.mode,
-                                          settings={"device": self.settings.device}))
-            # What the worker has already queued is stored in one transaction, then sent:
-            # one commit per event capped the server at a few hundred events per second.
-            for batch in self.worker.event_batches_until_done(run.id):
-                died = False
-                for i, event in enumerate(batch):
-                    if event.get("type") == "run.started":
-                        with self._lock:  # a cancel that arrived before the worker took the run
-                            if run.id in self._cancel:
-                                self.worker.cancel()
-                    if event.get("type") == "run.failed" and event.get("code") == "worker_died":
-                        died = True
-                        batch[i] = self._death_event(event)
-                self._store_many(run, batch)
-                if died:
-                    self._restart_worker("the worker died during a run")
-        except Exception as err:  # a bug here must not stop the queue
-            log.exception("dispatcher: run %s", run.id)
-            try:
-                self._store(run, {"type": "run.failed", "code": "server_error",
-                                  "message": f"the server failed while running this: {type(err).__name__}: {err}"})
-            except Exception:
-                log.exception("dispatcher: cannot record the failure of run %s", run.id)
-        finally:
             with self._lock:
-                self.current = None
-                self._cancel.discard(run.id)
+                self.active[run.id] = threading.current_thread()
+            try:
+                submitted = self._hand_over(run)
+            except Exception as err:
+                submitted = False
+                self._fail(run, err)
+            if submitted:  # its events are followed by a thread of its own; the loop hands out the next
+                thread = threading.Thread(target=self._follow, args=(run,), name=f"abacus-run-{run.id}",
+                                          daemon=True)
+                with self._lock:
+                    self.active[run.id] = thread
+                thread.start()
+            else:
+                self._done(run)
 
-    def _death_event(self, event: dict[str, Any]) -> dict[str, Any]:
-        if self._stop.is_set():
-            return {"type": "run.failed", "code": "interrupted", "message": INTERRUPTED_MESSAGE}
-        proc = self.worker._proc
-        how = _signal_name(proc.exitcode if proc is not None else None)
-        return {**event, "code": "worker_died",
-                "message": f"the worker process died during the run ({how}); the run stopped and a new "
-                           f"worker has been started: run it again"}
+    def _hand_over(self, run: Run) -> bool:
+        """Prepare the run and give it to the worker (True), or end it here (False): cancelled
+        before it started, no longer valid, or answered from the store without a worker."""
+        with self._lock:
+            cancelled = run.id in self._cancel
+        if cancelled:
+            self._store(run, {"type": "run.cancelled", "message": "cancelled before it started"})
+            return False
+        try:
+            prepared = self.service.prepare(run.graph, list(run.targets), run.mode, run_id=run.id,
+                                            graph_version=run.graph_version)
+        except RunRejected as err:   # a component changed under a queued run
+            first = err.issues[0]
+            self._store(run, {"type": "run.failed", "code": "invalid_graph", "node": first.get("node"),
+                              "message": "; ".join(i["message"] for i in err.issues)})
+            return False
+        answered = self.service.from_store(prepared)
+        if answered is not None:   # every target is stored: no worker needed
+            self._store_many(run, answered)
+            return False
+        self.worker.submit(prepared)
+        return True
+
+    def _follow(self, run: Run) -> None:
+        try:
+            with self._lock:
+                if run.id in self._cancel:   # a cancel that came while it was being handed over
+                    self.worker.cancel(run.id)
+            # What the worker has already sent is stored in one transaction, then broadcast:
+            # one commit per event capped the server at a few hundred events per second.
+            for batch in self.worker.events(run.id):
+                for i, event in enumerate(batch):
+                    if event.get("type") == "run.failed" and event.get("code") == "worker_died" \
+                            and self._stop.is_set():
+                        batch[i] = {"type": "run.failed", "code": "interrupted", "message": INTERRUPTED_MESSAGE}
+                self._store_many(run, batch)
+        except Exception as err:  # a bug here must not stop the queue
+            self._fail(run, err)
+        finally:
+            self._done(run)
+
+    def _fail(self, run: Run, err: Exception) -> None:
+        log.exception("dispatcher: run %s", run.id)
+        try:
+            self._store(run, {"type": "run.failed", "code": "server_error",
+                              "message": f"the server failed while running this: {type(err).__name__}: {err}"})
+        except Exception:
+            log.exception("dispatcher: cannot record the failure of run %s", run.id)
+
+    def _done(self, run: Run) -> None:
+        with self._lock:
+            self.active.pop(run.id, None)
+            self._cancel.discard(run.id)
+        self._wake.set()
 
     # -- storing ---------------------------------------------------------------------------
     def _store(self, run: Run, event: dict[str, Any]) -> None:
@@ -177,7 +205,7 @@ class Dispatcher:
         node = next((n for n in run.graph.get("nodes", []) if n.get("id") == node_id), None)
         comp = self.component_of(node.get("type")) if node else None
         if event["type"] == "node.finished" and comp is not None and comp.persist and key:
-            path = self.results._result_path(key)
+            path = self.results.result_path(key)
             if path.exists():
                 self.runs.record_result(key, node_id, comp.id, str(path))
         cache_root = self.settings.cache_dir.resolve()

@@ -4,7 +4,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from backend.engine import Graph, Validation, compute_keys, validate
+from backend.engine import Graph, Validation, compute_keys
+from backend.runs import RunRejected, issues_json  # noqa: F401  (the routes' too)
 
 from .deps import Services
 from .errors import ApiError
@@ -14,19 +15,15 @@ log = logging.getLogger("abacus.api")
 
 def check_graph(services: Services, graph: Graph) -> tuple[Graph, Validation, list[dict[str, Any]]]:
     """(graph with absolute data paths, the engine's validation, path issues)."""
-    from .paths import resolve_data_paths
-
-    resolved, path_issues = resolve_data_paths(graph, services.settings.data_roots)
     try:
-        validation = validate(resolved, services.registry)
+        return services.service.check(graph)
     except Exception as err:  # an engine bug must not become a 500: report it on the graph
         log.exception("validate() failed")
         raise ApiError(422, "validation_failed", f"the graph could not be validated: {type(err).__name__}: {err}")
-    return resolved, validation, path_issues
 
 
-def issues_json(validation: Validation, path_issues: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [i.model_dump() for i in validation.issues] + path_issues
+def rejected_error(err: RunRejected) -> ApiError:
+    return issue_error(err.issues, err.prefix)
 
 
 def keys_and_cached(services: Services, graph: Graph, validation: Validation) -> tuple[dict[str, str], dict[str, bool]]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ApiError
-from .paths import resolve_path
+from backend.runs.paths import resolve_path
 
 THUMBNAIL_PX = 256
 # Folders a dataset's files may sit under inside the root named in the graph (the layouts the

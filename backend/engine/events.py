@@ -22,6 +22,8 @@ class RunStarted(_Event):
     type: Literal["run.started"] = "run.started"
     plan: list[str] = Field(default_factory=list, description="node ids in execution order")
     cached: list[str] = Field(default_factory=list, description="node ids served from the cache")
+    worker: dict[str, Any] | None = Field(
+        None, description="who took the run: kind (local, ray, server) and, on a cluster, node_id, node_ip, pid")
 
 
 class RunFinished(_Event):

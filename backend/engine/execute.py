@@ -130,7 +130,8 @@ class Context:
 class Executor:
     def __init__(self, graph: Graph, validation: Validation, registry: Registry, store: ResultStore,
                  emit: Callable[[Any], None], memory: MemoryCache | None = None,
-                 cancelled: Callable[[], bool] = lambda: False, settings: dict[str, Any] | None = None):
+                 cancelled: Callable[[], bool] = lambda: False, settings: dict[str, Any] | None = None,
+                 worker: dict[str, Any] | None = None):
         self.graph = graph
         self.validation = validation
         self.registry = registry
@@ -139,6 +140,7 @@ class Executor:
         self.memory = memory if memory is not None else MemoryCache()
         self.cancelled = cancelled
         self.settings = settings or {}
+        self.worker = worker   # who runs this, reported in run.started
         self.results: dict[str, dict[str, Any]] = {}   # node id -> outputs, this run
         self.nodes = {n.id: n for n in graph.nodes}
 
@@ -173,13 +175,13 @@ class Executor:
         """Execute the plan; returns 'finished', 'failed' or 'cancelled'."""
         started = time.time()
         execute, cached = self.schedule(plan)
-        self.emit(ev.RunStarted(plan=execute, cached=cached))
+        self.emit(ev.RunStarted(plan=execute, cached=cached, worker=self.worker))
         current = None
         try:
             for nid in cached:
                 current = nid
                 outputs = self._load(nid, plan.keys[nid])
-                self.emit(ev.NodeCached(node=nid, key=plan.keys[nid], summary=_summaries(outputs)))
+                self.emit(ev.NodeCached(node=nid, key=plan.keys[nid], summary=summaries(outputs)))
             for nid in execute:
                 current = nid
                 self._run_node(nid, plan.keys[nid], plan)
@@ -214,10 +216,10 @@ class Executor:
         if comp.persist:
             self.store.save(key, nid, comp.id, outputs)
         self.emit(ev.NodeFinished(node=nid, key=key, seconds=round(time.time() - t0, 3),
-                                  summary=_summaries(outputs)))
+                                  summary=summaries(outputs)))
 
 
-def _summaries(outputs: dict[str, Any]) -> dict[str, Any]:
+def summaries(outputs: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for port, value in outputs.items():
         describe = getattr(value, "summary", None)

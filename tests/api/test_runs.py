@@ -188,7 +188,7 @@ def test_cancel_then_stop_the_server_mid_run(settings):
 
 
 def test_path_resolution_rules(tmp_path):
-    from backend.api.paths import resolve_path
+    from backend.runs.paths import resolve_path
 
     data, other = tmp_path / "data", tmp_path / "other"
     (data / "cats_vs_dogs").mkdir(parents=True)

@@ -158,7 +158,7 @@ def test_a_stored_trained_model_keeps_its_weights_once(tmp_path, image_folder):
     trained = ex.results["train"]["model"]
     model_file = Path(trained.model_file)
     key = next(e["key"] for e in events if e["type"] == "node.finished" and e["node"] == "train")
-    result = ex.store._result_path(key)
+    result = ex.store.result_path(key)
     assert result.stat().st_size < model_file.stat().st_size / 2  # the weights are not in it twice
 
     status, again, ex2 = Runner(tmp_path).run(graph, ["train"])  # a new process: nothing in memory

@@ -2,7 +2,12 @@
 import copy
 import time
 
-from backend.worker.local import LocalWorker, RunRequest
+import pytest
+
+import components
+from backend.runs import RunRejected, RunService
+from backend.store.artifacts import FileResultStore
+from backend.worker.local import LocalWorker
 from components.torchkit.model import load_model_file
 from tests.conftest import Runner, of_type, tiny_graph
 
@@ -95,24 +100,26 @@ def test_a_failing_node_names_itself(runner, tmp_path):
 
 
 def test_worker_process_runs_and_cancels(tmp_path, image_folder):
+    service = RunService(components.registry, FileResultStore(tmp_path / "cache"))
     worker = LocalWorker(tmp_path / "cache")
     try:
-        events = list(worker.run(RunRequest(run_id="r1", graph=tiny_graph(image_folder, epochs=1), targets=["train"])))
+        events = list(worker.run(service.prepare(tiny_graph(image_folder, epochs=1), ["train"], run_id="r1")))
         assert events[-1]["type"] == "run.finished"
         assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+        assert events[0]["worker"] == {"kind": "local", "pid": worker.pid}
         assert worker.pid != __import__("os").getpid()
-        worker.submit(RunRequest(run_id="r2", graph=tiny_graph(image_folder, epochs=200), targets=["train"],
-                                 mode="node"))
+        worker.submit(service.prepare(tiny_graph(image_folder, epochs=200), ["train"], "node", run_id="r2"))
         seen = []
-        for e in worker.events_until_done("r2"):
-            seen.append(e)
-            if e["type"] == "node.metrics":
-                worker.cancel()
+        for batch in worker.events("r2"):
+            for e in batch:
+                seen.append(e)
+                if e["type"] == "node.metrics":
+                    worker.cancel("r2")
         assert seen[-1]["type"] == "run.cancelled"
         assert len([e for e in seen if e["type"] == "node.metrics"]) <= 2
-        events = list(worker.run(RunRequest(run_id="r3", graph={"nodes": [{"id": "x", "type": "nope"}]},
-                                            targets=["x"])))
-        assert events[-1]["type"] == "run.failed" and events[-1]["code"] == "invalid_graph"
+        with pytest.raises(RunRejected) as info:
+            service.prepare({"nodes": [{"id": "x", "type": "nope"}]}, ["x"], run_id="r3")
+        assert info.value.issues[0]["node"] == "x"
     finally:
-        worker.stop()
+        worker.close()
     assert not worker.alive()

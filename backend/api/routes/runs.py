@@ -9,12 +9,12 @@ from fastapi import APIRouter, File, Path, Query, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from backend.engine import Graph, make_plan
-from backend.worker.local import WorkerError
+from backend.runs import RunRejected
+from backend.worker import WorkerError
 
 from ..deps import ServicesDep
 from ..errors import COMMON_ERRORS, ApiError, ErrorBody, not_found
-from ..graphs import check_graph, issue_error, issues_json
+from ..graphs import rejected_error
 from ..samples import find_report, sample_file, thumbnail
 from ..schemas import MAX_DB_INT, ArtifactOut, Prediction, RunCreate, RunOut
 from .projects import ProjectId, graph_json, require_project
@@ -44,27 +44,13 @@ def start_run(project_id: ProjectId, body: RunCreate, services: ServicesDep) -> 
     A graph with issues is not run: 422 naming the first issue, with ``issues`` listing all.
     """
     require_project(services, project_id)
-    latest = services.projects.latest(project_id)
-    if body.graph is None:
-        if latest is None:
-            raise ApiError(422, "no_graph", "the project has no saved graph", field="graph")
-        graph = Graph.model_validate(latest.graph)
-        graph_version = latest.version
-    else:
-        graph = body.graph
-        graph_version = latest.version if latest is not None and latest.graph == graph_json(graph) else None
-    if body.mode != "all" and not body.targets:
-        raise ApiError(422, "missing_targets", f"mode '{body.mode}' needs at least one target node",
-                       field="targets")
-    resolved, validation, path_issues = check_graph(services, graph)
-    issues = issues_json(validation, path_issues)
-    if issues:
-        raise issue_error(issues, "the graph has issues: ")
-    plan = make_plan(resolved, validation, services.registry, list(body.targets), body.mode)
-    if isinstance(plan, list):
-        raise issue_error([{**i.model_dump(), "param": None} for i in plan]) from None
-    run, event = services.runs.enqueue(project_id, graph_json(resolved), list(body.targets), body.mode,
-                                       graph_version)
+    try:
+        graph, graph_version = services.service.graph_for_project(services.projects.latest(project_id), body.graph,
+                                                                  graph_json)
+        prepared = services.service.prepare(graph, list(body.targets), body.mode, graph_version=graph_version)
+    except RunRejected as err:
+        raise rejected_error(err) from None
+    run, event = services.runs.enqueue(project_id, prepared.graph, list(body.targets), body.mode, graph_version)
     services.broadcaster.publish(event, project_id)
     services.dispatcher.wake()
     return run_out(run)

@@ -1,0 +1,168 @@
+"""The run service: every run is prepared here, whoever asks (API, CLI, benchmarks).
+
+Preparing a run means: the graph version it belongs to, the data-root policy (paths made
+absolute, paths outside the roots refused), validation, the plan with its cache keys, and
+which of the plan's results the server's store already holds (the inputs a worker on
+another machine must be sent). A run whose every target is already stored is answered
+from the store without any worker.
+
+Pure Python and torch-free: the server imports it.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from backend.engine import Graph, Registry, Validation, make_plan, validate
+from backend.engine import events as ev
+from backend.engine.plan import Plan
+
+from .paths import resolve_data_paths
+
+
+class PreparedRun(BaseModel):
+    """A run ready for a worker: what to execute, in which order, under which keys.
+
+    ``stored`` are the plan's nodes whose results the server's store holds: a worker that
+    does not share that store receives them before it starts.
+    """
+
+    run_id: str
+    graph: dict[str, Any]
+    targets: list[str]
+    mode: Literal["node", "to", "all"] = "to"
+    order: list[str] = Field(default_factory=list)
+    keys: dict[str, str] = Field(default_factory=dict)
+    force: list[str] = Field(default_factory=list)
+    stored: dict[str, str] = Field(default_factory=dict, description="node id -> key held by the server's store")
+    graph_version: int | None = None
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+    def plan(self) -> Plan:
+        return Plan(targets=list(self.targets), mode=self.mode, order=list(self.order), keys=dict(self.keys),
+                    force=set(self.force))
+
+
+class RunRejected(Exception):
+    """The graph cannot run; ``issues`` lists every reason (JSON dicts, as the API sends them)."""
+
+    def __init__(self, issues: list[dict[str, Any]], prefix: str = "") -> None:
+        super().__init__(prefix + issues[0]["message"])
+        self.issues = issues
+        self.prefix = prefix
+
+
+def issues_json(validation: Validation, path_issues: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [i.model_dump() for i in validation.issues] + path_issues
+
+
+class RunService:
+    """Prepares runs. ``data_roots`` None (the command line) trusts every path, made absolute."""
+
+    def __init__(self, registry: Registry, store: Any, data_roots: list[Path] | None = None,
+                 worker_settings: dict[str, Any] | None = None) -> None:
+        self.registry = registry
+        self.store = store            # FileResultStore (has, summary) of the server
+        self.data_roots = data_roots
+        self.worker_settings = dict(worker_settings or {})
+
+    # -- checking -----------------------------------------------------------------------
+    def check(self, graph: Graph) -> tuple[Graph, Validation, list[dict[str, Any]]]:
+        """(graph with absolute data paths, the engine's validation, path issues)."""
+        if self.data_roots is None:
+            resolved, path_issues = _absolute_paths(graph), []
+        else:
+            resolved, path_issues = resolve_data_paths(graph, self.data_roots)
+        return resolved, validate(resolved, self.registry), path_issues
+
+    @staticmethod
+    def graph_for_project(latest: Any, sent: Graph | None, graph_json: Any) -> tuple[Graph, int | None]:
+        """The graph a project's run uses (the one sent, else the latest saved) and its version:
+        a sent graph equal to the latest saved version counts as that version."""
+        if sent is None:
+            if latest is None:
+                raise RunRejected([{"code": "no_graph", "node": None, "port": None, "param": "graph", "edge": None,
+                                    "message": "the project has no saved graph"}])
+            return Graph.model_validate(latest.graph), latest.version
+        same = latest is not None and latest.graph == graph_json(sent)
+        return sent, (latest.version if same else None)
+
+    # -- preparing ----------------------------------------------------------------------
+    def prepare(self, graph: Graph | dict[str, Any], targets: list[str], mode: str = "to", *,
+                run_id: str = "", graph_version: int | None = None) -> PreparedRun:
+        """Check, validate and plan; raises RunRejected with every issue."""
+        if isinstance(graph, dict):
+            graph = Graph.model_validate(graph)
+        if mode != "all" and not targets:
+            raise RunRejected([{"code": "missing_targets", "node": None, "port": None, "param": "targets",
+                                "edge": None, "message": f"mode '{mode}' needs at least one target node"}])
+        try:
+            resolved, validation, path_issues = self.check(graph)
+        except Exception as err:  # an engine bug must not take the caller down: report it on the graph
+            raise RunRejected([{"code": "validation_failed", "node": None, "port": None, "param": None, "edge": None,
+                                "message": f"the graph could not be validated: {type(err).__name__}: {err}"}])
+        issues = issues_json(validation, path_issues)
+        if issues:
+            raise RunRejected(issues, "the graph has issues: ")
+        plan = make_plan(resolved, validation, self.registry, list(targets), mode)  # type: ignore[arg-type]
+        if isinstance(plan, list):
+            raise RunRejected([{**i.model_dump(), "param": None} for i in plan])
+        stored = {nid: plan.keys[nid] for nid in plan.order if self.store.has(plan.keys[nid])}
+        return PreparedRun(run_id=run_id, graph=resolved.model_dump(mode="json"), targets=plan.targets,
+                           mode=plan.mode, order=plan.order, keys=plan.keys, force=sorted(plan.force),
+                           stored=stored, graph_version=graph_version, settings=dict(self.worker_settings))
+
+    def refresh(self, prepared: PreparedRun) -> PreparedRun:
+        """The same run re-checked against the store now (a queued run may find more cached)."""
+        stored = {nid: k for nid, k in prepared.keys.items() if nid in prepared.order and self.store.has(k)}
+        return prepared.model_copy(update={"stored": stored})
+
+    # -- answering from the store -------------------------------------------------------
+    def needs_worker(self, prepared: PreparedRun) -> list[str]:
+        """The nodes a worker would execute (the executor's own rule, on the server's store)."""
+        inputs = validate(Graph.model_validate(prepared.graph), self.registry).inputs
+        need, execute = set(prepared.targets), []
+        for nid in reversed(prepared.order):
+            if nid not in need:
+                continue
+            if nid not in prepared.force and nid in prepared.stored:
+                continue
+            execute.append(nid)
+            need.update(src for src, _ in inputs.get(nid, {}).values())
+        return list(reversed(execute))
+
+    def from_store(self, prepared: PreparedRun) -> list[dict[str, Any]] | None:
+        """The whole run's events when every target is stored with its summary; None otherwise.
+
+        Such a run touches no worker: a cache hit costs a few file reads on the server.
+        """
+        if self.needs_worker(prepared):
+            return None
+        started = time.time()
+        # nothing executes, so what the executor would report cached is the targets themselves
+        cached = [nid for nid in prepared.order if nid in prepared.targets]
+        summaries = {}
+        for nid in cached:
+            summary = self.store.summary(prepared.keys[nid])
+            if summary is None:
+                return None  # stored before summaries were kept: the worker reads it
+            summaries[nid] = summary
+        out: list[Any] = [ev.RunStarted(plan=[], cached=cached, worker={"kind": "server", "note": "all cached"})]
+        out += [ev.NodeCached(node=nid, key=prepared.keys[nid], summary=summaries[nid]) for nid in cached]
+        out.append(ev.RunFinished(seconds=round(time.time() - started, 3)))
+        return [e.model_dump(mode="json", exclude={"run_id", "seq"}) for e in out]
+
+
+def _absolute_paths(graph: Graph) -> Graph:
+    from .paths import PATH_PARAMS
+
+    out = graph.model_copy(deep=True)
+    for node in out.nodes:
+        for name in PATH_PARAMS:
+            value = node.params.get(name)
+            if isinstance(value, str) and value.strip() and "\x00" not in value:
+                node.params[name] = str(Path(value).expanduser().resolve())  # the worker may run elsewhere
+    return out
