@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     ray_cpus_per_run: float = Field(1.0, gt=0, description="CPUs a run's actor reserves on the cluster")
     ray_gpus_per_run: float = Field(1.0, ge=0, description="GPUs a run's actor reserves when the cluster has GPUs")
     ray_max_runs: int = Field(0, ge=0, description="Most runs at once on the cluster; 0: as many as it has room for")
+    ray_idle_s: float = Field(300.0, gt=0, description="An actor idle this long gives its CPUs/GPUs back to the cluster")
     ray_worker_cache: str | None = Field(
         None, description="Results and feature caches on each Ray worker node; default: a folder in its temp dir")
 

@@ -59,9 +59,21 @@ class _Out(BaseModel):
 
 
 # -- meta ---------------------------------------------------------------------------------
+class WorkerNode(BaseModel):
+    node_id: str
+    address: str | None = None
+    resources: dict[str, float] = Field(default_factory=dict)
+
+
 class WorkerStatus(BaseModel):
+    kind: str = Field(description="local (the embedded worker process) or ray (a Ray cluster)")
     alive: bool
-    pid: int | None
+    pid: int | None = Field(None, description="the worker process (local) or the Ray driver process (ray)")
+    slots: int = Field(0, description="how many runs it executes at once now")
+    running: int = Field(0, description="runs executing now")
+    address: str | None = Field(None, description="the Ray cluster's address")
+    nodes: list[WorkerNode] = Field(default_factory=list, description="the cluster's live nodes when it connected")
+    error: str | None = Field(None, description="why it is not available")
 
 
 class Health(BaseModel):

@@ -171,6 +171,7 @@ class _Slot:
     handle: Any
     info: dict[str, Any]
     run: str | None = None
+    idle_since: float = 0.0
 
     @property
     def node(self) -> str:
@@ -194,6 +195,7 @@ class _Driver:
         self.cpus = float(opts.get("cpus_per_run") or 1.0)
         self.gpus = float(opts.get("gpus_per_run") or 0.0)
         self.max_runs = int(opts.get("max_runs") or 0)
+        self.idle_s = float(opts.get("idle_s") or 300.0)
         self.worker_cache = opts.get("worker_cache")
         self.actor_class = ray.remote(RunActor)
         self.lock = threading.Lock()
@@ -230,6 +232,7 @@ class _Driver:
         threading.Thread(target=check, daemon=True, name="abacus-ray-deadman").start()
         while True:
             try:
+                self.release_idle()
                 self.out.put(("capacity", self.capacity()))
                 self.last_ok = time.monotonic()
             except Exception as err:
@@ -243,10 +246,11 @@ class _Driver:
         total = self.ray.cluster_resources()
         options: dict[str, Any] = {"num_cpus": self.cpus, "num_gpus": self.gpus if self.use_gpu(total) else 0,
                                    "max_concurrency": 8, "max_restarts": 0}
-        if prefer:  # soft: a node without room (or gone) is passed over
-            options["scheduling_strategy"] = NodeAffinitySchedulingStrategy(node_id=prefer, soft=True)
+        if prefer:  # soft, and spilling: a node that is gone or has no room now is passed over
+            options["scheduling_strategy"] = NodeAffinitySchedulingStrategy(node_id=prefer, soft=True,
+                                                                            _spill_on_unavailable=True)
         handle = self.actor_class.options(**options).remote(self.worker_cache)
-        return _Slot(handle=handle, info=self.ray.get(handle.where.remote()))
+        return _Slot(handle=handle, info=self.ray.get(handle.where.remote()), idle_since=time.monotonic())
 
     def _preferred_node(self, keys: list[str]) -> str | None:
         counts = Counter(self.made_on[k] for k in keys if k in self.made_on)
@@ -275,6 +279,15 @@ class _Driver:
         with self.lock:
             self.slots.append(slot)
         return slot
+
+    def release_idle(self) -> None:
+        """Actors idle for ``idle_s`` give their CPUs and GPUs back to the cluster (other
+        studios, CLIs and jobs share it); the next run starts a new one."""
+        now = time.monotonic()
+        with self.lock:
+            old = [s for s in self.slots if s.run is None and now - s.idle_since > self.idle_s]
+        for slot in old:
+            self.drop(slot)
 
     def drop(self, slot: _Slot) -> None:
         with self.lock:
@@ -345,7 +358,7 @@ class _Driver:
             with self.lock:
                 self.running.pop(run_id, None)
                 if slot is not None:
-                    slot.run = None
+                    slot.run, slot.idle_since = None, time.monotonic()
             self.cancelled.discard(run_id)
 
     def cancel(self, run_id: str) -> None:
@@ -427,13 +440,14 @@ class RayWorker(ProcessWorker):
     start_timeout = 90.0
 
     def __init__(self, address: str, cache_dir: str | os.PathLike, *, cpus_per_run: float = 1.0,
-                 gpus_per_run: float = 1.0, max_runs: int = 0, worker_cache: str | None = None) -> None:
+                 gpus_per_run: float = 1.0, max_runs: int = 0, worker_cache: str | None = None,
+                 idle_s: float = 300.0) -> None:
         super().__init__()
         self.address = address
         self.cache_dir = str(Path(cache_dir).resolve())
         Path(self.cache_dir).mkdir(parents=True, exist_ok=True)
         self.opts = {"cpus_per_run": cpus_per_run, "gpus_per_run": gpus_per_run, "max_runs": max_runs,
-                     "worker_cache": worker_cache}
+                     "worker_cache": worker_cache, "idle_s": idle_s}
 
     def _child(self):
         return _driver_main, (self.address, self.cache_dir, self.opts)
