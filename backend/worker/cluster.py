@@ -69,7 +69,9 @@ class RunActor:
         self.node_id = context.get_node_id()
         cpus = context.get_assigned_resources().get("CPU") or 1
         os.environ["ABACUS_THREADS"] = str(max(1, int(cpus)))   # torch uses the CPUs reserved, no more
-        root = Path(worker_cache or Path(tempfile.gettempdir()) / f"abacus-ray-{self.node_id[:12]}")
+        # the node's own setting first (it knows its disks), then the studio's, then its temp dir
+        root = Path(os.environ.get("ABACUS_RAY_WORKER_CACHE") or worker_cache
+                    or Path(tempfile.gettempdir()) / f"abacus-ray-{self.node_id[:12]}")
         self.store = FileResultStore(root)
         self.root = str(root.resolve())
         self.memory = MemoryCache()
