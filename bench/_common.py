@@ -128,19 +128,13 @@ def run_in_worker(graph: dict[str, Any], targets: list[str], *, device: str = "a
     """Run a graph in a worker (a fresh embedded one unless ``worker`` is given), prepared by
     the run service as the CLI and the server do; returns (events, wall seconds from submit
     to the terminal event). The worker executes even what is stored, as a benchmark wants."""
-    import components
-    from backend.runs import RunService
-    from backend.store.artifacts import FileResultStore
     from backend.worker.local import LocalWorker
 
     own = worker is None
     if own:
         cache_dir = cache_dir or Path(tempfile.mkdtemp(prefix="abacus-bench-cache-"))
         worker = LocalWorker(cache_dir)
-    service = RunService(components.registry, FileResultStore(cache_dir or getattr(worker, "cache_dir")),
-                         worker_settings={"device": device})
-    run_id = uuid.uuid4().hex[:12]
-    prepared = service.prepare(copy.deepcopy(graph), targets, mode, run_id=run_id)
+    prepared = prepare_run(graph, targets, Path(cache_dir or getattr(worker, "cache_dir")), mode=mode, device=device)
     events: list[dict[str, Any]] = []
     t0 = time.perf_counter()
     try:
@@ -232,3 +226,30 @@ def trainer_stats(events: list[dict[str, Any]], node: str, n_train: int) -> dict
 
 def tmpdir(prefix: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"abacus-bench-{prefix}-"))
+
+
+# ------------------------------------------------------------------------ Ray clusters
+def in_loopback_namespace_or_reexec() -> None:
+    """Ray benchmarks run in a network namespace with only loopback (Ray would advertise the
+    machine's own address): as root, re-run this script inside ``unshare -n``."""
+    from backend.worker.loopback import in_loopback_namespace
+
+    if in_loopback_namespace():
+        return
+    if os.geteuid() != 0:
+        raise SystemExit("this benchmark needs root (unshare -n) or a loopback-only network namespace")
+    import shlex
+
+    inner = "ip link set lo up && exec " + " ".join(shlex.quote(a) for a in [sys.executable, *sys.argv])
+    os.execvp("unshare", ["unshare", "-n", "bash", "-c", inner])
+
+
+def prepare_run(graph: dict[str, Any], targets: list[str], cache_dir: Path, *, mode: str = "to",
+                device: str = "auto") -> Any:
+    """A run prepared by the run service against the store in ``cache_dir``."""
+    import components
+    from backend.runs import RunService
+    from backend.store.artifacts import FileResultStore
+
+    service = RunService(components.registry, FileResultStore(cache_dir), worker_settings={"device": device})
+    return service.prepare(copy.deepcopy(graph), targets, mode, run_id=uuid.uuid4().hex[:12])

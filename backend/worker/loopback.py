@@ -52,14 +52,14 @@ def ray_env(token: str) -> dict[str, str]:
 
 
 class LoopbackCluster:
-    def __init__(self, root: Path | None = None) -> None:
+    def __init__(self, root: Path | None = None, *, port: int | None = None, token: str | None = None) -> None:
         if not in_loopback_namespace():
             raise RuntimeError("a loopback Ray cluster needs a network namespace with only loopback "
                                "(as root: unshare -n, then ip link set lo up)")
         # short: Ray's unix socket paths must stay under 107 characters
         self.root = Path(root) if root else Path(tempfile.mkdtemp(prefix="ray", dir="/tmp"))
-        self.token = secrets.token_hex(16)
-        self.port = free_port()
+        self.token = token or secrets.token_hex(16)
+        self.port = port or free_port()
         self.address = f"127.0.0.1:{self.port}"
         self.env = {**os.environ, **ray_env(self.token)}   # for the cluster and its clients
         self.ray = str(Path(sys.executable).with_name("ray"))

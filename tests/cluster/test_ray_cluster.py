@@ -293,3 +293,29 @@ def test_a_worker_node_killed_mid_run_fails_that_run_and_the_next_one_works(stud
     again = studio.start(pid, ["train"], graph)
     assert studio.wait(again, 180)["status"] == "finished", studio.output()
     assert of(studio.events(again), "run.started")[0]["worker"]["node_id"] != worker["node_id"]
+
+
+def test_a_cluster_that_goes_away_fails_its_runs_and_the_studio_reconnects_when_it_is_back(studio, cluster):
+    """The head and every node killed mid-run: the run fails, the studio keeps serving and
+    queues; a cluster back at the same address (same token) takes the queued run."""
+    pid = studio.project(long_graph(2), "cluster lost")
+    run_id = studio.start(pid, ["train"])
+    wait_for(lambda: of(studio.events(run_id), "node.metrics"), 180, 0.2, "training to start")
+    cluster.stop()
+    final = studio.wait(run_id, 120)
+    assert final["status"] == "failed" and final["error"]["code"] == "worker_died", final
+    # the actor's node went first (or the connection: then the message names the address)
+    assert "node" in final["error"]["message"] or cluster.address in final["error"]["message"]
+    health = wait_for(lambda: (h := studio.http.get("/api/health").json()["worker"]) and not h["alive"] and h,
+                      30, 0.5, "the studio to see the cluster gone")
+    assert health["kind"] == "ray"
+
+    graph = tiny_graph(DATA, epochs=1)
+    next(n for n in graph["nodes"] if n["id"] == "train")["params"]["seed"] = 11
+    queued = studio.start(pid, ["train"], graph)
+    time.sleep(2)
+    assert studio.http.get(f"/api/runs/{queued}").json()["status"] == "queued"
+    with LoopbackCluster(port=cluster.port, token=cluster.token) as back:
+        back.start(workers=[1])
+        assert studio.wait(queued, 180)["status"] == "finished", studio.output()
+        assert studio.http.get("/api/health").json()["worker"]["alive"]
