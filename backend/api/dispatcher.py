@@ -78,6 +78,8 @@ class Dispatcher:
     def _ensure_worker(self) -> bool:
         if self.worker.health().get("alive"):
             return True
+        if self._stop.is_set():
+            return False
         now = time.monotonic()
         if now < self._next_start:
             return False

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
+from collections import OrderedDict
 from pathlib import Path
-from typing import Literal
+from typing import Any, Callable, Literal
 
 from pydantic import Field
 
@@ -13,6 +15,28 @@ from backend.engine import InferError, NodeError, Params
 from ..base import LayerComponent, require_rank
 
 WeightsChoice = Literal["imagenet", "none", "file"]
+
+_STATES: OrderedDict[tuple[str, int, int], Any] = OrderedDict()
+_STATES_LOCK = threading.Lock()
+
+
+def cached_state(path: Path, load: Callable[[Path], Any], keep: int = 2) -> Any:
+    """A weight file's tensors, read once per process: a worker (or a Ray actor) keeps its
+    backbones warm between runs. A file changed on disk (mtime, size) is read again. Callers
+    copy the tensors into their modules and never change them."""
+    stat = os.stat(path)
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    with _STATES_LOCK:
+        if key in _STATES:
+            _STATES.move_to_end(key)
+            return _STATES[key]
+    state = load(path)
+    with _STATES_LOCK:
+        _STATES[key] = state
+        while len(_STATES) > keep:
+            _STATES.popitem(last=False)
+    return state
+
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)

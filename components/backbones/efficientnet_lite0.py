@@ -7,7 +7,7 @@ from pydantic import Field
 
 from backend.engine import NodeError, deferred
 
-from .common import Backbone, BackboneParams
+from .common import Backbone, BackboneParams, cached_state
 
 # (Keras-style stage name, stride, output channels); with TF "same" padding a stage maps
 # a size s to ceil(s / stride). The torch modules live in efficientnet_lite.py.
@@ -65,12 +65,14 @@ class EfficientNetLite0(Backbone):
         features = EfficientNetLite0Features()
         path = self.weights_path(params) if pretrained else None
         if path is not None:
-            if params.weights == "file":
-                state = torch.load(path, map_location="cpu", weights_only=True)
-                if "stem.conv.weight" not in state:  # the package's own (lukemelas) naming
-                    state, _ = load_imagenet_state(str(path))
-            else:
-                state, _ = load_imagenet_state(str(path))
+            def load(p):
+                if params.weights == "file":
+                    state = torch.load(p, map_location="cpu", weights_only=True)
+                    if "stem.conv.weight" in state:
+                        return state
+                return load_imagenet_state(str(p))[0]   # the package's own (lukemelas) naming
+
+            state = cached_state(path, load)
             try:
                 features.load_state_dict(state, strict=True)
             except RuntimeError as err:

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from backend.engine import NodeError, deferred
 
-from .common import Backbone, BackboneParams, normalization_module
+from .common import Backbone, BackboneParams, cached_state, normalization_module
 
 # Keras' names for VGG16's layers: (name, output channels); channels 0 marks a pooling layer.
 VGG16_LAYERS: tuple[tuple[str, int], ...] = (
@@ -89,7 +89,7 @@ class VGG16(Backbone):
                 stages.append((name, nn.MaxPool2d(2, 2)))
         path = self.weights_path(params) if pretrained else None
         if path is not None:
-            state = torch.load(path, map_location="cpu", weights_only=True)
+            state = cached_state(path, lambda p: torch.load(p, map_location="cpu", weights_only=True))
             with torch.no_grad():
                 for conv, idx, name in zip(convs, TORCHVISION_CONV_INDEX,
                                            [n for n, ch in VGG16_LAYERS if ch]):

@@ -9,7 +9,9 @@ from .conftest import make_settings
 def test_health(shared_client):
     body = shared_client.get("/api/health").json()
     assert body["ok"] is True and isinstance(body["version"], str)
-    assert set(body["worker"]) == {"alive", "pid"}
+    worker = body["worker"]
+    assert set(worker) == {"kind", "alive", "pid", "slots", "running", "address", "nodes", "error"}
+    assert worker["kind"] == "local" and worker["alive"] is False   # this app starts no worker
 
 
 def test_components_describe_the_registry(shared_client):

@@ -114,3 +114,25 @@ def test_batchnorm_folding_keeps_the_outputs():
     x = torch.rand(2, 3, 64, 64)
     with torch.no_grad():
         assert torch.allclose(net(x), fused(x), atol=1e-4, rtol=1e-4)
+
+
+def test_weight_files_are_read_once_per_process_until_they_change(tmp_path):
+    """A worker (or Ray actor) keeps loaded backbone weights warm between runs."""
+    import os
+
+    from components.backbones.common import cached_state
+
+    path = tmp_path / "w.pt"
+    path.write_bytes(b"one")
+    reads = []
+
+    def load(p):
+        reads.append(p)
+        return {"data": p.read_bytes()}
+
+    assert cached_state(path, load) == {"data": b"one"}
+    assert cached_state(path, load) is cached_state(path, load)
+    assert len(reads) == 1
+    path.write_bytes(b"two!")
+    os.utime(path, ns=(1, 1))
+    assert cached_state(path, load) == {"data": b"two!"} and len(reads) == 2
