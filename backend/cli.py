@@ -181,10 +181,15 @@ def _settings(args) -> Any:
         overrides["db_url"] = args.db
     if getattr(args, "data_root", None):
         overrides["data_roots"] = [Path(p) for p in args.data_root]
+    from pydantic import ValidationError
+
     try:
         return Settings(**overrides)
-    except ValueError as err:
-        raise SystemExit(f"abacus: {err}") from None
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        raise SystemExit(f"abacus: {where + ': ' if where else ''}{first['msg'].removeprefix('Value error, ')}") \
+            from None
 
 
 def _check_cluster(settings) -> None:

@@ -89,3 +89,20 @@ def test_progress_bar_rate_counts_only_the_steps_it_saw_done():
     assert shown and float(shown.group(1)) < 100 / 0.25 * 1.2, str(bars.bar)
     assert bars.bar.n == 200
     bars.close()
+
+
+def test_the_ray_executor_needs_a_cluster_that_answers(tmp_path):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]   # nothing listens there once closed
+    served = _abacus("serve", "--port", 0, "--executor", "ray", "--ray-address", f"127.0.0.1:{port}",
+                     env_home=tmp_path)
+    assert served.returncode != 0
+    assert f"cannot reach the Ray cluster at 127.0.0.1:{port}" in served.stderr
+    image_root = make_image_folder(tmp_path / "pets")
+    path = tmp_path / "g.json"
+    path.write_text(json.dumps(tiny_graph(image_root, epochs=1)))
+    ran = _abacus("run", path, "--to", "train", "--executor", "ray", env_home=tmp_path)
+    assert ran.returncode != 0 and "--ray-address" in ran.stderr

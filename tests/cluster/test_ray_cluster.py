@@ -246,6 +246,12 @@ def test_template_runs_on_the_cluster_and_comes_back_to_the_server(studio, clust
     assert of(events, "node.cached", "train") and not of(events, "node.started", "train")
     assert of(events, "node.finished", "finetune") and of(events, "node.finished", "train_finetuned")
     assert of(events, "run.started")[0]["worker"]["kind"] == "ray"
+    # the node that holds phase 1's result and feature caches is preferred
+    assert of(events, "run.started")[0]["worker"]["node_id"] == worker["node_id"]
+
+    # the server process itself loaded neither torch nor Ray (its driver child did)
+    maps = Path(f"/proc/{studio.proc.pid}/maps").read_text()
+    assert "libtorch" not in maps and "_raylet" not in maps
 
 
 def test_two_projects_run_at_the_same_time_on_two_actors(studio):
