@@ -22,11 +22,11 @@ import _common as c
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--root", default=str(c.DEFAULT_PHOTOS))
-    p.add_argument("--max-per-class", type=int, default=100)
-    p.add_argument("--epochs1", type=int, default=2)
-    p.add_argument("--epochs2", type=int, default=1)
+    p.add_argument("--max-per-class", type=int, default=0, help="0: all photos, as the template")
+    p.add_argument("--epochs1", type=int, default=5)
+    p.add_argument("--epochs2", type=int, default=3)
     p.add_argument("--size", type=int, default=150)
-    p.add_argument("--pairs", type=int, default=4)
+    p.add_argument("--pairs", type=int, default=2)
     args = p.parse_args()
     c.in_loopback_namespace_or_reexec()
 
@@ -52,15 +52,17 @@ def main() -> None:
             ray.start()
             c.log(f"cluster {cluster.address} up; ray worker {ray.health().get('slots')} slot(s) of {cpus} CPUs")
 
-            def graph(seed: int) -> dict:
-                g = c.offline_graph(args.root, epochs1=args.epochs1, epochs2=args.epochs2,
-                                    max_per_class=args.max_per_class, size=args.size)
+            def graph(seed: int, small: bool = False) -> dict:
+                g = c.offline_graph(args.root, epochs1=1 if small else args.epochs1,
+                                    epochs2=1 if small else args.epochs2,
+                                    max_per_class=20 if small else args.max_per_class, size=args.size)
                 next(n for n in g["nodes"] if n["id"] == "dataset")["params"]["seed"] = seed
                 return g
 
-            def one(side: str, seed: int) -> float:
+            def one(side: str, seed: int, small: bool = False) -> float:
                 worker, cache = (local, work / "local") if side == "local" else (ray, work / "ray")
-                events, wall = c.run_in_worker(graph(seed), ["train_finetuned"], worker=worker, cache_dir=cache)
+                events, wall = c.run_in_worker(graph(seed, small), ["train_finetuned"], worker=worker,
+                                               cache_dir=cache)
                 if c.failure(events):
                     raise SystemExit(f"{side} run failed: {c.failure(events)}")
                 stats = c.trainer_stats(events, "train_finetuned", 1)
@@ -68,9 +70,9 @@ def main() -> None:
                 c.log(f"  {side} seed {seed}: {wall:.2f}s val_acc {stats.get('val_acc')}")
                 return wall
 
-            # warm-up (untimed): both import torch, load the backbone, start their actor
+            # warm-up (untimed, 20 photos a class): both import torch, load the backbone, start the actor
             for side in ("local", "ray"):
-                one(side, 1000)
+                one(side, 1000, small=True)
             for pair in range(args.pairs):
                 order = ("local", "ray") if pair % 2 == 0 else ("ray", "local")
                 got = {side: one(side, 2000 + pair) for side in order}
