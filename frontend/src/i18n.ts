@@ -91,6 +91,12 @@ const en = {
   "panel.run": "Run",
   "panel.curves": "Training curves",
   "panel.log": "Log",
+  "log.runStarted": "run started {where}{plan}{cached}",
+  "log.plan": " · plan: {nodes}",
+  "log.cached": " · cached: {nodes}",
+  "log.worker.server": "from the cache, no worker needed",
+  "log.worker.ray": "on Ray node {ip} ({node}{gpus})",
+  "log.worker.local": "on the embedded worker (pid {pid})",
   "panel.eval": "Evaluation",
   "panel.model": "Model",
   "panel.issues": "Issues",
@@ -150,7 +156,7 @@ const en = {
   "shortcuts": "Shortcuts: Del delete · Ctrl+C/V copy/paste · Ctrl+Z/Y undo/redo · Ctrl+A select all · F fit · L layout",
 };
 
-type Key = keyof typeof en;
+export type Key = keyof typeof en;
 
 const zh: Record<Key, string> = {
   "app.name": "Abacus 工作室",
@@ -241,6 +247,12 @@ const zh: Record<Key, string> = {
   "panel.run": "运行",
   "panel.curves": "训练曲线",
   "panel.log": "日志",
+  "log.runStarted": "开始运行，{where}{plan}{cached}",
+  "log.plan": " · 计划：{nodes}",
+  "log.cached": " · 缓存：{nodes}",
+  "log.worker.server": "全部来自缓存，无需工作进程",
+  "log.worker.ray": "在 Ray 节点 {ip}（{node}{gpus}）上",
+  "log.worker.local": "在内置工作进程（pid {pid}）上",
   "panel.eval": "评估",
   "panel.model": "模型",
   "panel.issues": "问题",

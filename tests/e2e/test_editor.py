@@ -278,6 +278,7 @@ def test_a_second_run_comes_from_the_cache(page, shot):
     assert "undefined" not in page.get_by_test_id("curves").inner_text()
     page.get_by_test_id("tab-log").click()
     page.get_by_test_id("log").wait_for()
+    assert "全部来自缓存，无需工作进程" in page.get_by_test_id("log").inner_text()  # no worker woken
     shot(page, "11-second-run-from-cache")
 
 

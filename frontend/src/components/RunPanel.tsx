@@ -4,7 +4,7 @@ import { useContext, useMemo, useState, type ReactNode } from "react";
 import { api } from "../api";
 import { loc, useLang, useT } from "../i18n";
 import { issueLead, issueNames } from "../lib/issues";
-import { evalReports, progressFraction, trainedModels, type EvalReport, type MetricPoint, type RunView } from "../lib/runstate";
+import { evalReports, progressFraction, trainedModels, type EvalReport, type MetricPoint, type RunView, workerText } from "../lib/runstate";
 import { useEditor } from "../store/editor";
 import { latestView, orderedViews, useRuns } from "../store/runs";
 import { useUi, type PanelTab } from "../store/ui";
@@ -110,10 +110,14 @@ function Curves() {
   );
 }
 
-function eventLine(e: RunEvent): { level: string; text: ReactNode } | null {
+function eventLine(e: RunEvent, t: ReturnType<typeof useT>): { level: string; text: ReactNode } | null {
   switch (e.type) {
     case "run.queued": return { level: "muted", text: "run queued" };
-    case "run.started": return { level: "info", text: `run started · plan: ${(e.plan ?? []).join(", ")}${e.cached?.length ? ` · cached: ${e.cached.join(", ")}` : ""}` };
+    case "run.started": {
+      const cached = e.cached?.length ? t("log.cached", { nodes: e.cached.join(", ") }) : "";
+      const plan = e.plan?.length ? t("log.plan", { nodes: e.plan.join(", ") }) : "";
+      return { level: "info", text: t("log.runStarted", { where: workerText(e.worker, t), plan, cached }) };
+    }
     case "run.finished": return { level: "ok", text: `run finished${e.seconds ? ` in ${Number(e.seconds).toFixed(1)}s` : ""}` };
     case "run.failed": return { level: "error", text: `run failed: ${e.code}: ${e.message}` };
     case "run.cancelled": return { level: "warning", text: `run cancelled ${e.message ?? ""}` };
@@ -143,7 +147,7 @@ function Log({ view }: { view: RunView | null }) {
   const t = useT();
   const events = useRuns((s) => (view ? s.events[view.runId] : undefined));
   if (!view || !events) return <div className="empty-note">{t("panel.noRun")}</div>;
-  const lines = events.map((e) => ({ e, line: eventLine(e) })).filter((x) => x.line);
+  const lines = events.map((e) => ({ e, line: eventLine(e, t) })).filter((x) => x.line);
   return (
     <div className="log" data-testid="log">
       {lines.map(({ e, line }) => (

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { lastResults, mergeEvents, nodeStatus, reduceRun } from "./runstate";
+import { lastResults, mergeEvents, nodeStatus, reduceRun, workerText } from "./runstate";
+import { translate, type Key } from "../i18n";
 import type { RunEvent } from "../types";
 
 let seq = 0;
@@ -121,5 +122,16 @@ describe("run state", () => {
     expect(view.status).toBe("interrupted");
     expect(view.active).toBe(false);
     expect(view.nodes.a.state).toBe("failed");
+  });
+
+  it("says which worker took a run", () => {
+    const en = (key: Key, vars?: Record<string, unknown>) => translate("en", key, vars);
+    const zh = (key: Key, vars?: Record<string, unknown>) => translate("zh", key, vars);
+    const ray = { kind: "ray", node_id: "bec4e3882eefb3ca2369", node_ip: "10.0.0.7", pid: 7, gpus: ["0"] };
+    expect(workerText(ray, en)).toBe("on Ray node 10.0.0.7 (bec4e3882eef, GPU 0)");
+    expect(workerText(ray, zh)).toBe("在 Ray 节点 10.0.0.7（bec4e3882eef, GPU 0）上");
+    expect(workerText({ kind: "local", pid: 42 }, en)).toBe("on the embedded worker (pid 42)");
+    expect(workerText({ kind: "server" }, en)).toBe("from the cache, no worker needed");
+    expect(workerText(undefined, en)).toBe("");
   });
 });

@@ -1,6 +1,7 @@
 // Pure functions that turn a run's events into what the editor shows: node states,
 // progress, curves, the log and the evaluation report. Reloading replays the same events,
 // so the same picture comes back.
+import type { Key } from "../i18n";
 import type { RunEvent, RunStatus } from "../types";
 
 export type NodeState = "idle" | "stale" | "queued" | "running" | "cached" | "done" | "failed" | "cancelled";
@@ -65,6 +66,19 @@ export function historyFromSummary(summary: Record<string, unknown> | undefined)
   const model = summary?.model as { history?: Record<string, number>[] } | undefined;
   if (!model?.history || !Array.isArray(model.history) || !model.history.length) return undefined;
   return model.history.map((h, i) => ({ ...h, epoch: typeof h.epoch === "number" ? h.epoch : i + 1 }));
+}
+
+/** Who took a run, from run.started's ``worker``: the embedded worker, a Ray node, or the
+ * server itself when every target was already stored. ``tr`` is the editor's translate. */
+export function workerText(worker: Record<string, unknown> | null | undefined,
+                           tr: (key: Key, vars?: Record<string, unknown>) => string): string {
+  if (!worker) return "";
+  if (worker.kind === "server") return tr("log.worker.server");
+  if (worker.kind === "ray") {
+    const gpus = Array.isArray(worker.gpus) && worker.gpus.length ? `, GPU ${worker.gpus.join(",")}` : "";
+    return tr("log.worker.ray", { ip: worker.node_ip ?? "?", node: String(worker.node_id ?? "").slice(0, 12), gpus });
+  }
+  return tr("log.worker.local", { pid: worker.pid ?? "?" });
 }
 
 export function reduceRun(runId: string, events: RunEvent[], recordStatus?: RunStatus): RunView {
