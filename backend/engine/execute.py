@@ -14,7 +14,7 @@ from typing import Any, Callable, Protocol
 from . import events as ev
 from .component import Registry
 from .graph import Graph
-from .plan import Plan
+from .plan import Plan, split_cached
 from .validate import Validation
 
 
@@ -158,18 +158,7 @@ class Executor:
 
     def schedule(self, plan: Plan) -> tuple[list[str], list[str]]:
         """Split the plan into nodes to execute and nodes served from the cache."""
-        need = set(plan.targets)
-        execute: set[str] = set()
-        cached: set[str] = set()
-        for nid in reversed(plan.order):
-            if nid not in need:
-                continue
-            if nid not in plan.force and self._has(plan.keys[nid]):
-                cached.add(nid)
-                continue
-            execute.add(nid)
-            need.update(src for src, _ in self.validation.inputs.get(nid, {}).values())
-        return ([n for n in plan.order if n in execute], [n for n in plan.order if n in cached])
+        return split_cached(plan, self.validation.inputs, lambda nid: self._has(plan.keys[nid]))
 
     def run(self, plan: Plan) -> str:
         """Execute the plan; returns 'finished', 'failed' or 'cancelled'."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 from .component import Registry
 from .graph import Graph
@@ -91,3 +91,24 @@ def make_plan(graph: Graph, validation: Validation, registry: Registry,
     order = [nid for nid in validation.order if nid in needed]
     force = set(targets) if mode == "node" else set()
     return Plan(targets=list(targets), mode=mode, order=order, keys=keys, force=force)
+
+
+def split_cached(plan: Plan, inputs: dict[str, dict[str, tuple[str, str]]],
+                 is_cached: Callable[[str], bool]) -> tuple[list[str], list[str]]:
+    """The plan's nodes to execute and the nodes served from the cache, in execution order.
+
+    Walking back from the targets, a cached node that is not forced is served as it is and
+    its own inputs are not needed; ``is_cached`` takes a node id.
+    """
+    need = set(plan.targets)
+    execute: set[str] = set()
+    cached: set[str] = set()
+    for nid in reversed(plan.order):
+        if nid not in need:
+            continue
+        if nid not in plan.force and is_cached(nid):
+            cached.add(nid)
+            continue
+        execute.add(nid)
+        need.update(src for src, _ in inputs.get(nid, {}).values())
+    return [n for n in plan.order if n in execute], [n for n in plan.order if n in cached]

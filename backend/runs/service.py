@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from backend.engine import Graph, Registry, Validation, make_plan, validate
 from backend.engine import events as ev
-from backend.engine.plan import Plan
+from backend.engine.plan import Plan, split_cached
 
 from .paths import resolve_data_paths
 
@@ -38,6 +38,8 @@ class PreparedRun(BaseModel):
     keys: dict[str, str] = Field(default_factory=dict)
     force: list[str] = Field(default_factory=list)
     stored: dict[str, str] = Field(default_factory=dict, description="node id -> key held by the server's store")
+    execute: list[str] = Field(default_factory=list,
+                               description="what a worker must execute, the server's store serving the rest")
     graph_version: int | None = None
     settings: dict[str, Any] = Field(default_factory=dict)
 
@@ -111,35 +113,19 @@ class RunService:
         if isinstance(plan, list):
             raise RunRejected([{**i.model_dump(), "param": None} for i in plan])
         stored = {nid: plan.keys[nid] for nid in plan.order if self.store.has(plan.keys[nid])}
+        execute, _ = split_cached(plan, validation.inputs, lambda nid: nid in stored)   # the executor's rule
         return PreparedRun(run_id=run_id, graph=resolved.model_dump(mode="json"), targets=plan.targets,
                            mode=plan.mode, order=plan.order, keys=plan.keys, force=sorted(plan.force),
-                           stored=stored, graph_version=graph_version, settings=dict(self.worker_settings))
-
-    def refresh(self, prepared: PreparedRun) -> PreparedRun:
-        """The same run re-checked against the store now (a queued run may find more cached)."""
-        stored = {nid: k for nid, k in prepared.keys.items() if nid in prepared.order and self.store.has(k)}
-        return prepared.model_copy(update={"stored": stored})
+                           stored=stored, execute=execute, graph_version=graph_version,
+                           settings=dict(self.worker_settings))
 
     # -- answering from the store -------------------------------------------------------
-    def needs_worker(self, prepared: PreparedRun) -> list[str]:
-        """The nodes a worker would execute (the executor's own rule, on the server's store)."""
-        inputs = validate(Graph.model_validate(prepared.graph), self.registry).inputs
-        need, execute = set(prepared.targets), []
-        for nid in reversed(prepared.order):
-            if nid not in need:
-                continue
-            if nid not in prepared.force and nid in prepared.stored:
-                continue
-            execute.append(nid)
-            need.update(src for src, _ in inputs.get(nid, {}).values())
-        return list(reversed(execute))
-
     def from_store(self, prepared: PreparedRun) -> list[dict[str, Any]] | None:
         """The whole run's events when every target is stored with its summary; None otherwise.
 
         Such a run touches no worker: a cache hit costs a few file reads on the server.
         """
-        if self.needs_worker(prepared):
+        if prepared.execute:
             return None
         started = time.time()
         # nothing executes, so what the executor would report cached is the targets themselves

@@ -22,14 +22,10 @@ class FileResultStore:
     def has(self, key: str) -> bool:
         """A stored result whose files are all there (a trained model's weights live in its
         model file: if that was deleted, the node runs again)."""
-        path = self.result_path(key)
-        if not path.exists():
+        if not self.result_path(key).exists():
             return False
-        try:
-            meta = json.loads(path.with_suffix(".json").read_text())
-        except (OSError, ValueError):
-            return True  # a result stored before requirements were recorded
-        return all(os.path.exists(p) for p in meta.get("requires", []))
+        meta = self.meta(key)
+        return meta is None or _complete(meta)  # no metadata: stored before requirements were recorded
 
     def load(self, key: str) -> dict[str, Any]:
         import torch
@@ -58,10 +54,8 @@ class FileResultStore:
 
     def summary(self, key: str) -> dict[str, Any] | None:
         """The summary its node.cached event carries, read without torch (None: not kept)."""
-        if not self.has(key):
-            return None
-        meta = self.meta(key)
-        return meta.get("summary") if meta else None
+        meta = self.meta(key) if self.result_path(key).exists() else None
+        return meta.get("summary") if meta and _complete(meta) else None
 
     # -- moving results between machines (a cluster worker has a store of its own) -------
     def bundle(self, key: str) -> dict[str, bytes]:
@@ -70,10 +64,12 @@ class FileResultStore:
         path = self.result_path(key)
         files = {str(path.relative_to(self.root)): path.read_bytes()}
         meta_path = path.with_suffix(".json")
+        requires: list[str] = []
         if meta_path.exists():
-            files[str(meta_path.relative_to(self.root))] = meta_path.read_bytes()
+            files[str(meta_path.relative_to(self.root))] = raw = meta_path.read_bytes()
+            requires = json.loads(raw).get("requires", [])
         root = self.root.resolve()
-        for required in (self.meta(key) or {}).get("requires", []):
+        for required in requires:
             p = Path(required).resolve()
             if p.is_relative_to(root) and p.is_file():
                 files[str(p.relative_to(root))] = p.read_bytes()
@@ -97,6 +93,10 @@ class FileResultStore:
         path = self.root / "artifacts" / key
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+
+def _complete(meta: dict[str, Any]) -> bool:
+    return all(os.path.exists(p) for p in meta.get("requires", []))
 
 
 def rebase(value: Any, old_root: str, new_root: str) -> Any:

@@ -19,6 +19,7 @@ that only the server holds are sent to the actor before it starts, and every sto
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import queue
@@ -149,22 +150,17 @@ class RunActor:
     def predict(self, model_id: str, model: list[Any], image: bytes) -> dict[str, Any]:
         import ray
 
-        from .base import WorkerError
-        from .local import PredictRequest, predict_one
+        from .local import PredictRequest, predict_one, reply_to
 
-        path = Path(self.root) / "models" / f"{abs(hash(model_id)):x}.pt"
+        path = Path(self.root) / "models" / f"{hashlib.sha256(model_id.encode()).hexdigest()[:32]}.pt"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(f".tmp{os.getpid()}")
             tmp.write_bytes(ray.get(model[0]))
             os.replace(tmp, path)
-        try:
-            return {"result": predict_one(PredictRequest(request_id=model_id, model_file=str(path), image=image),
-                                          self.models)}
-        except WorkerError as err:
-            return {"error": {"code": err.code, "message": err.message}}
-        except Exception as err:
-            return {"error": {"code": "predict_failed", "message": f"{type(err).__name__}: {err}"}}
+        request = PredictRequest(request_id=model_id, model_file=str(path), image=image)
+        result, error = reply_to(lambda: predict_one(request, self.models))
+        return {"result": result, "error": error}
 
 
 # ----------------------------------------------------------------------------- the driver

@@ -28,14 +28,14 @@ class PredictRequest:
     image: bytes
 
 
-def answer(request_id: str, out: Any, compute: Callable[[], dict[str, Any]]) -> None:
-    """Put the reply to one request on ``out``; whatever the request does, the loop lives on."""
+def reply_to(compute: Callable[[], dict[str, Any]]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """(result, None) or (None, error) for one prediction; whatever it does, the caller lives on."""
     try:
-        out.put(("reply", request_id, compute(), None))
+        return compute(), None
     except WorkerError as err:
-        out.put(("reply", request_id, None, {"code": err.code, "message": err.message}))
+        return None, {"code": err.code, "message": err.message}
     except Exception as err:
-        out.put(("reply", request_id, None, {"code": "predict_failed", "message": f"{type(err).__name__}: {err}"}))
+        return None, {"code": "predict_failed", "message": f"{type(err).__name__}: {err}"}
 
 
 def _predict_loop(requests: queue.Queue, out: Any) -> None:
@@ -44,7 +44,7 @@ def _predict_loop(requests: queue.Queue, out: Any) -> None:
         req = requests.get()
         if req is None:
             return
-        answer(req.request_id, out, lambda: predict_one(req, models))
+        out.put(("reply", req.request_id, *reply_to(lambda: predict_one(req, models))))
 
 
 def predict_one(req: PredictRequest, models: OrderedDict) -> dict[str, Any]:

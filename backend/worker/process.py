@@ -127,13 +127,6 @@ class ProcessWorker(Worker):
                 proc.join(timeout)
         self._mark_gone(proc)
 
-    def kill(self) -> None:
-        """End the child now (runs in progress are cut off)."""
-        proc = self._proc
-        if proc is not None and proc.is_alive():
-            proc.kill()
-            proc.join(5.0)
-
     # -- the reader -----------------------------------------------------------------------
     def _read(self, proc: mp.Process, out: mp.Queue, ready: threading.Event) -> None:
         while True:
