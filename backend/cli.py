@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from backend.engine import Graph, validate
+from backend.engine import events as ev
+from backend.engine.reduce import RunReducer
 from backend.engine.templates import find_template
 
 
@@ -91,82 +93,50 @@ class _Bars:
         if not self.quiet:
             self.tqdm.write(text, file=sys.stderr)
 
-    def event(self, e: dict[str, Any]) -> None:
-        t = e["type"]
-        if t == "node.progress" and not self.quiet:
-            key = (e["node"], e.get("phase"))
-            if key != self.key:
+    def event(self, e: ev.Event) -> None:
+        match e:
+            case ev.NodeProgress() if not self.quiet:
+                key = (e.node, e.phase)
+                if key != self.key:
+                    self.close()
+                    self.key = key
+                    # the bar starts where the first event is (progress events are throttled at the
+                    # source), so its rate counts only the steps it has seen being done
+                    self.bar = self.tqdm(total=e.total, desc=f"{e.node} {e.phase or ''}".strip(), unit=e.unit,
+                                         file=sys.stderr, leave=False, dynamic_ncols=True, initial=e.step)
+                elif e.step >= self.bar.n:
+                    self.bar.update(e.step - self.bar.n)
+            case ev.NodeMetrics():
                 self.close()
-                self.key = key
-                # the bar starts where the first event is (progress events are throttled at the
-                # source), so its rate counts only the steps it has seen being done
-                self.bar = self.tqdm(total=e.get("total"), desc=f"{e['node']} {e.get('phase') or ''}".strip(),
-                                     unit=e.get("unit", "step"), file=sys.stderr, leave=False, dynamic_ncols=True,
-                                     initial=e["step"])
-            elif e["step"] >= self.bar.n:
-                self.bar.update(e["step"] - self.bar.n)
-        elif t == "node.metrics":
-            self.close()
-            m = e["metrics"]
-            self.write(f"{e['node']} epoch {e['epoch']}: " + "  ".join(f"{k} {v:.4f}" for k, v in m.items()))
-        elif t == "node.started":
-            self.close()
-            self.write(f"▶ {e['node']}")
-        elif t == "node.cached":
-            self.write(f"✓ {e['node']} (from cache)")
-        elif t == "node.finished":
-            self.close()
-            self.write(f"✓ {e['node']} in {e['seconds']:.1f}s")
-        elif t == "node.log":
-            self.close()
-            self.write(f"  {e['node']}: {e['message']}")
-        elif t in ("node.failed", "run.failed"):
-            self.close()
-            print(f"✗ {e.get('node') or 'run'}: {e['code']}: {e['message']}", file=sys.stderr)
-        elif t == "run.cancelled":
-            self.close()
-            print(f"cancelled: {e.get('message')}", file=sys.stderr)
+                self.write(f"{e.node} epoch {e.epoch}: "
+                           + "  ".join(f"{k} {v:.4f}" if v is not None else f"{k} -" for k, v in e.metrics.items()))
+            case ev.NodeStarted():
+                self.close()
+                self.write(f"▶ {e.node}")
+            case ev.NodeCached():
+                self.write(f"✓ {e.node} (from cache)")
+            case ev.NodeFinished():
+                self.close()
+                self.write(f"✓ {e.node} in {e.seconds:.1f}s")
+            case ev.NodeLog():
+                self.close()
+                self.write(f"  {e.node}: {e.message}")
+            case ev.NodeFailed() | ev.RunFailed():
+                self.close()
+                print(f"✗ {e.node or 'run'}: {e.code}: {e.message}", file=sys.stderr)
+            case ev.RunCancelled():
+                self.close()
+                print(f"cancelled: {e.message}", file=sys.stderr)
 
 
-def _node_summary(node_id: str, events: list[dict[str, Any]], out_dir: Path | None) -> dict[str, Any]:
-    info: dict[str, Any] = {"status": "not_run", "cached": False, "metrics": {}, "artifacts": {}}
-    history = []
-    for e in events:
-        if e.get("node") != node_id:
-            continue
-        t = e["type"]
-        if t == "node.started":
-            info["status"] = "running"
-        elif t == "node.metrics":
-            history.append({"epoch": e["epoch"], **e["metrics"]})
-        elif t in ("node.finished", "node.cached"):
-            info["status"] = "finished"
-            info["cached"] = t == "node.cached"
-            info["seconds"] = e.get("seconds", 0.0)
-            for value in e.get("summary", {}).values():
-                if not isinstance(value, dict):
-                    continue
-                if "best" in value and value.get("epochs"):
-                    info["metrics"]["best"] = value["best"]
-                    info["metrics"]["best_epoch"] = value["best_epoch"]
-                    if not history:  # from the cache: the stored history
-                        history = [{"epoch": i, **h} for i, h in enumerate(value.get("history") or [], 1)]
-                    if value.get("model_file"):
-                        info["artifacts"]["model"] = value["model_file"]
-                for k, v in value.items():
-                    if k.endswith("_accuracy") or k.endswith("_loss") or k in ("confusion", "classes"):
-                        info["metrics"][k] = v
-        elif t == "node.failed":
-            info["status"] = "failed"
-            info["error"] = {"code": e["code"], "message": e["message"]}
-    if history:
-        info["metrics"]["history"] = history
-        info["metrics"]["best_val_accuracy"] = max(h["val_accuracy"] for h in history)
-    if out_dir is not None and "model" in info["artifacts"]:
-        target = out_dir / f"{node_id}.pt"
-        shutil.copyfile(info["artifacts"]["model"], target)
-        info["artifacts"]["model"] = str(target.resolve())
-    return info
+def _copy_models(summary, out_dir: Path) -> None:
+    """Copy each trained model's file to OUT/<node>.pt; the summary then names the copy."""
+    for node_id in summary.nodes:
+        model = summary.model(node_id)
+        if model is not None and model.model_file:
+            target = out_dir / f"{node_id}.pt"
+            shutil.copyfile(model.model_file, target)
+            model.model_file = str(target.resolve())
 
 
 def _settings(args) -> Any:
@@ -213,7 +183,7 @@ def cmd_run(args) -> int:
     targets = args.to or args.node or []
     mode = "node" if args.node else ("to" if args.to else "all")
     cache_dir = Path(args.cache_dir) if args.cache_dir else settings.cache_dir
-    service = RunService(components.registry, FileResultStore(cache_dir), worker_settings={"device": settings.device})
+    service = RunService(components.registry, FileResultStore(cache_dir), worker_settings=settings.run_settings())
     run_id = uuid.uuid4().hex[:12]
     try:
         prepared = service.prepare(graph, targets, mode, run_id=run_id)
@@ -230,7 +200,7 @@ def cmd_run(args) -> int:
     if out_dir:
         out_dir.mkdir(parents=True, exist_ok=True)
     bars = _Bars(quiet=args.quiet)
-    events: list[dict[str, Any]] = []
+    reducer = RunReducer(run_id)
     started = time.time()
     answered = service.from_store(prepared)   # everything stored: no worker to start
     worker = make_worker(settings, cache_dir) if answered is None else None
@@ -245,8 +215,8 @@ def cmd_run(args) -> int:
         if worker is not None:
             worker.start()
         for e in (answered if answered is not None else worker.run(prepared)):
-            e = {**e, "run_id": run_id}
-            events.append(e)
+            e = e.model_copy(update={"run_id": run_id})
+            reducer.add(e)
             bars.event(e)
     except WorkerError as err:
         print(f"abacus: {err.message}", file=sys.stderr)
@@ -256,21 +226,17 @@ def cmd_run(args) -> int:
         bars.close()
         if worker is not None:
             worker.close()
-    final = events[-1] if events else {"type": "run.failed", "code": "no_events", "message": "no events"}
-    status = final["type"].split(".")[1]
-    nodes = [n.id for n in graph.nodes]
-    touched = {e.get("node") for e in events if e.get("node")}
-    summary = {
-        "run_id": run_id, "status": status, "seconds": round(time.time() - started, 2),
-        "nodes": {nid: _node_summary(nid, events, out_dir) for nid in nodes if nid in touched},
-    }
-    if status != "finished":
-        summary["error"] = {k: final.get(k) for k in ("code", "message", "node")}
+    if reducer.terminal is None:   # the worker stopped without a final event
+        reducer.add(ev.RunFailed(run_id=run_id, code="no_events", message="the run ended without a final event"))
+    summary = reducer.result()
+    summary.seconds = round(time.time() - started, 2)
+    if out_dir is not None:
+        _copy_models(summary, out_dir)
     if args.json:
-        print(json.dumps(summary, ensure_ascii=False))
+        print(summary.model_dump_json())
     else:
-        print(f"{status} in {summary['seconds']:.1f}s", file=sys.stderr)
-    return 0 if status == "finished" else (130 if status == "cancelled" else 1)
+        print(f"{summary.status} in {summary.seconds:.1f}s", file=sys.stderr)
+    return 0 if summary.status == "finished" else (130 if summary.status == "cancelled" else 1)
 
 
 def cmd_predict(args) -> int:

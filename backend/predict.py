@@ -25,15 +25,9 @@ def predict_arrays(model, trained, images) -> list[dict[str, Any]]:
 
     from components.torchkit.train import to_float
 
-    last = trained.layers[-1]
-    from_logits = last.component == "layers.Dense" and last.params.get("activation") == "linear"
     with torch.no_grad():
         out = model(to_float(torch.from_numpy(np.stack(images)))).float()
-    if out.shape[1] == 1:
-        p1 = torch.sigmoid(out[:, 0]) if from_logits else out[:, 0]
-        probs = torch.stack([1 - p1, p1], 1)
-    else:
-        probs = torch.softmax(out, 1) if from_logits else out
+    probs = trained.probabilities(out)
     rows = []
     for row in probs.tolist():
         best = max(range(len(row)), key=row.__getitem__)

@@ -5,16 +5,22 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from backend.engine.settings import DEVICE_PATTERN, AmpSetting, RunSettings
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ABACUS_")
 
     home: Path = Field(Path("var"), description="Where results, artifacts and the database live")
-    device: str = Field("auto", description="auto, cpu or cuda[:N]: where the worker trains")
-    threads: int = Field(0, description="CPU threads for torch; 0 uses every core")
+    # -- what runs see (``run_settings``) --------------------------------------------
+    device: str = Field("auto", pattern=DEVICE_PATTERN, description="auto, cpu or cuda[:N]: where the worker trains")
+    threads: int = Field(0, ge=0, description="CPU threads for torch; 0 uses every core")
+    amp: AmpSetting = Field(
+        "auto", description="Mixed precision: auto (bf16 on GPUs that support it), off, or bf16 (also on a CPU); "
+                            "1 and 0 are read as auto and off")
 
     # -- where runs execute ---------------------------------------------------------------
     executor: Literal["local", "ray"] = Field(
@@ -43,6 +49,12 @@ class Settings(BaseSettings):
     frontend_dir: Path | None = Field(None, description="Built editor to serve at /; default frontend/dist")
     predict_timeout_s: float = Field(120.0, gt=0, description="How long a prediction may take")
 
+    @field_validator("amp", mode="before")
+    @classmethod
+    def _amp_switch(cls, value: object) -> object:
+        # ABACUS_AMP was a switch before it named a precision: 1 (the default) and 0 still work
+        return {"1": "auto", "0": "off"}.get(str(value), value)
+
     @model_validator(mode="after")
     def _defaults(self):
         if not self.data_roots:
@@ -56,6 +68,10 @@ class Settings(BaseSettings):
             raise ValueError("the ray executor needs the cluster's address: --ray-address HOST:PORT "
                              "(or ABACUS_RAY_ADDRESS)")
         return self
+
+    def run_settings(self) -> RunSettings:
+        """What every run gets to know of the machine (components read it as ``ctx.settings``)."""
+        return RunSettings(device=self.device, threads=self.threads, amp=self.amp)
 
     @property
     def cache_dir(self) -> Path:

@@ -23,6 +23,10 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # `python3 bench/X.py` works from anywhere, no console script needed
     sys.path.insert(0, str(REPO))
 
+from backend.engine import events as ev  # noqa: E402  (after the path is set)
+from backend.engine.reduce import reduce_run  # noqa: E402
+from backend.engine.summaries import DatasetSummary  # noqa: E402
+
 OFFLINE_TEMPLATE = REPO / "templates" / "model_optimization_finetuning_offline.json"
 DEFAULT_PHOTOS = next((p for p in (REPO / ".data" / "cats_vs_dogs", REPO.parent / "shared" / "data" / "cats_vs_dogs")
                        if p.is_dir()), REPO.parent / "shared" / "data" / "cats_vs_dogs")
@@ -149,43 +153,38 @@ def run_in_worker(graph: dict[str, Any], targets: list[str], *, device: str = "a
     return events, wall
 
 
-def print_progress(e: dict[str, Any]) -> None:
+def print_progress(e: ev.Event) -> None:
     """stderr lines for the events a person wants to see while waiting."""
-    t = e["type"]
-    if t == "node.metrics":
-        m = e["metrics"]
-        log(f"  {e['node']} epoch {e['epoch']}: " + " ".join(f"{k}={v:.4f}" for k, v in m.items()))
-    elif t == "node.log":
-        log(f"  {e['node']}: {e['message']}")
-    elif t == "node.finished":
-        log(f"  {e['node']} finished in {e['seconds']:.1f}s")
-    elif t in ("node.failed", "run.failed"):
-        log(f"  FAILED {e.get('node') or 'run'}: {e.get('code')}: {e.get('message')}")
-        if e.get("debug"):
-            log(e["debug"][-2000:])
+    match e:
+        case ev.NodeMetrics():
+            log(f"  {e.node} epoch {e.epoch}: " + " ".join(f"{k}={v:.4f}" for k, v in e.metrics.items() if v is not None))
+        case ev.NodeLog():
+            log(f"  {e.node}: {e.message}")
+        case ev.NodeFinished():
+            log(f"  {e.node} finished in {e.seconds:.1f}s")
+        case ev.NodeFailed() | ev.RunFailed():
+            log(f"  FAILED {e.node or 'run'}: {e.code}: {e.message}")
+            if e.debug:
+                log(e.debug[-2000:])
 
 
-def final_status(events: list[dict[str, Any]]) -> str:
-    return events[-1]["type"].split(".")[1] if events else "no_events"
+def final_status(events: list[ev.Event]) -> str:
+    return reduce_run("bench", events).status if events else "no_events"
 
 
-def failure(events: list[dict[str, Any]]) -> str | None:
+def failure(events: list[ev.Event]) -> str | None:
     if not events:
         return "no events"
-    last = events[-1]
-    if last["type"] == "run.finished":
-        return None
-    return f"{last.get('code')}: {last.get('message')}"
+    error = reduce_run("bench", events).error
+    return None if error is None else f"{error.code}: {error.message}"
 
 
-def split_sizes(events: list[dict[str, Any]]) -> dict[str, int]:
-    for e in events:
-        if e["type"] in ("node.finished", "node.cached") and e.get("node") == "dataset":
-            return dict(e["summary"]["dataset"]["sizes"])
-    return {}
+def split_sizes(events: list[ev.Event]) -> dict[str, int]:
+    dataset = reduce_run("bench", events).outputs("dataset").get("dataset")
+    return dict(dataset.sizes) if isinstance(dataset, DatasetSummary) else {}
 
 
-def trainer_stats(events: list[dict[str, Any]], node: str, n_train: int) -> dict[str, Any]:
+def trainer_stats(events: list[ev.Event], node: str, n_train: int) -> dict[str, Any]:
     """Accuracies and timings of one trainer node from its events.
 
     loop_s: the epoch loop (training and validation passes), from the first batch to the
@@ -194,33 +193,32 @@ def trainer_stats(events: list[dict[str, Any]], node: str, n_train: int) -> dict
     model building). ips: training images per second of the loop; node_ips: the same over
     the whole node (setup included).
     """
-    mine = [e for e in events if e.get("node") == node]
-    started = next((e["ts"] for e in mine if e["type"] == "node.started"), None)
-    finished = next((e for e in mine if e["type"] == "node.finished"), None)
-    epoch_progress = [e for e in mine if e["type"] == "node.progress" and str(e.get("phase") or "").startswith("epoch ")]
-    metrics = [e for e in mine if e["type"] == "node.metrics"]
+    mine = [e for e in events if getattr(e, "node", None) == node]
+    started = next((e.ts for e in mine if isinstance(e, ev.NodeStarted)), None)
+    finished = next((e for e in mine if isinstance(e, ev.NodeFinished)), None)
+    epoch_progress = [e for e in mine if isinstance(e, ev.NodeProgress) and (e.phase or "").startswith("epoch ")]
+    metrics = [e for e in mine if isinstance(e, ev.NodeMetrics)]
     out: dict[str, Any] = {}
     if metrics:
-        history = [m["metrics"] for m in metrics]
-        out["val_acc"] = [round(h["val_accuracy"], 4) for h in history]
-        out["best_val_acc"] = round(max(h["val_accuracy"] for h in history), 4)
+        val_acc = [m.metrics.get("val_accuracy") or 0.0 for m in metrics]
+        out["val_acc"] = [round(a, 4) for a in val_acc]
+        out["best_val_acc"] = round(max(val_acc), 4)
     if finished:
-        out["node_s"] = r3(finished["seconds"])
+        out["node_s"] = r3(finished.seconds)
     if epoch_progress and metrics and started is not None:
         # the first batch ends at the first progress event: add one typical step for it
-        gaps = [b["ts"] - a["ts"] for a, b in zip(epoch_progress, epoch_progress[1:]) if a["phase"] == b["phase"]]
+        gaps = [b.ts - a.ts for a, b in zip(epoch_progress, epoch_progress[1:]) if a.phase == b.phase]
         step = statistics.median(gaps) if gaps else 0.0
-        first = epoch_progress[0]["ts"] - step
-        loop = metrics[-1]["ts"] - first
+        first = epoch_progress[0].ts - step
+        loop = metrics[-1].ts - first
         out["setup_s"] = r3(max(0.0, first - started))
         out["loop_s"] = r3(loop)
         out["ips"] = round(n_train * len(metrics) / loop, 1) if loop > 0 else None
         if finished:
-            out["node_ips"] = round(n_train * len(metrics) / finished["seconds"], 1)
-    feats = [e for e in mine if e["type"] == "node.log" and (e.get("data") or {}).get("cache") == "features"]
-    if feats:
-        out["feature_cache"] = ["built" if (e["data"].get("built")) else
-                                ("off" if e["data"].get("enabled") is False else "reused") for e in feats]
+            out["node_ips"] = round(n_train * len(metrics) / finished.seconds, 1)
+    notes = [e.cache for e in mine if isinstance(e, ev.NodeLog) and e.cache is not None and e.cache.cache == "features"]
+    if notes:
+        out["feature_cache"] = ["built" if n.built else ("off" if not n.enabled else "reused") for n in notes]
     return out
 
 
@@ -251,5 +249,8 @@ def prepare_run(graph: dict[str, Any], targets: list[str], cache_dir: Path, *, m
     from backend.runs import RunService
     from backend.store.artifacts import FileResultStore
 
-    service = RunService(components.registry, FileResultStore(cache_dir), worker_settings={"device": device})
+    from backend.settings import Settings
+
+    settings = Settings().run_settings().model_copy(update={"device": device})   # ABACUS_AMP, _THREADS apply
+    service = RunService(components.registry, FileResultStore(cache_dir), worker_settings=settings)
     return service.prepare(copy.deepcopy(graph), targets, mode, run_id=uuid.uuid4().hex[:12])

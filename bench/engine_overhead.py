@@ -231,7 +231,7 @@ def main() -> None:
         events, wall = c.run_in_worker(graph(args, True, 1), ["train"], device=args.device, worker=worker)
         if c.failure(events):
             raise SystemExit(f"warm-up run failed: {c.failure(events)}")
-        fmt_key = next(e["key"] for e in events if e.get("node") == "format" and e["type"] == "node.finished")
+        fmt_key = c.reduce_run("bench", events).nodes["format"].key
         images_dir = cache / "artifacts" / fmt_key
         sizes = c.split_sizes(events)
         c.log(f"warm-up engine run {wall:.1f}s; split {sizes}")

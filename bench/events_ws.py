@@ -23,8 +23,8 @@ Reports for each, over the events created after the client connected ("live" eve
   can not exceed it, so when the two match the server keeps up and the producer is the limit
 - latency_ms median / p99 / max: client receive time minus the event's ``ts`` (same clock)
 and, once: store_append_per_s, the run queue's SQLite store measured alone on a scratch
-database, one event per transaction (RunQueue.append_event) and 100 per transaction
-(RunQueue.append_events, what the dispatcher does with what the worker has queued).
+database, one event per transaction (EventLog.append) and 100 per transaction
+(EventLog.append_many, what the dispatcher does with what the worker has queued).
 It checks that the client saw every stored event once, in order.
 Targets: >= 5,000 events/s delivered (synthetic), p99 < 50 ms (both).
 
@@ -247,11 +247,13 @@ def pct(xs: list[float], q: float) -> float:
 
 def store_ceiling(n: int = 2000, batch: int = 100) -> tuple[float, float]:
     """Events per second the run queue stores on a scratch SQLite file: one event per
-    transaction (RunQueue.append_event) and ``batch`` per transaction (RunQueue.append_events,
+    transaction (EventLog.append) and ``batch`` per transaction (EventLog.append_many,
     what the dispatcher does with the events the worker has already queued)."""
     from backend.store.db import Database
     from backend.store.models import Project
-    from backend.store.queue import RunQueue
+    from backend.engine import events as ev
+    from backend.store.events import EventLog
+    from backend.store.runs import RunQueue
 
     tmp = c.tmpdir("store")
     try:
@@ -262,17 +264,19 @@ def store_ceiling(n: int = 2000, batch: int = 100) -> tuple[float, float]:
             s.add(project)
             s.flush()
             pid = project.id
-        runs = RunQueue(db)
-        run, _ = runs.enqueue(pid, {"nodes": [], "edges": []}, ["train"], "to", None)
-        event = {"type": "node.progress", "node": "train", "step": 1, "total": 250, "unit": "batch",
-                 "phase": "epoch 1/20", "ts": time.time(), "run_id": run.id, "seq": 0}
+        log = EventLog(db)
+        run, _ = RunQueue(db, log).enqueue(pid, {"nodes": [], "edges": []}, ["train"], "to", None)
+
+        def progress(step: int) -> ev.NodeProgress:
+            return ev.NodeProgress(node="train", step=step, total=250, unit="batch", phase="epoch 1/20")
+
         t0 = time.perf_counter()
         for i in range(n):
-            runs.append_event(run.id, {**event, "step": i})
+            log.append(run.id, progress(i))
         one = n / (time.perf_counter() - t0)
         t0 = time.perf_counter()
         for start in range(0, n, batch):
-            runs.append_events(run.id, [{**event, "step": i} for i in range(start, min(n, start + batch))])
+            log.append_many(run.id, [progress(i) for i in range(start, min(n, start + batch))])
         batched = n / (time.perf_counter() - t0)
         db.dispose()
         return one, batched

@@ -28,10 +28,9 @@ def run_queue(worker, graphs: list[dict], cache) -> float:
 
     def follow(run) -> None:
         for batch in worker.events(run.run_id):
-            last = batch[-1]
-            if last["type"] in ("run.finished", "run.failed", "run.cancelled"):
-                if last["type"] != "run.finished":
-                    failures.append(f"{last.get('code')}: {last.get('message')}")
+            if batch[-1].type in ("run.finished", "run.failed", "run.cancelled"):
+                if c.failure(batch) is not None:
+                    failures.append(c.failure(batch))
                 done.append(run.run_id)
 
     for run in prepared:

@@ -1,10 +1,13 @@
 """The values that travel along edges at run time. Pure Python; tensors only inside fields."""
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from backend.engine.summaries import (DatasetSummary, EpochMetrics, EvaluationSample, EvaluationSummary,
+                                      ImagesSummary, ModelSummary, OptimizerSummary, TensorSummary)
 from backend.engine.values import value_type
 
 
@@ -29,8 +32,8 @@ class SymbolicTensor:
     shape: tuple[int, ...]
     layers: list[LayerSpec]
 
-    def summary(self) -> dict[str, Any]:
-        return {"shape": list(self.shape), "layers": [layer.node for layer in self.layers]}
+    def summary(self) -> TensorSummary:
+        return TensorSummary(shape=list(self.shape), layers=[layer.node for layer in self.layers])
 
 
 @value_type
@@ -44,9 +47,9 @@ class ImageDataset:
     skipped: list[str] = field(default_factory=list)
     fingerprint: str = ""
 
-    def summary(self) -> dict[str, Any]:
-        return {"classes": self.classes, "sizes": {s: len(f) for s, f in self.files.items()},
-                "skipped": len(self.skipped)}
+    def summary(self) -> DatasetSummary:
+        return DatasetSummary(classes=self.classes, sizes={s: len(f) for s, f in self.files.items()},
+                              skipped=len(self.skipped))
 
 
 @value_type
@@ -60,9 +63,10 @@ class FormattedImages:
     augmentation: str
     cache_key: str  # the formatting node's cache key: decoded images are stored under it
 
-    def summary(self) -> dict[str, Any]:
-        return {"shape": [self.height, self.width, self.channels], "augmentation": self.augmentation,
-                **self.dataset.summary()}
+    def summary(self) -> ImagesSummary:
+        data = self.dataset.summary()
+        return ImagesSummary(shape=[self.height, self.width, self.channels], augmentation=self.augmentation,
+                             classes=data.classes, sizes=data.sizes, skipped=data.skipped)
 
 
 @value_type
@@ -72,8 +76,9 @@ class OptimizerSpec:
     learning_rate: float
     options: dict[str, Any] = field(default_factory=dict)
 
-    def summary(self) -> dict[str, Any]:
-        return {"kind": self.kind, "learning_rate": self.learning_rate, **self.options}
+    def summary(self) -> OptimizerSummary:
+        return OptimizerSummary(optimizer=self.kind, learning_rate=self.learning_rate,
+                                options={k: v for k, v in self.options.items() if isinstance(v, (int, float, bool))})
 
 
 @value_type
@@ -121,11 +126,30 @@ class TrainedModel:
                                         f"which cannot be read: {err}") from err
         return cls(**kwargs)
 
-    def summary(self) -> dict[str, Any]:
-        best = self.history[self.best_epoch - 1] if self.best_epoch else {}
-        return {"classes": self.classes, "epochs": len(self.history), "best_epoch": self.best_epoch,
-                "best": best, "history": self.history, "model_file": self.model_file,
-                "trainable": self.trainable, "phase": self.phase}
+    @property
+    def from_logits(self) -> bool:
+        """Whether the outputs are logits: the last layer is a Dense without activation."""
+        last = self.layers[-1] if self.layers else None
+        return bool(last and last.component == "layers.Dense" and last.params.get("activation") == "linear")
+
+    def probabilities(self, outputs: Any) -> Any:
+        """Class probabilities (N x classes) from the model's outputs (a tensor, N x units):
+        sigmoid or softmax of logits, else the outputs as they are; one unit (binary) gives
+        two columns, [1 - p, p]."""
+        import torch
+
+        outputs = outputs.float().reshape(len(outputs), -1)
+        if outputs.shape[1] == 1:
+            p = outputs[:, 0].sigmoid() if self.from_logits else outputs[:, 0]
+            return torch.stack([1 - p, p], 1)
+        return outputs.softmax(1) if self.from_logits else outputs
+
+    def summary(self) -> ModelSummary:
+        history = [EpochMetrics(**epoch) for epoch in self.history]
+        best = history[self.best_epoch - 1] if self.best_epoch else None
+        return ModelSummary(classes=self.classes, epochs=len(history), best_epoch=self.best_epoch, best=best,
+                            history=history, model_file=self.model_file, trainable=self.trainable,
+                            phase=self.phase)
 
 
 @value_type
@@ -141,7 +165,11 @@ class EvaluationReport:
     # the images from there, inside its data roots).
     root: str = ""
 
-    def summary(self) -> dict[str, Any]:
-        return {f"{self.split}_loss": self.loss, f"{self.split}_accuracy": self.accuracy,
-                "confusion": self.confusion, "classes": self.classes, "samples": self.samples,
-                "root": self.root}
+    def summary(self) -> EvaluationSummary:
+        return EvaluationSummary(split=self.split, loss=_finite(self.loss), accuracy=_finite(self.accuracy),
+                                 confusion=self.confusion, classes=self.classes,
+                                 samples=[EvaluationSample(**s) for s in self.samples], root=self.root)
+
+
+def _finite(x: float) -> float | None:
+    return x if math.isfinite(x) else None

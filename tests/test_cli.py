@@ -38,18 +38,22 @@ def test_run_json_summary_out_dir_cache_and_predict(tmp_path):
     res = _abacus("run", graph, "--to", "evaluate", "--out", out, "--json", "--set", "train.epochs=3",
                   env_home=tmp_path / "home")
     assert res.returncode == 0, res.stderr
-    summary = json.loads(res.stdout)
+    summary = json.loads(res.stdout)   # the run's events reduced to a RunSummary
+    assert summary["status"] == "finished"
     train = summary["nodes"]["train"]
-    assert train["status"] == "finished" and not train["cached"]
-    assert [h["epoch"] for h in train["metrics"]["history"]] == [1, 2, 3]
-    assert all("val_accuracy" in h for h in train["metrics"]["history"])
-    assert Path(train["artifacts"]["model"]) == (out / "train.pt").resolve() and (out / "train.pt").exists()
-    assert 0 <= summary["nodes"]["evaluate"]["metrics"]["test_accuracy"] <= 1
+    assert train["state"] == "done"
+    assert [p["epoch"] for p in summary["metrics"]["train"]] == [1, 2, 3]
+    assert all("val_accuracy" in p["metrics"] for p in summary["metrics"]["train"])
+    model = train["summary"]["model"]
+    assert model["kind"] == "model" and model["epochs"] == 3 and model["best"]["val_accuracy"] is not None
+    assert Path(model["model_file"]) == (out / "train.pt").resolve() and (out / "train.pt").exists()
+    report = summary["nodes"]["evaluate"]["summary"]["report"]
+    assert report["kind"] == "evaluation" and report["split"] == "test" and 0 <= report["accuracy"] <= 1
     assert "epoch 1" in res.stderr  # progress and metrics on stderr
     again = json.loads(_abacus("run", graph, "--to", "train", "--json", "--set", "train.epochs=3",
                                env_home=tmp_path / "home").stdout)
-    assert again["nodes"]["train"]["cached"] is True
-    assert again["nodes"]["train"]["metrics"]["history"] == train["metrics"]["history"]
+    assert again["nodes"]["train"]["state"] == "cached"
+    assert again["metrics"]["train"] == summary["metrics"]["train"]
 
     (root / "broken.jpg").write_bytes(b"nope")
     res = _abacus("predict", out / "train.pt", root / "Cat" / "0.jpg", root / "broken.jpg", root / "Dog", "--json")
@@ -74,10 +78,10 @@ def test_progress_bar_rate_counts_only_the_steps_it_saw_done():
     import time
 
     from backend.cli import _Bars
+    from backend.engine import events as ev
 
     def progress(step):
-        return {"type": "node.progress", "node": "train", "phase": "decode train", "step": step, "total": 2000,
-                "unit": "image"}
+        return ev.NodeProgress(node="train", phase="decode train", step=step, total=2000, unit="image")
 
     bars = _Bars(quiet=False)
     bars.event(progress(100))

@@ -16,7 +16,9 @@ from backend.settings import Settings, get_settings
 from backend.store.artifacts import FileResultStore
 from backend.store.db import Database
 from backend.store.projects import ProjectStore
-from backend.store.queue import RunQueue
+from backend.store.artifact_index import ArtifactIndex
+from backend.store.events import EventLog
+from backend.store.runs import RunQueue
 from backend.worker import make_worker
 
 from . import errors
@@ -49,14 +51,16 @@ def build_services(settings: Settings) -> Services:
     (settings.home / "data").mkdir(parents=True, exist_ok=True)
     db = Database(settings.database_url)
     db.migrate()
-    runs = RunQueue(db)
+    events = EventLog(db)
+    runs = RunQueue(db, events)
+    artifacts = ArtifactIndex(db)
     results = FileResultStore(settings.cache_dir)
     broadcaster = Broadcaster()
     service = RunService(components.registry, results, data_roots=settings.data_roots,
-                         worker_settings={"device": settings.device})
-    dispatcher = Dispatcher(settings, runs, broadcaster, results, components.registry.get, service,
-                            make_worker(settings))
-    return Services(settings=settings, db=db, projects=ProjectStore(db), runs=runs, results=results,
+                         worker_settings=settings.run_settings())
+    dispatcher = Dispatcher(settings, runs, events, artifacts, broadcaster, service, make_worker(settings))
+    return Services(settings=settings, db=db, projects=ProjectStore(db), runs=runs, events=events,
+                    artifacts=artifacts, results=results,
                     registry=components.registry, broadcaster=broadcaster, dispatcher=dispatcher, service=service)
 
 

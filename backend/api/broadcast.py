@@ -6,9 +6,10 @@ server's event loop in publish order, so each subscriber sees events in sequence
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 from typing import Any
+
+from backend.engine import events as ev
 
 
 class Broadcaster:
@@ -43,10 +44,10 @@ class Broadcaster:
                 if not self._topics[topic]:
                     del self._topics[topic]
 
-    def publish(self, event: dict[str, Any], project_id: int | None) -> None:
+    def publish(self, event: ev.Event, project_id: int | None) -> None:
         self.publish_many([event], project_id)
 
-    def publish_many(self, events: list[dict[str, Any]], project_id: int | None) -> None:
+    def publish_many(self, events: list[ev.Event], project_id: int | None) -> None:
         """Publish stored events, in order, with one wake-up of the event loop for all of them."""
         loop = self._loop
         if loop is None or loop.is_closed() or not events:
@@ -61,7 +62,7 @@ class Broadcaster:
             project = set(self._topics.get(self.project_topic(project_id), ())) if project_id is not None else set()
             runs: dict[Any, set[asyncio.Queue]] = {}
             for event in events:
-                run_id = event.get("run_id")
+                run_id = event.event.run_id
                 if run_id not in runs:
                     runs[run_id] = project | self._topics.get(self.run_topic(str(run_id)), set())
                 for q in runs[run_id]:
@@ -72,24 +73,21 @@ class Broadcaster:
             return len(set().union(*self._topics.values())) if self._topics else 0
 
 
-class Published(dict):
+class Published:
     """A stored event as published: its JSON text is made once, however many sockets send it."""
 
-    __slots__ = ("_text",)
+    __slots__ = ("event", "_text")
 
-    def __init__(self, event: dict[str, Any]) -> None:
-        super().__init__(event)
+    def __init__(self, event: ev.Event) -> None:
+        self.event = event
         self._text: str | None = None
 
     @property
     def text(self) -> str:
         if self._text is None:
-            self._text = json.dumps(self, separators=(",", ":"), ensure_ascii=False)
+            self._text = self.event.model_dump_json()   # NaN and infinities become null
         return self._text
 
 
-def event_text(event: dict[str, Any]) -> str:
-    """The JSON a websocket sends for an event (as Starlette's send_json would write it)."""
-    if isinstance(event, Published):
-        return event.text
-    return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+def published(events: list[ev.Event]) -> list[Published]:
+    return [Published(e) for e in events]

@@ -13,7 +13,9 @@ from backend.settings import Settings
 from backend.store.artifacts import FileResultStore
 from backend.store.db import Database
 from backend.store.projects import ProjectStore
-from backend.store.queue import RunQueue
+from backend.store.artifact_index import ArtifactIndex
+from backend.store.events import EventLog
+from backend.store.runs import RunQueue
 
 from .broadcast import Broadcaster
 from .dispatcher import Dispatcher
@@ -25,6 +27,8 @@ class Services:
     db: Database
     projects: ProjectStore
     runs: RunQueue
+    events: EventLog
+    artifacts: ArtifactIndex
     results: FileResultStore
     registry: Registry
     broadcaster: Broadcaster

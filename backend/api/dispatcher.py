@@ -9,13 +9,16 @@ import logging
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
+from backend.engine import events as ev
+from backend.engine.reduce import RunReducer
 from backend.runs import RunRejected, RunService
 from backend.settings import Settings
-from backend.store.artifacts import FileResultStore
+from backend.store.artifact_index import ArtifactIndex
+from backend.store.events import EventLog
 from backend.store.models import Run
-from backend.store.queue import INTERRUPTED_MESSAGE, RunQueue
+from backend.store.runs import INTERRUPTED_MESSAGE, RunQueue
 from backend.worker import Worker, WorkerError
 
 from .broadcast import Broadcaster
@@ -25,13 +28,13 @@ RESTART_EVERY_S = 5.0   # how often a worker that is down (a cluster away) is tr
 
 
 class Dispatcher:
-    def __init__(self, settings: Settings, runs: RunQueue, broadcaster: Broadcaster, results: FileResultStore,
-                 component_of: Callable[[str], Any], service: RunService, worker: Worker) -> None:
+    def __init__(self, settings: Settings, runs: RunQueue, events: EventLog, artifacts: ArtifactIndex,
+                 broadcaster: Broadcaster, service: RunService, worker: Worker) -> None:
         self.settings = settings
         self.runs = runs
+        self.events = events
+        self.artifacts = artifacts
         self.broadcaster = broadcaster
-        self.results = results
-        self.component_of = component_of   # component id -> Component (None if unknown)
         self.service = service
         self.worker = worker
         self.active: dict[str, threading.Thread] = {}
@@ -128,15 +131,15 @@ class Dispatcher:
         with self._lock:
             cancelled = run.id in self._cancel
         if cancelled:
-            self._store(run, {"type": "run.cancelled", "message": "cancelled before it started"})
+            self._store(run, ev.RunCancelled(message="cancelled before it started"))
             return False
         try:
             prepared = self.service.prepare(run.graph, list(run.targets), run.mode, run_id=run.id,
                                             graph_version=run.graph_version)
         except RunRejected as err:   # a component changed under a queued run
             first = err.issues[0]
-            self._store(run, {"type": "run.failed", "code": "invalid_graph", "node": first.get("node"),
-                              "message": "; ".join(i["message"] for i in err.issues)})
+            self._store(run, ev.RunFailed(code="invalid_graph", node=first.get("node"),
+                                          message="; ".join(i["message"] for i in err.issues)))
             return False
         answered = self.service.from_store(prepared)
         if answered is not None:   # every target is stored: no worker needed
@@ -152,12 +155,12 @@ class Dispatcher:
                     self.worker.cancel(run.id)
             # What the worker has already sent is stored in one transaction, then broadcast:
             # one commit per event capped the server at a few hundred events per second.
+            reducer = RunReducer(run.id)
             for batch in self.worker.events(run.id):
                 for i, event in enumerate(batch):
-                    if event.get("type") == "run.failed" and event.get("code") == "worker_died" \
-                            and self._stop.is_set():
-                        batch[i] = {"type": "run.failed", "code": "interrupted", "message": INTERRUPTED_MESSAGE}
-                self._store_many(run, batch)
+                    if isinstance(event, ev.RunFailed) and event.code == "worker_died" and self._stop.is_set():
+                        batch[i] = ev.RunFailed(code="interrupted", message=INTERRUPTED_MESSAGE)
+                self._store_many(run, batch, reducer)
         except Exception as err:  # a bug here must not stop the queue
             self._fail(run, err)
         finally:
@@ -166,8 +169,8 @@ class Dispatcher:
     def _fail(self, run: Run, err: Exception) -> None:
         log.exception("dispatcher: run %s", run.id)
         try:
-            self._store(run, {"type": "run.failed", "code": "server_error",
-                              "message": f"the server failed while running this: {type(err).__name__}: {err}"})
+            self._store(run, ev.RunFailed(code="server_error",
+                                          message=f"the server failed while running this: {type(err).__name__}: {err}"))
         except Exception:
             log.exception("dispatcher: cannot record the failure of run %s", run.id)
 
@@ -178,42 +181,31 @@ class Dispatcher:
         self._wake.set()
 
     # -- storing ---------------------------------------------------------------------------
-    def _store(self, run: Run, event: dict[str, Any]) -> None:
-        stored = self.runs.append_event(run.id, event)
-        if stored is None:
-            return  # the project was deleted meanwhile
-        try:
-            self._record_outputs(run, stored)
-        except Exception:
-            log.exception("dispatcher: cannot record the outputs of %s", stored.get("node"))
-        self.broadcaster.publish(stored, run.project_id)
+    def _store(self, run: Run, event: ev.Event) -> None:
+        self._store_many(run, [event])
 
-    def _store_many(self, run: Run, events: list[dict[str, Any]]) -> None:
-        """Store the events in one transaction, then record outputs and publish them in order."""
-        stored = self.runs.append_events(run.id, events)
+    def _store_many(self, run: Run, events: list[ev.Event], reducer: RunReducer | None = None) -> None:
+        """Store the events in one transaction, then record artifacts and publish them in order.
+
+        ``reducer`` follows the run (its summary says which node made which model)."""
+        stored = self.events.append_many(run.id, events)
         if stored is None:
             return  # the project was deleted meanwhile
+        reducer = reducer or RunReducer(run.id)
         for event in stored:
-            try:
-                self._record_outputs(run, event)
-            except Exception:
-                log.exception("dispatcher: cannot record the outputs of %s", event.get("node"))
+            reducer.add(event)
+            if isinstance(event, (ev.NodeFinished, ev.NodeCached)):
+                try:
+                    self._record_model_file(run, event.node, event.key, reducer)
+                except Exception:
+                    log.exception("dispatcher: cannot record the outputs of %s", event.node)
         self.broadcaster.publish_many(stored, run.project_id)
 
-    def _record_outputs(self, run: Run, event: dict[str, Any]) -> None:
-        if event.get("type") not in ("node.finished", "node.cached"):
+    def _record_model_file(self, run: Run, node: str, key: str, reducer: RunReducer) -> None:
+        """A trained model's file, when it lies in the server's store, becomes a run artifact."""
+        model = reducer.summary.model(node)
+        if model is None or not model.model_file:
             return
-        node_id, key = event.get("node"), event.get("key")
-        node = next((n for n in run.graph.get("nodes", []) if n.get("id") == node_id), None)
-        comp = self.component_of(node.get("type")) if node else None
-        if event["type"] == "node.finished" and comp is not None and comp.persist and key:
-            path = self.results.result_path(key)
-            if path.exists():
-                self.runs.record_result(key, node_id, comp.id, str(path))
-        cache_root = self.settings.cache_dir.resolve()
-        for value in (event.get("summary") or {}).values():
-            model_file = value.get("model_file") if isinstance(value, dict) else None
-            if isinstance(model_file, str) and model_file:
-                path = Path(model_file).resolve()
-                if path.is_relative_to(cache_root):
-                    self.runs.record_artifact(run.id, node_id, "model", str(path), key)
+        path = Path(model.model_file).resolve()
+        if path.is_relative_to(self.settings.cache_dir.resolve()):
+            self.artifacts.record(run.id, node, "model", str(path), key)

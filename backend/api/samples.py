@@ -1,8 +1,7 @@
-"""Evaluation sample images: find a sample in a run's stored report and serve a small copy.
+"""Evaluation sample images: find a sample in a run's evaluation report and serve a small copy.
 
-The report (``summary.report`` of an Evaluate node's node.finished or node.cached event) lists
-``samples`` with paths relative to the dataset root, and since Evaluate version 2 names that
-root. Older reports do not, so the root then comes from the run's stored graph (the
+The report (an ``EvaluationSummary``, read from the run's reduced summary) lists ``samples``
+with paths relative to the dataset root, and since Evaluate version 2 names that root. Older reports do not, so the root then comes from the run's stored graph (the
 dataset node that feeds the Evaluate node's images, its ``root`` already made absolute when
 the run was created). Either way the image is only read when it resolves inside a data root.
 """
@@ -12,24 +11,15 @@ import io
 from pathlib import Path
 from typing import Any
 
-from .errors import ApiError
+from backend.engine.summaries import EvaluationSummary
 from backend.runs.paths import resolve_path
+
+from .errors import ApiError
 
 THUMBNAIL_PX = 256
 # Folders a dataset's files may sit under inside the root named in the graph (the layouts the
 # cats-vs-dogs component accepts); only needed for reports without their own root.
 _LAYOUT_DIRS = ("", "PetImages", "train")
-
-
-def find_report(events: list[dict[str, Any]], node: str) -> dict[str, Any] | None:
-    """The newest evaluation report of ``node`` among a run's events."""
-    for event in reversed(events):
-        if event.get("node") != node or event.get("type") not in ("node.finished", "node.cached"):
-            continue
-        report = (event.get("summary") or {}).get("report")
-        if isinstance(report, dict) and isinstance(report.get("samples"), list):
-            return report
-    return None
 
 
 def _upstream(graph: dict[str, Any], node: str, port: str) -> dict[str, Any] | None:
@@ -47,20 +37,19 @@ def graph_dataset_root(graph: dict[str, Any], node: str) -> str | None:
     return root if isinstance(root, str) and root else None
 
 
-def sample_file(report: dict[str, Any], graph: dict[str, Any], node: str, index: int,
+def sample_file(report: EvaluationSummary, graph: dict[str, Any], node: str, index: int,
                 roots: list[Path]) -> Path:
     """The image file of sample ``index``, checked to lie inside a data root."""
-    samples = report["samples"]
+    samples = report.samples
     if index >= len(samples):
         raise ApiError(404, "sample_not_found", f"node '{node}' reports {len(samples)} sample(s); there is no "
                                                 f"sample {index}", node=node, field="index")
-    sample = samples[index]
-    rel = sample.get("path") if isinstance(sample, dict) else None
-    if not isinstance(rel, str) or not rel or "\x00" in rel:
+    rel = samples[index].path
+    if not rel or "\x00" in rel:
         raise ApiError(404, "sample_not_found", f"sample {index} of node '{node}' has no image path",
                        node=node, field="index")
-    root = report.get("root")
-    if isinstance(root, str) and root:
+    root = report.root
+    if root:
         candidates = [Path(root) / rel]
     else:
         base = graph_dataset_root(graph, node)

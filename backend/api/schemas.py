@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from backend.engine import Graph
+from backend.store.models import RunMode
 
 MAX_DB_INT = 2**31 - 1  # PostgreSQL integer
 
@@ -42,20 +42,6 @@ class Body(BaseModel):
     def _plain_json(cls, data: Any) -> Any:
         _check_plain(data)
         return data
-
-
-def iso(dt: datetime | None) -> str | None:
-    if dt is None:
-        return None
-    if dt.tzinfo is None:  # SQLite returns naive datetimes; they are stored in UTC
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.isoformat()
-
-
-class _Out(BaseModel):
-    @field_serializer("*", when_used="json", check_fields=False)
-    def _times(self, value: Any) -> Any:
-        return iso(value) if isinstance(value, datetime) else value
 
 
 # -- meta ---------------------------------------------------------------------------------
@@ -125,15 +111,6 @@ class ProjectPatch(Body):
     name: str = Name
 
 
-class ProjectOut(_Out):
-    id: int
-    name: str
-    version: int
-    created_at: datetime
-    updated_at: datetime
-    graph: dict[str, Any] | None = None
-
-
 class GraphIn(Body):
     graph: Graph
 
@@ -142,43 +119,11 @@ class VersionNumber(BaseModel):
     version: int
 
 
-class VersionSummary(_Out):
-    version: int
-    created_at: datetime
-
-
-class VersionOut(VersionSummary):
-    graph: dict[str, Any]
-
-
 # -- runs ---------------------------------------------------------------------------------
-RunStatus = Literal["queued", "running", "finished", "failed", "cancelled", "interrupted"]
-
-
 class RunCreate(Body):
     targets: list[str] = Field(default_factory=list, max_length=1000)
-    mode: Literal["node", "to", "all"] = "to"
+    mode: RunMode = "to"
     graph: Graph | None = Field(None, description="the graph to run; null runs the latest saved version")
-
-
-class RunOut(_Out):
-    id: str
-    project_id: int
-    status: RunStatus
-    targets: list[str]
-    mode: str
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    error: dict[str, Any] | None
-    graph_version: int | None
-
-
-class ArtifactOut(BaseModel):
-    node: str
-    kind: str
-    path: str
-    url: str
 
 
 class Prediction(BaseModel):

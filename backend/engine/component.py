@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from .types import Spec
 
@@ -31,11 +31,24 @@ class Params(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def deferred(description: str) -> dict[str, Any]:
-    """Schema extra for a parameter that a *later* stage reads (e.g. layers to unfreeze for
-    fine-tuning). It is left out of its own node's cache key; the consumers that declare
-    ``reads_deferred`` include it in theirs instead."""
-    return {"x-deferred": True, "description": description}
+def ParamField(default: Any = ..., *, title: dict[str, str], description: dict[str, str],
+               deferred: bool = False, json_schema_extra: dict[str, Any] | None = None,
+               **constraints: Any) -> Any:
+    """A parameter (pydantic ``Field``) with its title and description in English and Chinese.
+
+    The JSON schema keeps English in the standard ``title`` and ``description`` and Chinese in
+    ``x-title-zh`` and ``x-description-zh``: the editor's form shows the person's language.
+    ``deferred``: a *later* stage reads the parameter (e.g. layers to unfreeze for
+    fine-tuning); it is left out of its own node's cache key, and the consumers that declare
+    ``reads_deferred`` include it in theirs instead. ``json_schema_extra`` adds further schema
+    keys; ``constraints`` go to ``Field`` as they are (bounds, ``default_factory``).
+    """
+    extra: dict[str, Any] = {"x-title-zh": title["zh"], "x-description-zh": description["zh"],
+                             **(json_schema_extra or {})}
+    if deferred:
+        extra["x-deferred"] = True
+    return Field(default, title=title["en"], description=description["en"], json_schema_extra=extra,
+                 **constraints)
 
 
 class InferError(Exception):

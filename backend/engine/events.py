@@ -1,16 +1,44 @@
-"""Events a run emits, as typed models. Each carries run_id, seq and ts on the wire."""
+"""Events a run emits, as typed models. Each carries run_id, seq and ts on the wire.
+
+These models are the one shape of an event everywhere: the worker emits them, the
+dispatcher and the event log pass them, the API and websockets send their JSON, the CLI
+and the reducer (``reduce.py``) read them, and the editor's types are generated from the
+OpenAPI schema that publishes them (``Event``: a union discriminated by ``type``).
+"""
 from __future__ import annotations
 
 import time
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter
+
+from .summaries import CacheNote, NodeSummary
+
+
+# A field with a default is still always sent: the published schema marks it required, so the
+# editor's generated types need no optional checks for what is always there.
+ALWAYS_SENT = ConfigDict(json_schema_serialization_defaults_required=True)
 
 
 class _Event(BaseModel):
+    model_config = ALWAYS_SENT
+
     run_id: str = ""
     seq: int = 0
     ts: float = Field(default_factory=time.time)
+
+
+class WorkerInfo(BaseModel):
+    """Who executed a run: the embedded worker, a Ray actor, or the server from its store."""
+
+    model_config = ALWAYS_SENT
+
+    kind: Literal["local", "ray", "server"]
+    pid: int | None = None
+    node_id: str | None = Field(None, description="the Ray node")
+    node_ip: str | None = None
+    gpus: list[str] = Field(default_factory=list, description="the GPUs a Ray actor was given")
+    note: str | None = None
 
 
 class RunQueued(_Event):
@@ -22,8 +50,7 @@ class RunStarted(_Event):
     type: Literal["run.started"] = "run.started"
     plan: list[str] = Field(default_factory=list, description="node ids in execution order")
     cached: list[str] = Field(default_factory=list, description="node ids served from the cache")
-    worker: dict[str, Any] | None = Field(
-        None, description="who took the run: kind (local, ray, server) and, on a cluster, node_id, node_ip, pid")
+    worker: WorkerInfo | None = Field(None, description="who took the run")
 
 
 class RunFinished(_Event):
@@ -54,7 +81,7 @@ class NodeCached(_Event):
     type: Literal["node.cached"] = "node.cached"
     node: str
     key: str
-    summary: dict[str, Any] = Field(default_factory=dict)
+    summary: dict[str, NodeSummary] = Field(default_factory=dict, description="output port -> summary")
 
 
 class NodeProgress(_Event):
@@ -70,7 +97,8 @@ class NodeMetrics(_Event):
     type: Literal["node.metrics"] = "node.metrics"
     node: str
     epoch: int
-    metrics: dict[str, float]
+    metrics: dict[str, float | None] = Field(description="loss, accuracy, val_loss, val_accuracy, ...; "
+                                                         "null where the number is not finite")
 
 
 class NodeLog(_Event):
@@ -78,7 +106,8 @@ class NodeLog(_Event):
     node: str
     level: Literal["info", "warning", "error"] = "info"
     message: str
-    data: dict[str, Any] = Field(default_factory=dict)
+    cache: CacheNote | None = Field(None, description="set when the line is about a cache")
+    data: dict[str, JsonValue] = Field(default_factory=dict, description="further details (skipped files, ...)")
 
 
 class NodeFinished(_Event):
@@ -86,7 +115,7 @@ class NodeFinished(_Event):
     node: str
     key: str
     seconds: float = 0.0
-    summary: dict[str, Any] = Field(default_factory=dict)
+    summary: dict[str, NodeSummary] = Field(default_factory=dict, description="output port -> summary")
 
 
 class NodeFailed(_Event):
@@ -103,4 +132,15 @@ Event = Annotated[
     Field(discriminator="type"),
 ]
 EventAdapter: TypeAdapter[Event] = TypeAdapter(Event)
+EventsAdapter: TypeAdapter[list[Event]] = TypeAdapter(list[Event])
 TERMINAL = {"run.finished", "run.failed", "run.cancelled"}
+TerminalEvent = Union[RunFinished, RunFailed, RunCancelled]
+
+
+def wire(event: "_Event") -> dict[str, Any]:
+    """The event as JSON-ready data (what is stored and sent)."""
+    return event.model_dump(mode="json")
+
+
+def from_wire(data: dict[str, Any]) -> Event:
+    return EventAdapter.validate_python(data)

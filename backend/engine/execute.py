@@ -15,6 +15,8 @@ from . import events as ev
 from .component import Registry
 from .graph import Graph
 from .plan import Plan, split_cached
+from .settings import RunSettings
+from .summaries import CacheNote, NodeSummary, ValueSummary
 from .validate import Validation
 
 
@@ -73,10 +75,10 @@ class Context:
         self._executor = executor
         self.node_id = node_id
         self.key = key
-        self.settings = executor.settings
-        # node.progress at most once per interval (settings["progress_interval_s"]; 0: every
-        # call): a batch-1 trainer calls this ~1,000 times a second and every event is stored.
-        self._progress_interval = float(self.settings.get("progress_interval_s") or 0.0)
+        self.settings: RunSettings = executor.settings
+        # node.progress at most once per interval (0: every call): a batch-1 trainer calls
+        # this ~1,000 times a second and every event is stored.
+        self._progress_interval = self.settings.progress_interval_s
         self._last_progress = 0.0
         self._last_phase: Any = _NO_PHASE
         self._last_step = 0
@@ -104,8 +106,9 @@ class Context:
         self._executor.emit(ev.NodeMetrics(node=self.node_id, epoch=epoch,
                                            metrics={k: float(v) for k, v in values.items()}))
 
-    def log(self, message: str, level: str = "info", **data: Any) -> None:
-        self._executor.emit(ev.NodeLog(node=self.node_id, level=level, message=message, data=data))
+    def log(self, message: str, level: str = "info", cache: CacheNote | None = None, **data: Any) -> None:
+        """A log line; ``cache`` when it tells of a cache, ``data`` for further details."""
+        self._executor.emit(ev.NodeLog(node=self.node_id, level=level, message=message, cache=cache, data=data))
 
     def check_cancelled(self) -> None:
         if self._executor.cancelled():
@@ -130,8 +133,8 @@ class Context:
 class Executor:
     def __init__(self, graph: Graph, validation: Validation, registry: Registry, store: ResultStore,
                  emit: Callable[[Any], None], memory: MemoryCache | None = None,
-                 cancelled: Callable[[], bool] = lambda: False, settings: dict[str, Any] | None = None,
-                 worker: dict[str, Any] | None = None):
+                 cancelled: Callable[[], bool] = lambda: False, settings: RunSettings | None = None,
+                 worker: ev.WorkerInfo | None = None):
         self.graph = graph
         self.validation = validation
         self.registry = registry
@@ -139,7 +142,7 @@ class Executor:
         self.emit = emit
         self.memory = memory if memory is not None else MemoryCache()
         self.cancelled = cancelled
-        self.settings = settings or {}
+        self.settings = settings or RunSettings()
         self.worker = worker   # who runs this, reported in run.started
         self.results: dict[str, dict[str, Any]] = {}   # node id -> outputs, this run
         self.nodes = {n.id: n for n in graph.nodes}
@@ -208,9 +211,10 @@ class Executor:
                                   summary=summaries(outputs)))
 
 
-def summaries(outputs: dict[str, Any]) -> dict[str, Any]:
-    out = {}
+def summaries(outputs: dict[str, Any]) -> dict[str, NodeSummary]:
+    """Each output port's summary: what the value says of itself, else its type name."""
+    out: dict[str, NodeSummary] = {}
     for port, value in outputs.items():
         describe = getattr(value, "summary", None)
-        out[port] = describe() if callable(describe) else type(value).__name__
+        out[port] = describe() if callable(describe) else ValueSummary(type=type(value).__name__)
     return out

@@ -17,6 +17,8 @@ IMAGES = "images"
 OPTIMIZER = "optimizer"
 # A trained model: architecture, weights, class names, history.
 MODEL = "model"
+# An evaluation report: loss, accuracy and confusion matrix on one split.
+REPORT = "report"
 # What a trainer accepts: a symbolic tensor (a model still to train) or a model to go on training.
 TRAINABLE = "trainable"
 
@@ -27,6 +29,7 @@ PORT_TYPES: dict[str, dict[str, str]] = {
     OPTIMIZER: {"en": "Optimizer", "zh": "优化器"},
     MODEL: {"en": "Model", "zh": "模型"},
     TRAINABLE: {"en": "Model to train", "zh": "待训练模型"},
+    REPORT: {"en": "Evaluation report", "zh": "评估报告"},
 }
 
 # For each input port type, the output port types that may connect to it.
@@ -38,6 +41,7 @@ COMPATIBLE: dict[str, tuple[str, ...]] = {
     OPTIMIZER: (OPTIMIZER,),
     MODEL: (MODEL,),
     TRAINABLE: (TENSOR, MODEL),
+    REPORT: (REPORT,),
 }
 
 

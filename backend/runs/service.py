@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from backend.engine import Graph, Registry, Validation, make_plan, validate
+from backend.engine import Graph, Registry, RunSettings, Validation, make_plan, validate
 from backend.engine import events as ev
 from backend.engine.plan import Plan, split_cached
 
@@ -41,7 +41,7 @@ class PreparedRun(BaseModel):
     execute: list[str] = Field(default_factory=list,
                                description="what a worker must execute, the server's store serving the rest")
     graph_version: int | None = None
-    settings: dict[str, Any] = Field(default_factory=dict)
+    settings: RunSettings = Field(default_factory=RunSettings, description="what the run's components are told")
 
     def plan(self) -> Plan:
         return Plan(targets=list(self.targets), mode=self.mode, order=list(self.order), keys=dict(self.keys),
@@ -65,11 +65,12 @@ class RunService:
     """Prepares runs. ``data_roots`` None (the command line) trusts every path, made absolute."""
 
     def __init__(self, registry: Registry, store: Any, data_roots: list[Path] | None = None,
-                 worker_settings: dict[str, Any] | None = None) -> None:
+                 worker_settings: RunSettings | dict[str, Any] | None = None) -> None:
         self.registry = registry
         self.store = store            # FileResultStore (has, summary) of the server
         self.data_roots = data_roots
-        self.worker_settings = dict(worker_settings or {})
+        # what every run's components are told (``Settings.run_settings()``)
+        self.run_settings = RunSettings.model_validate(worker_settings or {})
 
     # -- checking -----------------------------------------------------------------------
     def check(self, graph: Graph) -> tuple[Graph, Validation, list[dict[str, Any]]]:
@@ -117,10 +118,10 @@ class RunService:
         return PreparedRun(run_id=run_id, graph=resolved.model_dump(mode="json"), targets=plan.targets,
                            mode=plan.mode, order=plan.order, keys=plan.keys, force=sorted(plan.force),
                            stored=stored, execute=execute, graph_version=graph_version,
-                           settings=dict(self.worker_settings))
+                           settings=self.run_settings)
 
     # -- answering from the store -------------------------------------------------------
-    def from_store(self, prepared: PreparedRun) -> list[dict[str, Any]] | None:
+    def from_store(self, prepared: PreparedRun) -> list[ev.Event] | None:
         """The whole run's events when every target is stored with its summary; None otherwise.
 
         Such a run touches no worker: a cache hit costs a few file reads on the server.
@@ -136,10 +137,11 @@ class RunService:
             if summary is None:
                 return None  # stored before summaries were kept: the worker reads it
             summaries[nid] = summary
-        out: list[Any] = [ev.RunStarted(plan=[], cached=cached, worker={"kind": "server", "note": "all cached"})]
+        out: list[ev.Event] = [ev.RunStarted(plan=[], cached=cached,
+                                             worker=ev.WorkerInfo(kind="server", note="all cached"))]
         out += [ev.NodeCached(node=nid, key=prepared.keys[nid], summary=summaries[nid]) for nid in cached]
         out.append(ev.RunFinished(seconds=round(time.time() - started, 3)))
-        return [e.model_dump(mode="json", exclude={"run_id", "seq"}) for e in out]
+        return out
 
 
 def _absolute_paths(graph: Graph) -> Graph:

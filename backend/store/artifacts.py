@@ -7,7 +7,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
+
+from backend.engine.summaries import NodeSummary
 from backend.engine.values import decode, encode, requirements
+
+_SUMMARIES: TypeAdapter[dict[str, NodeSummary]] = TypeAdapter(dict[str, NodeSummary])
 
 
 class FileResultStore:
@@ -43,7 +48,8 @@ class FileResultStore:
         from backend.engine.execute import summaries
 
         meta = {"key": key, "node": node_id, "component": component, "created": time.time(),
-                "requires": requirements(outputs), "summary": summaries(outputs)}
+                "requires": requirements(outputs),
+                "summary": _SUMMARIES.dump_python(summaries(outputs), mode="json")}
         path.with_suffix(".json").write_text(json.dumps(meta, default=str))
 
     def meta(self, key: str) -> dict[str, Any] | None:
@@ -52,10 +58,16 @@ class FileResultStore:
         except (OSError, ValueError):
             return None
 
-    def summary(self, key: str) -> dict[str, Any] | None:
-        """The summary its node.cached event carries, read without torch (None: not kept)."""
+    def summary(self, key: str) -> dict[str, NodeSummary] | None:
+        """The summary its node.cached event carries, read without torch (None: not kept, or
+        kept in an older shape: the worker then loads the result and describes it anew)."""
         meta = self.meta(key) if self.result_path(key).exists() else None
-        return meta.get("summary") if meta and _complete(meta) else None
+        if not meta or not _complete(meta) or meta.get("summary") is None:
+            return None
+        try:
+            return _SUMMARIES.validate_python(meta["summary"])
+        except ValidationError:
+            return None
 
     # -- moving results between machines (a cluster worker has a store of its own) -------
     def bundle(self, key: str) -> dict[str, bytes]:

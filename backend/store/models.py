@@ -1,11 +1,21 @@
-"""The database tables (SQLModel). The schema itself is created by the Alembic migrations."""
+"""The database tables (SQLModel), and the public models the API answers with.
+
+Each table derives from a Base of the fields it shares with its public model (the FastAPI
+full-stack template's pattern): ``Run(RunBase, table=True)`` is the row, ``RunPublic(RunBase)``
+what the API returns, so the two cannot drift. The schema itself is created by the Alembic
+migrations.
+"""
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import BaseModel, field_serializer
 from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+RunStatus = Literal["queued", "running", "finished", "failed", "cancelled", "interrupted"]
+RunMode = Literal["node", "to", "all"]
 
 
 def utcnow() -> datetime:
@@ -16,48 +26,103 @@ def _time(**kw: Any) -> Any:
     return Field(default_factory=utcnow, sa_type=DateTime(timezone=True), **kw)
 
 
-class Project(SQLModel, table=True):
-    __tablename__ = "projects"
+def iso(dt: datetime | None) -> str | None:
+    if dt is None:
+        return None
+    if dt.tzinfo is None:  # SQLite returns naive datetimes; they are stored in UTC
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.isoformat()
 
-    id: int | None = Field(default=None, primary_key=True)
+
+class _Public(SQLModel):
+    """A public model: times in ISO 8601 with their UTC offset."""
+
+    @field_serializer("created_at", "updated_at", "started_at", "finished_at", when_used="json",
+                      check_fields=False)
+    def _times(self, value: datetime | None) -> str | None:
+        return iso(value)
+
+
+# -- projects --------------------------------------------------------------------------------
+class ProjectBase(SQLModel):
     name: str = Field(max_length=200)
     version: int = Field(default=0, description="number of the latest graph version")
     created_at: datetime = _time()
     updated_at: datetime = _time()
 
 
-class GraphVersion(SQLModel, table=True):
+class Project(ProjectBase, table=True):
+    __tablename__ = "projects"
+
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class ProjectPublic(_Public, ProjectBase):
+    id: int
+    graph: dict[str, Any] | None = Field(None, description="the latest graph version (when asked for one project)")
+
+
+class GraphVersionBase(SQLModel):
+    version: int
+    created_at: datetime = _time()
+
+
+class GraphVersion(GraphVersionBase, table=True):
     __tablename__ = "graph_versions"
     __table_args__ = (UniqueConstraint("project_id", "version", name="uq_graph_versions_project_version"),)
 
     id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(sa_column=Column(Integer, ForeignKey("projects.id", ondelete="CASCADE"),
                                              nullable=False, index=True))
-    version: int
     graph: dict[str, Any] = Field(sa_type=JSON)
+
+
+class VersionPublic(_Public, GraphVersionBase):
+    pass
+
+
+class VersionWithGraph(VersionPublic):
+    graph: dict[str, Any]
+
+
+# -- runs --------------------------------------------------------------------------------------
+class RunError(BaseModel):
+    code: str | None = None
+    message: str | None = None
+    node: str | None = None
+
+
+class RunBase(SQLModel):
+    status: RunStatus = Field(default="queued", sa_type=String(16))
+    targets: list[str] = Field(default_factory=list, sa_type=JSON)
+    mode: RunMode = Field(default="to", sa_type=String(8))
+    graph_version: int | None = None
     created_at: datetime = _time()
+    started_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    finished_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
-class Run(SQLModel, table=True):
+class Run(RunBase, table=True):
     __tablename__ = "runs"
     __table_args__ = (Index("ix_runs_status_created", "status", "created_at"),)
 
     id: str = Field(primary_key=True, max_length=32)
     project_id: int = Field(sa_column=Column(Integer, ForeignKey("projects.id", ondelete="CASCADE"),
                                              nullable=False, index=True))
-    status: str = Field(default="queued", max_length=16)
-    targets: list[str] = Field(default_factory=list, sa_type=JSON)
-    mode: str = Field(default="to", max_length=8)
     graph: dict[str, Any] = Field(sa_type=JSON)
-    graph_version: int | None = None
-    created_at: datetime = _time()
-    started_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
-    finished_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
-    error: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    error: dict[str, Any] | None = Field(default=None, sa_type=JSON, description="a RunError, as JSON")
     last_seq: int = Field(default=0, description="sequence number of the last stored event")
 
 
+class RunPublic(_Public, RunBase):
+    id: str
+    project_id: int
+    error: RunError | None = Field(None, description="why it failed, was cancelled or interrupted")
+
+
 class RunEvent(SQLModel, table=True):
+    """One stored event: ``payload`` is the event model's JSON (backend.engine.events)."""
+
     __tablename__ = "run_events"
     __table_args__ = (UniqueConstraint("run_id", "seq", name="uq_run_events_run_seq"),)
 
@@ -70,19 +135,14 @@ class RunEvent(SQLModel, table=True):
     payload: dict[str, Any] = Field(sa_type=JSON)
 
 
-class Result(SQLModel, table=True):
-    """A node output stored in the worker's result store, by cache key."""
-
-    __tablename__ = "results"
-
-    key: str = Field(primary_key=True, max_length=64)
+# -- artifacts -------------------------------------------------------------------------------
+class ArtifactBase(SQLModel):
     node: str = Field(max_length=200)
-    component: str = Field(max_length=200)
+    kind: str = Field(default="model", max_length=32)
     path: str
-    created: datetime = _time()
 
 
-class Artifact(SQLModel, table=True):
+class Artifact(ArtifactBase, table=True):
     """A file a run produced (a trained model), downloadable through the API."""
 
     __tablename__ = "artifacts"
@@ -91,8 +151,9 @@ class Artifact(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     run_id: str = Field(sa_column=Column(String(32), ForeignKey("runs.id", ondelete="CASCADE"),
                                          nullable=False, index=True))
-    node: str = Field(max_length=200)
-    kind: str = Field(default="model", max_length=32)
     key: str | None = Field(default=None, max_length=64)
-    path: str
     created_at: datetime = _time()
+
+
+class ArtifactPublic(ArtifactBase):
+    url: str = Field(description="where to download it")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, Iterator
 
+from backend.engine import events as ev
 from backend.runs import PreparedRun
 
 
@@ -42,7 +43,7 @@ class Worker(ABC):
         """Ask a submitted run to stop within a batch (it ends with run.cancelled)."""
 
     @abstractmethod
-    def events(self, run_id: str, max_events: int = 500) -> Iterator[list[dict[str, Any]]]:
+    def events(self, run_id: str, max_events: int = 500) -> Iterator[list[ev.Event]]:
         """A submitted run's events, in lists of what has arrived, until its terminal event.
 
         A worker that dies ends the run with a ``run.failed`` event of code ``worker_died``
@@ -61,7 +62,7 @@ class Worker(ABC):
     def close(self, timeout: float = 5.0) -> None:
         """Stop; runs still going end with ``worker_died``."""
 
-    def run(self, run: PreparedRun) -> Iterator[dict[str, Any]]:
+    def run(self, run: PreparedRun) -> Iterator[ev.Event]:
         """Submit and yield the run's events one by one."""
         self.submit(run)
         for batch in self.events(run.run_id):

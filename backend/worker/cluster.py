@@ -69,7 +69,7 @@ class RunActor:
         context = ray.get_runtime_context()
         self.node_id = context.get_node_id()
         cpus = context.get_assigned_resources().get("CPU") or 1
-        os.environ["ABACUS_THREADS"] = str(max(1, int(cpus)))   # torch uses the CPUs reserved, no more
+        self.threads = max(1, int(cpus))   # torch uses the CPUs reserved, no more
         # the node's own setting first (it knows its disks), then the studio's, then its temp dir
         root = Path(os.environ.get("ABACUS_RAY_WORKER_CACHE") or worker_cache
                     or Path(tempfile.gettempdir()) / f"abacus-ray-{self.node_id[:12]}")
@@ -78,12 +78,12 @@ class RunActor:
         self.memory = MemoryCache()
         self.cancelled: set[str] = set()
         self.models: OrderedDict[str, Any] = OrderedDict()
-        self.me = {"kind": "ray", "node_id": self.node_id, "node_ip": ray.util.get_node_ip_address(),
-                   "pid": os.getpid(), "gpus": [str(g) for g in ray.get_gpu_ids()]}
+        self.me = ev.WorkerInfo(kind="ray", node_id=self.node_id, node_ip=ray.util.get_node_ip_address(),
+                                pid=os.getpid(), gpus=[str(g) for g in ray.get_gpu_ids()])
         threading.Thread(target=warm_up, daemon=True, name="abacus-warm-up").start()
 
     def where(self) -> dict[str, Any]:
-        return self.me
+        return self.me.model_dump(exclude_none=True)
 
     def missing(self, keys: list[str]) -> list[str]:
         return [k for k in keys if not self.store.has(k)]
@@ -116,7 +116,8 @@ class RunActor:
 
         def work() -> None:
             try:
-                execute_prepared(prepared, self.store, self.memory, send, lambda: run_id in self.cancelled, self.me)
+                execute_prepared(prepared, self.store, self.memory, send, lambda: run_id in self.cancelled, self.me,
+                                 threads=self.threads)
             except BaseException as err:  # never leave the stream without an end
                 items.put(("event", ev.RunFailed(run_id=run_id, seq=0, code="runtime_error",
                                                  message=f"{type(err).__name__}: {err}").model_dump(mode="json")))

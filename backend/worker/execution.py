@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from backend.engine import Executor, Graph, MemoryCache, validate
+from backend.engine import Executor, Graph, MemoryCache, RunSettings, validate
 from backend.engine import events as ev
 from backend.runs import PreparedRun
 
@@ -14,11 +14,13 @@ PROGRESS_INTERVAL_S = 0.05
 
 def execute_prepared(prepared: PreparedRun | dict[str, Any], store: Any, memory: MemoryCache,
                      send: Callable[[dict[str, Any]], None], cancelled: Callable[[], bool],
-                     worker: dict[str, Any] | None = None) -> str:
+                     worker: ev.WorkerInfo | None = None, threads: int | None = None) -> str:
     """Run the plan the run service made; each event goes to ``send`` as a numbered dict.
 
     The graph is validated again only to build the components' params (it was checked
-    when the run was prepared); returns 'finished', 'failed' or 'cancelled'.
+    when the run was prepared); returns 'finished', 'failed' or 'cancelled'. ``threads``:
+    the CPUs this worker has for the run (a Ray actor's reservation), instead of the
+    studio's setting.
     """
     import components
 
@@ -39,5 +41,14 @@ def execute_prepared(prepared: PreparedRun | dict[str, Any], store: Any, memory:
                           message="; ".join(i.message for i in validation.issues)))
         return "failed"
     executor = Executor(graph, validation, components.registry, store, emit, memory=memory, cancelled=cancelled,
-                        settings={"progress_interval_s": PROGRESS_INTERVAL_S, **run.settings}, worker=worker)
+                        settings=_settings_here(run, threads), worker=worker)
     return executor.run(run.plan())
+
+
+def _settings_here(run: PreparedRun, threads: int | None) -> RunSettings:
+    """The run's settings with what only this worker knows: its progress pace and, when
+    given, the threads it may use."""
+    here: dict[str, Any] = {"progress_interval_s": PROGRESS_INTERVAL_S}
+    if threads:
+        here["threads"] = threads
+    return run.settings.model_copy(update=here)

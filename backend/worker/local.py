@@ -14,6 +14,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from backend.engine import events as ev
 from backend.engine import MemoryCache
 
 from .base import WorkerError
@@ -144,8 +145,8 @@ def _local_main(commands: Any, out: Any, parent_pid: int, cache_dir: str) -> Non
 
     threading.Thread(target=read_commands, daemon=True, name="abacus-commands").start()
     sender = EventSender(out)
-    me = {"kind": "local", "pid": os.getpid()}
-    out.put(("hello", me, 1))
+    me = ev.WorkerInfo(kind="local", pid=os.getpid())
+    out.put(("hello", me.model_dump(exclude_none=True), 1))
     while True:
         prepared = runs.get()
         if prepared is None:

@@ -198,25 +198,24 @@ class ProcessWorker(Worker):
         if self.alive():
             self._commands.put(("cancel", run_id))
 
-    def events(self, run_id: str, max_events: int = 500) -> Iterator[list[dict[str, Any]]]:
+    def events(self, run_id: str, max_events: int = 500) -> Iterator[list[ev.Event]]:
         box = self._runs.get(run_id)
         if box is None:
             raise KeyError(f"run {run_id} was not submitted to this worker")
         try:
             while True:
                 got = box.get()
-                batch: list[dict[str, Any]] = []
+                batch: list[ev.Event] = []
                 while True:
                     if got is _DIED:
                         exitcode = self._proc.exitcode if self._proc is not None else None
                         batch.append(ev.RunFailed(run_id=run_id, code="worker_died",
-                                                  message=self._fatal or self.death_message(exitcode))
-                                     .model_dump(mode="json"))
+                                                  message=self._fatal or self.death_message(exitcode)))
                         yield batch
                         return
-                    for event in got:
+                    for event in ev.EventsAdapter.validate_python(got):   # the child sends them as JSON data
                         batch.append(event)
-                        if event.get("type") in ev.TERMINAL:
+                        if event.type in ev.TERMINAL:
                             yield batch
                             return
                     if len(batch) >= max_events:

@@ -8,9 +8,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Callable, Literal
 
-from pydantic import Field
-
-from backend.engine import InferError, NodeError, Params
+from backend.engine import InferError, NodeError, ParamField, Params
 
 from ..base import LayerComponent, require_rank
 
@@ -43,9 +41,17 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 class BackboneParams(Params):
-    weights: WeightsChoice = Field("imagenet", description="Pretrained weights: ImageNet, none (random), or a file")
-    weights_file: str | None = Field(None, description="Weight file to load when weights is 'file'")
-    feature_extractor: bool = Field(True, description="Freeze the whole backbone (use it as a feature extractor)")
+    weights: WeightsChoice = ParamField(
+        "imagenet", title={"en": "Weights", "zh": "预训练权重"},
+        description={"en": "Pretrained weights: ImageNet, none (random), or a file",
+                     "zh": "预训练权重：ImageNet、none（随机初始化）或文件"})
+    weights_file: str | None = ParamField(
+        None, title={"en": "Weights file", "zh": "权重文件"},
+        description={"en": "Weight file to load when weights is 'file'", "zh": "权重为 file 时加载的权重文件"})
+    feature_extractor: bool = ParamField(
+        True, title={"en": "Feature extractor", "zh": "用作特征提取器"},
+        description={"en": "Freeze the whole backbone (use it as a feature extractor)",
+                     "zh": "冻结整个骨干网络（用作特征提取器）"})
 
 
 def file_stamp(path: Path) -> str:

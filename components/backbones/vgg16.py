@@ -5,9 +5,7 @@ import sys
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
-
-from backend.engine import NodeError, deferred
+from backend.engine import NodeError, ParamField
 
 from .common import Backbone, BackboneParams, cached_state, normalization_module
 
@@ -38,9 +36,11 @@ def hub_dir() -> Path:
 
 
 class VGG16Params(BackboneParams):
-    fine_tune_layers: list[VGGLayer] = Field(
+    fine_tune_layers: list[VGGLayer] = ParamField(
         default_factory=lambda: ["block5_conv1", "block5_conv2", "block5_conv3"],
-        json_schema_extra=deferred("Layers the fine-tune step unfreezes"))
+        title={"en": "Fine-tune layers", "zh": "微调层"},
+        description={"en": "Layers the fine-tune step unfreezes", "zh": "微调步骤解冻的层"},
+        deferred=True)
 
 
 class VGG16(Backbone):

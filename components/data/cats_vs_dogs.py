@@ -7,9 +7,9 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import model_validator
 
-from backend.engine import DATASET, Component, NodeError, Params, Port, Spec
+from backend.engine import DATASET, Component, NodeError, ParamField, Params, Port, Spec
 
 from ..values import ImageDataset
 
@@ -20,13 +20,31 @@ ARCHIVE_URL = "https://download.microsoft.com/download/3/E/1/3E1C3F21-ECDB-4869-
 
 
 class CatsVsDogsParams(Params):
-    root: str = Field("data/cats_vs_dogs", description="Folder with Cat/ and Dog/ (PetImages) or cat.N.jpg/dog.N.jpg (Kaggle)")
-    train: float = Field(0.5, gt=0, description="Training split: a fraction (<= 1) or a number of images (> 1)")
-    validation: float = Field(0.25, ge=0, description="Validation split: a fraction (<= 1) or a number of images")
-    test: float = Field(0.25, ge=0, description="Test split: a fraction (<= 1) or a number of images")
-    seed: int = Field(1337, ge=0, description="Seed of the shuffle that makes the split")
-    max_per_class: int | None = Field(None, ge=1, description="Use at most this many images per class")
-    download: bool = Field(False, description="Download the official archive into root if the folder is empty")
+    root: str = ParamField(
+        "data/cats_vs_dogs", title={"en": "Folder", "zh": "数据目录"},
+        description={"en": "Folder with Cat/ and Dog/ (PetImages) or cat.N.jpg/dog.N.jpg (Kaggle)",
+                     "zh": "包含 Cat/ 和 Dog/（PetImages）或 cat.N.jpg/dog.N.jpg（Kaggle）的文件夹"})
+    train: float = ParamField(
+        0.5, gt=0, title={"en": "Training split", "zh": "训练集"},
+        description={"en": "Training split: a fraction (<= 1) or a number of images (> 1)",
+                     "zh": "训练集：比例（<= 1）或图像数量（> 1）"})
+    validation: float = ParamField(
+        0.25, ge=0, title={"en": "Validation split", "zh": "验证集"},
+        description={"en": "Validation split: a fraction (<= 1) or a number of images",
+                     "zh": "验证集：比例（<= 1）或图像数量"})
+    test: float = ParamField(
+        0.25, ge=0, title={"en": "Test split", "zh": "测试集"},
+        description={"en": "Test split: a fraction (<= 1) or a number of images", "zh": "测试集：比例（<= 1）或图像数量"})
+    seed: int = ParamField(
+        1337, ge=0, title={"en": "Seed", "zh": "随机种子"},
+        description={"en": "Seed of the shuffle that makes the split", "zh": "划分数据集时打乱顺序所用的随机种子"})
+    max_per_class: int | None = ParamField(
+        None, ge=1, title={"en": "Max images per class", "zh": "每类最多图像数"},
+        description={"en": "Use at most this many images per class", "zh": "每个类别最多使用的图像数"})
+    download: bool = ParamField(
+        False, title={"en": "Download", "zh": "自动下载"},
+        description={"en": "Download the official archive into root if the folder is empty",
+                     "zh": "文件夹为空时，将官方数据包下载到数据目录"})
 
     @model_validator(mode="after")
     def _fractions_fit(self):

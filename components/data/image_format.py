@@ -2,21 +2,26 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
-
-from backend.engine import DATASET, IMAGES, Component, Params, Port, Spec
+from backend.engine import DATASET, IMAGES, Component, ParamField, Params, Port, Spec
 
 from ..values import FormattedImages
 
 
 class ImageFormatParams(Params):
-    height: int = Field(150, ge=8, le=4096, description="Output height in pixels")
-    width: int = Field(150, ge=8, le=4096, description="Output width in pixels")
-    channels: Literal[1, 3] = Field(3, description="3 for RGB, 1 for grayscale")
-    resize: Literal["keep_aspect", "stretch"] = Field(
-        "keep_aspect", description="keep_aspect: scale the shorter side, then centre-crop; stretch: scale to size")
-    augmentation: Literal["none", "flip", "flip_rotate_zoom"] = Field(
-        "none", description="Random augmentation of training images (turns the feature cache off)")
+    height: int = ParamField(150, ge=8, le=4096, title={"en": "Height", "zh": "高度"},
+                             description={"en": "Output height in pixels", "zh": "输出高度（像素）"})
+    width: int = ParamField(150, ge=8, le=4096, title={"en": "Width", "zh": "宽度"},
+                            description={"en": "Output width in pixels", "zh": "输出宽度（像素）"})
+    channels: Literal[1, 3] = ParamField(3, title={"en": "Channels", "zh": "通道数"},
+                                         description={"en": "3 for RGB, 1 for grayscale", "zh": "3 为 RGB，1 为灰度"})
+    resize: Literal["keep_aspect", "stretch"] = ParamField(
+        "keep_aspect", title={"en": "Resize", "zh": "缩放方式"},
+        description={"en": "keep_aspect: scale the shorter side, then centre-crop; stretch: scale to size",
+                     "zh": "keep_aspect：按短边缩放后居中裁剪；stretch：直接拉伸到目标尺寸"})
+    augmentation: Literal["none", "flip", "flip_rotate_zoom"] = ParamField(
+        "none", title={"en": "Augmentation", "zh": "数据增强"},
+        description={"en": "Random augmentation of training images (turns the feature cache off)",
+                     "zh": "对训练图像做随机增强（会关闭特征缓存）"})
 
 
 class ImageFormat(Component):

@@ -2,9 +2,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
-
-from backend.engine import Params
+from backend.engine import ParamField, Params
 
 from ..base import LayerComponent, require_rank
 
@@ -12,8 +10,12 @@ Activation = Literal["relu", "sigmoid", "softmax", "tanh", "linear"]
 
 
 class DenseParams(Params):
-    units: int = Field(256, ge=1, le=65536, description="Number of output units")
-    activation: Activation = Field("relu", description="Activation function")
+    units: int = ParamField(256, ge=1, le=65536, title={"en": "Units", "zh": "单元数"},
+                            description={"en": "Number of output units", "zh": "输出单元的个数"})
+    activation: Activation = ParamField(
+        "relu", title={"en": "Activation", "zh": "激活函数"},
+        description={"en": "Activation function; linear outputs logits (the loss then applies sigmoid or softmax)",
+                     "zh": "激活函数；linear 输出 logits（由损失函数再做 sigmoid 或 softmax）"})
 
 
 class Dense(LayerComponent):

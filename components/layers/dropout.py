@@ -1,14 +1,14 @@
 from __future__ import annotations
 
-from pydantic import Field
-
-from backend.engine import Params
+from backend.engine import ParamField, Params
 
 from ..base import LayerComponent
 
 
 class DropoutParams(Params):
-    rate: float = Field(0.5, ge=0.0, lt=1.0, description="Fraction of inputs set to zero while training")
+    rate: float = ParamField(0.5, ge=0.0, lt=1.0, title={"en": "Rate", "zh": "失活比例"},
+                             description={"en": "Fraction of inputs set to zero while training",
+                                          "zh": "训练时置零的输入比例"})
 
 
 class Dropout(LayerComponent):

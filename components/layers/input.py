@@ -1,17 +1,18 @@
 from __future__ import annotations
 
-from pydantic import Field
-
-from backend.engine import TENSOR, Component, Params, Spec
+from backend.engine import TENSOR, Component, ParamField, Params, Spec
 
 from ..base import TENSOR_OUT
 from ..values import SymbolicTensor
 
 
 class InputParams(Params):
-    height: int = Field(150, ge=8, le=4096, description="Image height in pixels")
-    width: int = Field(150, ge=8, le=4096, description="Image width in pixels")
-    channels: int = Field(3, ge=1, le=4, description="Colour channels (3 for RGB)")
+    height: int = ParamField(150, ge=8, le=4096, title={"en": "Height", "zh": "高度"},
+                             description={"en": "Image height in pixels", "zh": "图像高度（像素）"})
+    width: int = ParamField(150, ge=8, le=4096, title={"en": "Width", "zh": "宽度"},
+                            description={"en": "Image width in pixels", "zh": "图像宽度（像素）"})
+    channels: int = ParamField(3, ge=1, le=4, title={"en": "Channels", "zh": "通道数"},
+                               description={"en": "Colour channels (3 for RGB)", "zh": "颜色通道数（RGB 为 3）"})
 
 
 class Input(Component):

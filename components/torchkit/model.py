@@ -142,8 +142,8 @@ def load_model_file(path: str | os.PathLike) -> tuple[StagedModel, TrainedModel]
     return fused_for_inference(model_from_trained(trained)), trained
 
 
-def pick_device(setting: str | None = None) -> torch.device:
-    setting = setting or os.environ.get("ABACUS_DEVICE", "auto")
+def pick_device(setting: str = "auto") -> torch.device:
+    """The torch device a run setting names (``RunSettings.device``): auto takes a GPU when there is one."""
     if setting == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(setting)
@@ -167,9 +167,10 @@ def _tune_cpu_process() -> None:
             pass
 
 
-def configure_threads() -> None:
-    """On a CPU use every core for intra-op work (torch defaults to physical cores)."""
+def configure_threads(threads: int = 0) -> None:
+    """Threads for intra-op work (``RunSettings.threads``); 0 uses every core (torch
+    defaults to physical cores)."""
     _tune_cpu_process()
-    wanted = int(os.environ.get("ABACUS_THREADS", "0")) or (os.cpu_count() or 1)
+    wanted = threads or (os.cpu_count() or 1)
     if torch.get_num_threads() != wanted:
         torch.set_num_threads(wanted)

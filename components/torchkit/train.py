@@ -4,7 +4,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from backend.engine import Cancelled, NodeError
+from backend.engine.summaries import CacheNote
+from backend.engine.settings import AmpSetting
 
+from ..optimizers.base import build_optimizer
 from ..values import FormattedImages, OptimizerSpec, TrainedModel
 from . import cachefiles
 from .images import load_split
@@ -104,8 +106,8 @@ def load_images(ctx, fmt: FormattedImages, split: str) -> tuple[torch.Tensor, to
     meta = json.loads((cache_dir / f"{split}.json").read_text())
     if not reused:
         ctx.log(f"decoded {len(labels)} {split} images in {time.time() - t0:.1f}s "
-                f"({images.nbytes / 2**20:.0f} MB uint8 cache)", cache="images", split=split,
-                built=True, bytes=int(images.nbytes))
+                f"({images.nbytes / 2**20:.0f} MB uint8 cache)",
+                cache=CacheNote(cache="images", split=split, built=True, bytes=int(images.nbytes)))
     if meta["skipped"]:
         ctx.log(f"{len(meta['skipped'])} {split} image(s) could not be decoded and were skipped",
                 level="warning", skipped=meta["skipped"][:20])
@@ -125,8 +127,8 @@ def _state_digest(modules: list[nn.Module]) -> str:
 
 
 @torch.no_grad()
-def run_prefix(stages: list[nn.Module], images: torch.Tensor, device: torch.device, keep: list[int],
-               batch: int | None = None, progress=None) -> dict[int, torch.Tensor]:
+def run_prefix(stages: list[nn.Module], images: torch.Tensor, device: torch.device, precision: str,
+               keep: list[int], batch: int | None = None, progress=None) -> dict[int, torch.Tensor]:
     """Outputs after the first k stages, for each k in ``keep``, in one pass over the images."""
     for stage in stages:
         stage.eval()
@@ -135,7 +137,7 @@ def run_prefix(stages: list[nn.Module], images: torch.Tensor, device: torch.devi
     batch = batch or inference_batch(device, _pixels(images))
     for start in range(0, len(images), batch):
         x = to_device(images[start:start + batch], device)
-        with _autocast(device):
+        with _autocast(device, precision):
             for i, stage in enumerate(stages[:last], 1):
                 x = stage(x)
                 if i in outs:
@@ -165,19 +167,21 @@ def cached_features(ctx, model: StagedModel, prefix_len: int, fmt: FormattedImag
     stages = list(model.children())
     names = model.stage_names()
     digests = [_state_digest([s]) for s in stages[:prefix_len]]
-    precision = amp_dtype(device)
+    precision = amp_dtype(device, ctx.settings.amp)
     key = _features_key(model, prefix_len, fmt, split, digests, precision)
     path = ctx.artifact_dir(key) / "features.npy"
     if cachefiles.exists(path):
         feats = torch.from_numpy(cachefiles.load(path))
         ctx.log(f"feature cache reused for {split}: {tuple(feats.shape[1:])} after {names[prefix_len - 1]}, "
-                f"{feats.numel() * 4 / 2**20:.0f} MB", cache="features", split=split, built=False,
-                stage=names[prefix_len - 1], bytes=feats.numel() * 4, key=key, precision=precision)
+                f"{feats.numel() * 4 / 2**20:.0f} MB",
+                cache=CacheNote(cache="features", split=split, built=False, stage=names[prefix_len - 1],
+                                bytes=feats.numel() * 4, key=key, precision=precision))
         return feats
     t0 = time.time()
     extra = {k: _features_key(model, k, fmt, split, digests, precision) for k in also_keep if 0 < k < prefix_len}
     extra = {k: kk for k, kk in extra.items() if not cachefiles.exists(ctx.artifact_dir(kk) / "features.npy")}
-    outs = run_prefix([fused_for_inference(s) for s in stages[:prefix_len]], images, device, [prefix_len, *extra],
+    outs = run_prefix([fused_for_inference(s) for s in stages[:prefix_len]], images, device, precision,
+                      [prefix_len, *extra],
                       progress=lambda i, n: ctx.progress(i, n, unit="image", phase=f"features {split}"))
     for k, kk in [(prefix_len, key), *extra.items()]:
         # written while training goes on; this process reads the array until the file is whole
@@ -186,8 +190,9 @@ def cached_features(ctx, model: StagedModel, prefix_len: int, fmt: FormattedImag
     ctx.log(f"feature cache built for {split}: {tuple(feats.shape[1:])} after {names[prefix_len - 1]}, "
             f"{feats.numel() * 4 / 2**20:.0f} MB in {time.time() - t0:.1f}s"
             + (f" (also kept the output of {', '.join(names[k - 1] for k in extra)} for fine-tuning)" if extra else ""),
-            cache="features", split=split, built=True, stage=names[prefix_len - 1], bytes=feats.numel() * 4,
-            key=key, also_kept=[names[k - 1] for k in extra], precision=precision)
+            cache=CacheNote(cache="features", split=split, built=True, stage=names[prefix_len - 1],
+                            bytes=feats.numel() * 4, key=key, also_kept=[names[k - 1] for k in extra],
+                            precision=precision))
     return feats
 
 
@@ -214,22 +219,6 @@ def make_loss(kind: str, from_logits: bool):
     return loss, correct
 
 
-def make_optimizer(spec: OptimizerSpec, params) -> torch.optim.Optimizer:
-    o = spec.options
-    if spec.kind == "rmsprop":
-        from .optim import RMSprop  # torch's update, bit for bit, minus its CPU slow spots
-
-        return RMSprop(params, lr=spec.learning_rate, alpha=o.get("rho", 0.9),
-                       eps=o.get("epsilon", 1e-7), momentum=o.get("momentum", 0.0))
-    if spec.kind == "adam":
-        return torch.optim.Adam(params, lr=spec.learning_rate, betas=(o.get("beta_1", 0.9), o.get("beta_2", 0.999)),
-                                eps=o.get("epsilon", 1e-7), weight_decay=o.get("weight_decay", 0.0))
-    if spec.kind == "sgd":
-        return torch.optim.SGD(params, lr=spec.learning_rate, momentum=o.get("momentum", 0.0),
-                               nesterov=o.get("nesterov", False), weight_decay=o.get("weight_decay", 0.0))
-    raise NodeError(f"unknown optimizer kind {spec.kind}", code="invalid_param")
-
-
 def _set_train_mode(module: nn.Module) -> None:
     """Train mode, except stages with nothing to train: frozen layers run in inference mode
     (as in Keras), which also keeps their output equal to the cached features. Batch
@@ -244,28 +233,30 @@ def _set_train_mode(module: nn.Module) -> None:
             m.eval()
 
 
-def amp_dtype(device: torch.device) -> str:
+def amp_dtype(device: torch.device, amp: AmpSetting = "auto") -> str:
     """'bfloat16' where forward passes run under bf16 autocast, else 'float32'.
 
-    On GPUs that support it by default (ABACUS_AMP=0 turns it off). On a CPU only when asked
-    for (ABACUS_AMP=bf16): it pays off only on CPUs with bf16 instructions, and it lets the
-    CPU tests run the mixed-precision path the GPUs take."""
-    amp = os.environ.get("ABACUS_AMP", "1")
-    if device.type == "cuda" and amp != "0" and torch.cuda.is_bf16_supported():
+    ``amp`` is the run's setting (``RunSettings.amp``, ABACUS_AMP for the studio): auto uses
+    bf16 on GPUs that support it, off never. bf16 also uses it on a CPU: it pays off only on
+    CPUs with bf16 instructions, and it lets the CPU tests run the mixed-precision path the
+    GPUs take."""
+    if amp == "off":
+        return "float32"
+    if device.type == "cuda" and torch.cuda.is_bf16_supported():
         return "bfloat16"
     if device.type == "cpu" and amp == "bf16":
         return "bfloat16"
     return "float32"
 
 
-def _autocast(device: torch.device):
-    if amp_dtype(device) == "bfloat16":
+def _autocast(device: torch.device, precision: str):
+    if precision == "bfloat16":
         return torch.autocast(device.type, dtype=torch.bfloat16)
     return torch.autocast(device.type, enabled=False)
 
 
 @torch.no_grad()
-def _score(net: nn.Module, x: torch.Tensor, y: torch.Tensor, device, loss_fn, correct_fn,
+def _score(net: nn.Module, x: torch.Tensor, y: torch.Tensor, device, precision: str, loss_fn, correct_fn,
            batch: int) -> tuple[float, float, torch.Tensor]:
     net.eval()
     total_loss, total_correct, outs = 0.0, 0, []
@@ -273,7 +264,7 @@ def _score(net: nn.Module, x: torch.Tensor, y: torch.Tensor, device, loss_fn, co
         xb = x[start:start + batch]
         xb = to_device(xb, device)
         yb = y[start:start + batch].to(device)
-        with _autocast(device):
+        with _autocast(device, precision):
             out = net(xb)
         out = out.float()
         total_loss += loss_fn(out, yb).item() * len(yb)
@@ -283,18 +274,18 @@ def _score(net: nn.Module, x: torch.Tensor, y: torch.Tensor, device, loss_fn, co
 
 
 def fit(ctx, model: StagedModel, fmt: FormattedImages, opt_spec: OptimizerSpec, cfg: FitConfig,
-        device: torch.device, from_logits: bool, trained_template: TrainedModel,
-        keep_points: tuple[int, ...] = ()) -> TrainedModel:
+        device: torch.device, trained_template: TrainedModel, keep_points: tuple[int, ...] = ()) -> TrainedModel:
     train_x, train_y = load_images(ctx, fmt, "train")
     val_x, val_y = load_images(ctx, fmt, "validation")
     if fmt.augmentation != "none":
         prefix_len = 0
         if cfg.feature_cache:
             ctx.log("feature cache off: random augmentation changes the backbone's input every epoch",
-                    cache="features", enabled=False, reason="augmentation")
+                    cache=CacheNote(cache="features", enabled=False, reason="augmentation"))
     elif not cfg.feature_cache:
         prefix_len = 0
-        ctx.log("feature cache turned off for this trainer", cache="features", enabled=False, reason="disabled")
+        ctx.log("feature cache turned off for this trainer",
+                cache=CacheNote(cache="features", enabled=False, reason="disabled"))
     else:
         prefix_len = frozen_prefix_length(model)
     stages = list(model.children())
@@ -317,9 +308,10 @@ def fit(ctx, model: StagedModel, fmt: FormattedImages, opt_spec: OptimizerSpec, 
     if device.type == "cuda":
         train_x, val_x = _stage_on_device(train_x, device), _stage_on_device(val_x, device)
         train_y, val_y = train_y.to(device), val_y.to(device)
-    loss_fn, correct_fn = make_loss(cfg.loss, from_logits)
+    loss_fn, correct_fn = make_loss(cfg.loss, trained_template.from_logits)
+    precision = amp_dtype(device, ctx.settings.amp)
     trainable = [p for p in head.parameters() if p.requires_grad]
-    optimizer = make_optimizer(opt_spec, trainable)
+    optimizer = build_optimizer(opt_spec, trainable)
     gen = torch.Generator().manual_seed(cfg.seed)
     torch.manual_seed(cfg.seed)
     n = len(train_x)
@@ -339,7 +331,7 @@ def fit(ctx, model: StagedModel, fmt: FormattedImages, opt_spec: OptimizerSpec, 
                 if raw and fmt.augmentation != "none":
                     xb = augment(xb, fmt.augmentation, gen)
                 yb = train_y[idx.to(train_y.device)].to(device, non_blocking=True)
-                with _autocast(device):
+                with _autocast(device, precision):
                     out = head(xb)
                 loss = loss_fn(out.float(), yb)
                 optimizer.zero_grad(set_to_none=True)
@@ -348,7 +340,7 @@ def fit(ctx, model: StagedModel, fmt: FormattedImages, opt_spec: OptimizerSpec, 
                 run_loss += loss.item() * len(idx)
                 run_correct += correct_fn(out.detach().float(), yb)
                 ctx.progress(step + 1, steps, unit="batch", phase=f"epoch {epoch}/{cfg.epochs}")
-            val_loss, val_acc, _ = _score(head, val_x, val_y, device, loss_fn, correct_fn, eval_batch)
+            val_loss, val_acc, _ = _score(head, val_x, val_y, device, precision, loss_fn, correct_fn, eval_batch)
             metrics = {"loss": run_loss / n, "accuracy": run_correct / n, "val_loss": val_loss,
                        "val_accuracy": val_acc}
             history.append(metrics)
@@ -384,15 +376,11 @@ def _finish(template: TrainedModel, state: dict[str, torch.Tensor], history, bes
         phase=template.phase)
 
 
-def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, loss_kind: str, from_logits: bool,
-             device: torch.device, batch: int | None = None) -> dict[str, Any]:
-    loss_fn, correct_fn = make_loss(loss_kind, from_logits)
+def evaluate(model: nn.Module, trained: TrainedModel, images: torch.Tensor, labels: torch.Tensor,
+             device: torch.device, precision: str = "float32", batch: int | None = None) -> dict[str, Any]:
+    """Loss, accuracy and class probabilities of ``model`` (the network of ``trained``) on a split."""
+    loss_fn, correct_fn = make_loss(trained.loss, trained.from_logits)
     model = fused_for_inference(model).to(device=device, memory_format=torch.channels_last)
     batch = batch or inference_batch(device, _pixels(images))
-    loss, acc, out = _score(model, images, labels, device, loss_fn, correct_fn, batch)
-    if loss_kind == "binary_crossentropy":
-        prob1 = torch.sigmoid(out.view(-1)) if from_logits else out.view(-1)
-        probs = torch.stack([1 - prob1, prob1], 1)
-    else:
-        probs = torch.softmax(out, 1) if from_logits else out
-    return {"loss": loss, "accuracy": acc, "probs": probs}
+    loss, acc, out = _score(model, images, labels, device, precision, loss_fn, correct_fn, batch)
+    return {"loss": loss, "accuracy": acc, "probs": trained.probabilities(out)}

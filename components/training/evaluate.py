@@ -2,30 +2,31 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
-
-from backend.engine import IMAGES, MODEL, Component, InferError, Params, Port
+from backend.engine import IMAGES, MODEL, REPORT, Component, InferError, ParamField, Params, Port, Spec
 
 SPLITS = Literal["test", "validation", "train"]
 
 
 class EvaluateParams(Params):
-    split: SPLITS = Field("test", description="Which split to evaluate on")
-    samples: int = Field(8, ge=0, le=64, description="How many images to show with their predictions")
+    split: SPLITS = ParamField("test", title={"en": "Split", "zh": "数据划分"},
+                               description={"en": "Which split to evaluate on", "zh": "在哪个数据划分上评估"})
+    samples: int = ParamField(8, ge=0, le=64, title={"en": "Sample images", "zh": "示例图像数"},
+                              description={"en": "How many images to show with their predictions",
+                                           "zh": "展示多少张图像及其预测结果"})
 
 
 class Evaluate(Component):
     id = "training.Evaluate"
     name = {"en": "Evaluate", "zh": "模型评估"}
-    description = {"en": "Loss, accuracy and confusion matrix on the test split",
-                   "zh": "在测试集上计算损失、准确率和混淆矩阵"}
+    description = {"en": "Loss, accuracy and confusion matrix on a split (test by default)",
+                   "zh": "在一个数据划分（默认测试集）上计算损失、准确率和混淆矩阵"}
     category = "training"
     version = 2  # 2: the report names the dataset root its sample paths are relative to
     inputs = (
         Port("model", MODEL, {"en": "Trained model", "zh": "已训练模型"}),
         Port("images", IMAGES, {"en": "Images", "zh": "图像"}),
     )
-    outputs = ()
+    outputs = (Port("report", REPORT, {"en": "Report", "zh": "评估报告"}),)
     Params = EvaluateParams
     persist = True
 
@@ -35,22 +36,20 @@ class Evaluate(Component):
         if expected and tuple(images.shape) != expected:
             raise InferError(f"the images are {images.describe()} but the model's input is "
                              f"{'x'.join(map(str, expected))}", port="images")
-        return {}
+        return {"report": Spec(REPORT, info={"split": params.split})}
 
     def run(self, ctx, params, inputs):
         from ..torchkit.model import configure_threads, model_from_trained, pick_device
-        from ..torchkit.train import evaluate, load_images
+        from ..torchkit.train import amp_dtype, evaluate, load_images
         from ..values import EvaluationReport
 
-        configure_threads()
-        device = pick_device(ctx.settings.get("device"))
+        configure_threads(ctx.settings.threads)
+        device = pick_device(ctx.settings.device)
         trained, fmt = inputs["model"], inputs["images"]
         images, labels = load_images(ctx, fmt, params.split)
         model = model_from_trained(trained)
-        last = trained.layers[-1]
-        from_logits = last.component == "layers.Dense" and last.params.get("activation") == "linear"
         ctx.progress(0, 1, unit="split", phase=f"evaluate {params.split}")
-        res = evaluate(model, images, labels, trained.loss, from_logits, device)
+        res = evaluate(model, trained, images, labels, device, amp_dtype(device, ctx.settings.amp))
         probs = res["probs"]
         pred = probs.argmax(1)
         k = len(trained.classes)

@@ -1,16 +1,18 @@
 from __future__ import annotations
 
-from pydantic import Field
-
-from backend.engine import MODEL, OPTIMIZER, Component, InferError, Params, Port, Spec
+from backend.engine import MODEL, OPTIMIZER, Component, InferError, ParamField, Params, Port, Spec
 
 
 class FineTuneParams(Params):
-    layers: list[str] | None = Field(
-        None, description="Backbone layers to unfreeze; empty uses the backbone's fine_tune_layers",
+    layers: list[str] | None = ParamField(
+        None, title={"en": "Layers to unfreeze", "zh": "解冻的层"},
+        description={"en": "Backbone layers to unfreeze; empty uses the backbone's fine_tune_layers",
+                     "zh": "要解冻的骨干网络层；留空则使用骨干网络的“微调层”"},
         json_schema_extra={"x-choices-from": "backbone_layers"})
-    learning_rate_factor: float = Field(
-        0.5, gt=0, le=1, description="Without an optimizer input: the trained model's learning rate times this")
+    learning_rate_factor: float = ParamField(
+        0.5, gt=0, le=1, title={"en": "Learning rate factor", "zh": "学习率系数"},
+        description={"en": "Without an optimizer input: the trained model's learning rate times this",
+                     "zh": "未连接优化器时：已训练模型的学习率乘以此系数"})
 
 
 class FineTune(Component):
@@ -39,6 +41,7 @@ class FineTune(Component):
         return {"model": Spec(MODEL, model.shape, {**model.info, "optimizer": True})}
 
     def run(self, ctx, params, inputs):
+        from ..optimizers.rmsprop import RMSprop, RMSpropParams
         from ..torchkit.model import stage_name
         from ..values import OptimizerSpec, TrainedModel
 
@@ -56,7 +59,9 @@ class FineTune(Component):
                 trainable.add(layer.node)
         optimizer = inputs.get("optimizer")
         if optimizer is None:
-            base = trained.trained_with or OptimizerSpec(kind="rmsprop", learning_rate=2e-5)
+            # the optimizer it was trained with, at a smaller learning rate (RMSprop's defaults
+            # for a model that does not say)
+            base = trained.trained_with or RMSprop().spec(RMSpropParams())
             optimizer = OptimizerSpec(kind=base.kind, learning_rate=base.learning_rate * params.learning_rate_factor,
                                       options=dict(base.options))
         ctx.log(f"unfreezing {len(trainable)} stages; optimizer {optimizer.kind} "

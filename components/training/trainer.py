@@ -2,20 +2,32 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
-
-from backend.engine import IMAGES, MODEL, OPTIMIZER, TENSOR, TRAINABLE, Component, InferError, Params, Port, Spec
+from backend.engine import (IMAGES, MODEL, OPTIMIZER, TENSOR, TRAINABLE, Component, InferError, ParamField, Params,
+                            Port, Spec)
 
 LossChoice = Literal["auto", "binary_crossentropy", "categorical_crossentropy"]
 
 
 class TrainerParams(Params):
-    batch_size: int = Field(20, ge=1, le=4096, description="Images per training step")
-    epochs: int = Field(10, ge=1, le=1000, description="Passes over the training split")
-    loss: LossChoice = Field("auto", description="auto: binary cross-entropy for one output, cross-entropy for N")
-    seed: int = Field(42, ge=0, description="Seed for weight initialisation and shuffling")
-    feature_cache: bool = Field(True, description="Compute the frozen front of the model once and train the rest on it")
-    keep_best: bool = Field(True, description="Keep the weights of the epoch with the best validation accuracy")
+    batch_size: int = ParamField(20, ge=1, le=4096, title={"en": "Batch size", "zh": "批大小"},
+                                 description={"en": "Images per training step", "zh": "每个训练步使用的图像数"})
+    epochs: int = ParamField(10, ge=1, le=1000, title={"en": "Epochs", "zh": "训练轮数"},
+                             description={"en": "Passes over the training split", "zh": "遍历训练集的次数"})
+    loss: LossChoice = ParamField(
+        "auto", title={"en": "Loss", "zh": "损失函数"},
+        description={"en": "auto: binary cross-entropy for one output, cross-entropy for N",
+                     "zh": "auto：单个输出用二元交叉熵，多个输出用交叉熵"})
+    seed: int = ParamField(42, ge=0, title={"en": "Seed", "zh": "随机种子"},
+                           description={"en": "Seed for weight initialisation and shuffling",
+                                        "zh": "权重初始化与打乱顺序所用的随机种子"})
+    feature_cache: bool = ParamField(
+        True, title={"en": "Feature cache", "zh": "特征缓存"},
+        description={"en": "Compute the frozen front of the model once and train the rest on it",
+                     "zh": "冻结的前部网络只计算一次，其余部分在其输出上训练"})
+    keep_best: bool = ParamField(
+        True, title={"en": "Keep the best weights", "zh": "保留最佳权重"},
+        description={"en": "Keep the weights of the epoch with the best validation accuracy",
+                     "zh": "保留验证准确率最高的那一轮的权重"})
 
 
 def resolve_loss(loss: str, units: int) -> str:
@@ -71,8 +83,8 @@ class Trainer(Component):
         from ..torchkit.train import FitConfig, fit
         from ..values import SymbolicTensor, TrainedModel
 
-        configure_threads()
-        device = pick_device(ctx.settings.get("device"))
+        configure_threads(ctx.settings.threads)
+        device = pick_device(ctx.settings.device)
         source, fmt = inputs["model"], inputs["images"]
         torch.manual_seed(params.seed)
         if isinstance(source, SymbolicTensor):
@@ -89,13 +101,11 @@ class Trainer(Component):
             trainable = list(source.trainable)
             optimizer = inputs.get("optimizer") or source.optimizer
         model.set_trainable(set(trainable))
-        last = template.layers[-1]
-        from_logits = last.component == "layers.Dense" and last.params.get("activation") == "linear"
         ctx.log(f"training {len(model.trainable_stages())} of {len(model.stage_names())} stages on {device}",
                 trainable=model.trainable_stages(), device=str(device))
         cfg = FitConfig(batch_size=params.batch_size, epochs=params.epochs, loss=template.loss, seed=params.seed,
                         feature_cache=params.feature_cache, keep_best=params.keep_best)
-        trained = fit(ctx, model, fmt, optimizer, cfg, device, from_logits, template,
+        trained = fit(ctx, model, fmt, optimizer, cfg, device, template,
                       keep_points=self._fine_tune_points(ctx, model, template.layers))
         trained.model_file = str(save_model_file(ctx.artifact_dir() / "model.pt", trained))
         trained.weights_in_model_file = True  # the stored result refers to this file for them

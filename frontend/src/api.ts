@@ -1,7 +1,9 @@
-// A thin client for the studio API. Every 4xx/5xx becomes an ApiError with the server's code.
+// The studio API client, typed by the OpenAPI schema (src/api/schema.d.ts, `npm run gen:api`).
+// Every failed answer becomes an ApiError carrying the server's error code.
+import createClient from "openapi-fetch";
+import type { paths } from "./api/schema";
 import type {
-  Artifact, Catalog, Graph, Prediction, Project, Run, RunEvent, RunMode, TemplateInfo, Validation,
-  VersionInfo,
+  Catalog, ErrorBody, Graph, Project, Run, RunEvent, RunMode, TemplateInfo, Validation, VersionInfo,
 } from "./types";
 
 export class ApiError extends Error {
@@ -10,99 +12,112 @@ export class ApiError extends Error {
   node?: string | null;
   port?: string | null;
   field?: string | null;
-  constructor(status: number, code: string, message: string, extra: Record<string, unknown> = {}) {
-    super(message);
+  constructor(status: number, detail: ErrorBody["error"]) {
+    super(detail.message);
     this.status = status;
-    this.code = code;
-    this.node = extra.node as string | null | undefined;
-    this.port = extra.port as string | null | undefined;
-    this.field = extra.field as string | null | undefined;
+    this.code = detail.code;
+    this.node = detail.node;
+    this.port = detail.port;
+    this.field = detail.field;
   }
 }
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const init: RequestInit = { method, headers: {} };
-  if (body instanceof FormData) {
-    init.body = body;
-  } else if (body !== undefined) {
-    init.body = JSON.stringify(body);
-    (init.headers as Record<string, string>)["Content-Type"] = "application/json";
-  }
-  let res: Response;
+// Same origin: the studio serves the editor and the API together (Vite proxies /api in development).
+const client = createClient<paths>();
+
+function isErrorBody(body: unknown): body is ErrorBody {
+  const error = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+  return typeof error?.code === "string" && typeof error.message === "string";
+}
+
+/** The server's typed error when it sent one, else the HTTP status and whatever text came with it. */
+function errorOf(response: Response, body: unknown): ApiError {
+  if (isErrorBody(body)) return new ApiError(response.status, body.error);
+  const detail = (body as { detail?: unknown } | null)?.detail ?? body;
+  const message = typeof detail === "string" && detail ? detail : detail ? JSON.stringify(detail) : response.statusText;
+  return new ApiError(response.status, { code: `http_${response.status}`, message });
+}
+
+type Answer<T> = { data?: T; error?: unknown; response: Response };
+
+/** The answer's data, or an ApiError (code "network" when the server could not be reached). */
+async function unwrap<T>(pending: Promise<Answer<T>>): Promise<T> {
+  let answer: Answer<T>;
   try {
-    res = await fetch(path, init);
+    answer = await pending;
   } catch (err) {
-    throw new ApiError(0, "network", String((err as Error)?.message ?? err));
+    throw new ApiError(0, { code: "network", message: err instanceof Error ? err.message : String(err) });
   }
-  const text = await res.text();
-  let data: unknown = undefined;
-  if (text) {
-    try {
-      data = JSON.parse(text);
-    } catch {
-      data = text;
-    }
-  }
-  if (!res.ok) {
-    const e = (data as { error?: Record<string, unknown>; detail?: unknown })?.error;
-    if (e) throw new ApiError(res.status, String(e.code ?? "error"), String(e.message ?? res.statusText), e);
-    const detail = (data as { detail?: unknown })?.detail;
-    throw new ApiError(res.status, "http_" + res.status,
-      typeof detail === "string" ? detail : detail ? JSON.stringify(detail) : res.statusText);
-  }
-  return data as T;
+  if (!answer.response.ok) throw errorOf(answer.response, answer.error);
+  return answer.data as T;
 }
 
-// Lists are plain arrays in the contract; accept {"items": [...]}-style wrappers too.
-function list<T>(key: string) {
-  return (data: unknown): T[] => {
-    if (Array.isArray(data)) return data as T[];
-    const obj = data as Record<string, unknown> | null;
-    if (obj && Array.isArray(obj[key])) return obj[key] as T[];
-    if (obj && Array.isArray(obj.items)) return obj.items as T[];
-    return [];
-  };
+const project = (id: number) => ({ params: { path: { project_id: id } } });
+const version = (id: number, v: number) => ({ params: { path: { project_id: id, version: v } } });
+const run = (id: string | number) => ({ params: { path: { run_id: String(id) } } });
+
+/**
+ * The answer, read as the editor's type. Only for responses the schema still publishes as loose
+ * dicts (see types.ts): once the server publishes their models, the types become aliases and
+ * this goes away.
+ */
+function loose<T>(pending: Promise<unknown>): Promise<T> {
+  return pending as Promise<T>;
 }
 
 export const api = {
-  components: () => request<Catalog>("GET", "/api/components"),
-  templates: () => request<unknown>("GET", "/api/templates").then(list<TemplateInfo>("templates")),
-  template: (id: string) => request<TemplateInfo & { graph: Graph }>("GET", `/api/templates/${encodeURIComponent(id)}`),
+  components: () => loose<Catalog>(unwrap(client.GET("/api/components"))),
+  templates: (): Promise<TemplateInfo[]> => unwrap(client.GET("/api/templates")),
+  template: (id: string) => loose<TemplateInfo & { graph: Graph }>(
+    unwrap(client.GET("/api/templates/{template_id}", { params: { path: { template_id: id } } }))),
 
-  projects: () => request<unknown>("GET", "/api/projects").then(list<Project>("projects")),
-  project: (id: number) => request<Project & { graph: Graph }>("GET", `/api/projects/${id}`),
+  projects: () => loose<Project[]>(unwrap(client.GET("/api/projects"))),
+  project: (id: number) => loose<Project & { graph: Graph }>(unwrap(client.GET("/api/projects/{project_id}", project(id)))),
   createProject: (name: string, template: string | null, graph: Graph | null = null) =>
-    request<Project>("POST", "/api/projects", { name, template, graph }),
-  renameProject: (id: number, name: string) => request<Project>("PATCH", `/api/projects/${id}`, { name }),
-  deleteProject: (id: number) => request<unknown>("DELETE", `/api/projects/${id}`),
-  saveGraph: (id: number, graph: Graph) => request<{ version: number }>("PUT", `/api/projects/${id}/graph`, { graph }),
-  versions: (id: number) => request<unknown>("GET", `/api/projects/${id}/versions`).then(list<VersionInfo>("versions")),
-  version: (id: number, v: number) => request<VersionInfo & { graph: Graph }>("GET", `/api/projects/${id}/versions/${v}`),
+    loose<Project>(unwrap(client.POST("/api/projects", { body: { name, template, graph } }))),
+  renameProject: (id: number, name: string) =>
+    loose<Project>(unwrap(client.PATCH("/api/projects/{project_id}", { ...project(id), body: { name } }))),
+  deleteProject: (id: number) => unwrap(client.DELETE("/api/projects/{project_id}", project(id))),
+  saveGraph: (id: number, graph: Graph) =>
+    unwrap(client.PUT("/api/projects/{project_id}/graph", { ...project(id), body: { graph } })),
+  /** Save while the page unloads: the browser keeps the request alive after the page is gone. */
+  saveGraphOnUnload: (id: number, graph: Graph) =>
+    void client.PUT("/api/projects/{project_id}/graph", { ...project(id), body: { graph }, keepalive: true })
+      .catch(() => undefined),
+  versions: (id: number) =>
+    loose<VersionInfo[]>(unwrap(client.GET("/api/projects/{project_id}/versions", project(id)))),
+  version: (id: number, v: number) =>
+    loose<VersionInfo & { graph: Graph }>(unwrap(client.GET("/api/projects/{project_id}/versions/{version}", version(id, v)))),
   restoreVersion: (id: number, v: number) =>
-    request<{ version: number }>("POST", `/api/projects/${id}/versions/${v}/restore`),
+    unwrap(client.POST("/api/projects/{project_id}/versions/{version}/restore", version(id, v))),
 
-  validate: (graph: Graph) => request<Validation>("POST", "/api/validate", { graph }),
+  validate: (graph: Graph) => loose<Validation>(unwrap(client.POST("/api/validate", { body: { graph } }))),
 
   startRun: (projectId: number, targets: string[], mode: RunMode, graph: Graph | null) =>
-    request<Run>("POST", `/api/projects/${projectId}/runs`, { targets, mode, graph }),
+    loose<Run>(unwrap(client.POST("/api/projects/{project_id}/runs", { ...project(projectId), body: { targets, mode, graph } }))),
   runs: (projectId: number) =>
-    request<unknown>("GET", `/api/runs?project_id=${projectId}`).then(list<Run>("runs")),
-  run: (id: string | number) => request<Run>("GET", `/api/runs/${id}`),
-  cancelRun: (id: string | number) => request<Run>("POST", `/api/runs/${id}/cancel`),
+    loose<Run[]>(unwrap(client.GET("/api/runs", { params: { query: { project_id: projectId } } }))),
+  run: (id: string | number) => loose<Run>(unwrap(client.GET("/api/runs/{run_id}", run(id)))),
+  cancelRun: (id: string | number) => loose<Run>(unwrap(client.POST("/api/runs/{run_id}/cancel", run(id)))),
   events: (id: string | number, after = 0) =>
-    request<unknown>("GET", `/api/runs/${id}/events?after=${after}`).then(list<RunEvent>("events")),
-  artifacts: (id: string | number) =>
-    request<unknown>("GET", `/api/runs/${id}/artifacts`).then(list<Artifact>("artifacts")),
+    loose<RunEvent[]>(unwrap(client.GET("/api/runs/{run_id}/events", { params: { ...run(id).params, query: { after } } }))),
+  artifacts: (id: string | number) => unwrap(client.GET("/api/runs/{run_id}/artifacts", run(id))),
   modelUrl: (id: string | number, node: string) => `/api/runs/${id}/artifacts/${encodeURIComponent(node)}/model`,
   // An evaluation sample's image (at most 256 px). A plain same-origin URL: the browser sends the
   // access-token cookie with it, as with every other request of the editor.
   sampleUrl: (id: string | number, node: string, index: number) =>
     `/api/runs/${id}/samples/${encodeURIComponent(node)}/${index}`,
-  predict: (id: string | number, node: string, file: File) => {
-    const form = new FormData();
-    form.append("file", file);
-    return request<Prediction>("POST", `/api/runs/${id}/predict?node=${encodeURIComponent(node)}`, form);
-  },
+  predict: (id: string | number, node: string, file: File) =>
+    unwrap(client.POST("/api/runs/{run_id}/predict", {
+      params: { ...run(id).params, query: { node } },
+      // The schema types an upload as a (binary) string; it travels as multipart form data.
+      body: { file: file.name },
+      bodySerializer: () => {
+        const form = new FormData();
+        form.append("file", file);
+        return form;
+      },
+    })),
 };
 
 export function wsUrl(path: string): string {

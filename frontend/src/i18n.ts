@@ -1,6 +1,7 @@
 // Plain-dictionary i18n. Chinese is the default for a Chinese browser; the choice is remembered.
 import { create } from "zustand";
-import type { Lang, Localized } from "./types";
+import { schemaText } from "./lib/schema";
+import type { JsonSchema, Lang, Localized } from "./types";
 
 const en = {
   "app.name": "Abacus Studio",
@@ -109,11 +110,15 @@ const en = {
   "panel.train": "train",
   "panel.val": "validation",
   "panel.epoch": "epoch",
+  "panel.chartHint": "Drag across the chart to zoom into epochs; double-click to see them all",
   "panel.phase.train": "Phase 1 · training",
   "panel.phase.finetune": "Phase 2 · fine-tuning",
   "panel.best": "best epoch {e}",
-  "panel.testAcc": "Test accuracy",
-  "panel.testLoss": "Test loss",
+  "panel.splitAcc": "Accuracy ({split})",
+  "panel.splitLoss": "Loss ({split})",
+  "split.test": "test",
+  "split.validation": "validation",
+  "split.train": "train",
   "panel.confusion": "Confusion matrix",
   "panel.actual": "actual",
   "panel.predicted": "predicted",
@@ -265,11 +270,15 @@ const zh: Record<Key, string> = {
   "panel.train": "训练",
   "panel.val": "验证",
   "panel.epoch": "轮次",
+  "panel.chartHint": "在图上拖动可放大部分轮次，双击恢复全部",
   "panel.phase.train": "阶段一 · 训练",
   "panel.phase.finetune": "阶段二 · 微调",
   "panel.best": "最佳轮次 {e}",
-  "panel.testAcc": "测试准确率",
-  "panel.testLoss": "测试损失",
+  "panel.splitAcc": "{split}准确率",
+  "panel.splitLoss": "{split}损失",
+  "split.test": "测试集",
+  "split.validation": "验证集",
+  "split.train": "训练集",
   "panel.confusion": "混淆矩阵",
   "panel.actual": "实际",
   "panel.predicted": "预测",
@@ -315,21 +324,12 @@ const zh: Record<Key, string> = {
 export const dictionaries: Record<Lang, Record<Key, string>> = { en, zh };
 export type MessageKey = Key;
 
-// Chinese labels for parameter names that components share; the schema's English title is the fallback.
-const paramTitlesZh: Record<string, string> = {
-  height: "高度", width: "宽度", channels: "通道数", units: "单元数", activation: "激活函数",
-  rate: "失活比例", weights: "预训练权重", weights_file: "权重文件", feature_extractor: "用作特征提取器",
-  fine_tune_layers: "微调层", root: "数据目录", train: "训练集", validation: "验证集", test: "测试集",
-  seed: "随机种子", max_per_class: "每类最多图像数", download: "自动下载", resize: "缩放方式",
-  augmentation: "数据增强", learning_rate: "学习率", rho: "Rho 衰减", momentum: "动量", epsilon: "Epsilon",
-  beta_1: "Beta 1", beta_2: "Beta 2", weight_decay: "权重衰减", nesterov: "Nesterov 动量",
-  batch_size: "批大小", epochs: "训练轮数", loss: "损失函数", feature_cache: "特征缓存", keep_best: "保留最佳权重",
-  layers: "解冻的层", learning_rate_factor: "学习率系数", split: "数据划分", samples: "示例图像数",
-};
-
-export function paramTitle(name: string, schemaTitle: string | undefined, lang: Lang): string {
-  if (lang === "zh" && paramTitlesZh[name]) return paramTitlesZh[name];
-  return schemaTitle ?? name;
+/** A parameter's title in the person's language, from its JSON schema (each component gives
+ * it in English and Chinese); the name when the schema has none. A bare string is taken as
+ * the title in every language. */
+export function paramTitle(name: string, schema: JsonSchema | string | undefined, lang: Lang): string {
+  if (typeof schema === "string") return schema;
+  return loc(schema && schemaText(schema, "title"), lang) || name;
 }
 
 export function detectLang(): Lang {

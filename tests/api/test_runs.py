@@ -61,13 +61,13 @@ def test_run_trains_and_serves_artifacts_and_predictions(client, graph, settings
     assert ("node.cached", "train") in types
     assert client.get(f"/api/runs/{again['id']}/artifacts").json()[0]["node"] == "train"
 
-    from backend.store.models import Result
-    from sqlmodel import select
-
-    with client.app.state.services.db.read() as s:
-        results = list(s.exec(select(Result)))
-    assert ("train", "training.Trainer") in [(r.node, r.component) for r in results]
-    assert all(os.path.exists(r.path) for r in results)
+    # The run's summary: its events reduced by the server (the editor reduces the same way).
+    summary = client.get(f"/api/runs/{again['id']}/summary").json()
+    assert summary["status"] == "finished" and summary["nodes"]["train"]["state"] == "cached"
+    model = summary["nodes"]["train"]["summary"]["model"]
+    assert model["kind"] == "model" and model["epochs"] == len(summary["metrics"]["train"])
+    assert os.path.exists(model["model_file"])
+    assert client.app.state.services.results.has(summary["nodes"]["train"]["key"])
 
     listed = client.get("/api/runs", params={"project_id": pid}).json()
     assert [r["id"] for r in listed] == [again["id"], run["id"]]
@@ -154,7 +154,7 @@ def test_cancel_then_stop_the_server_mid_run(settings):
     from fastapi.testclient import TestClient
 
     from backend.api.app import create_app
-    from backend.store.queue import INTERRUPTED_MESSAGE
+    from backend.store.runs import INTERRUPTED_MESSAGE
 
     def training(c, run_id):
         return any(e["type"] == "node.metrics" for e in c.get(f"/api/runs/{run_id}/events").json())

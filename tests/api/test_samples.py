@@ -6,6 +6,9 @@ import io
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from backend.engine import events as ev
+from backend.engine.summaries import EvaluationSummary
+
 from .conftest import make_settings, wait_run
 from .helpers import make_image_folder, tiny_graph
 
@@ -66,8 +69,12 @@ def test_sample_images_are_served_from_the_report(tmp_path):
         samples = [{"path": p, "label": "cat", "predicted": "cat", "probability": 1.0}
                    for p in ("../../outside.jpg", str(outside), "Cat/none.jpg", "broken.jpg")]
         services = client.app.state.services
-        services.runs.append_event(run["id"], {"type": "node.cached", "node": "evaluate", "key": "k", "summary": {
-            "report": {**report, "root": str(big), "samples": samples}}})
+
+        def stored_report(**fields):
+            summary = EvaluationSummary.model_validate({**report, **fields})
+            services.events.append(run["id"], ev.NodeCached(node="evaluate", key="k", summary={"report": summary}))
+
+        stored_report(root=str(big), samples=samples)
         assert error(f"{base}/0", 403) == "path_outside_data_roots"
         assert error(f"{base}/1", 403) == "path_outside_data_roots"
         assert error(f"{base}/2", 404) == "sample_missing"
@@ -75,7 +82,6 @@ def test_sample_images_are_served_from_the_report(tmp_path):
 
         # A report from before Evaluate named its root: the root comes from the run's graph.
         old = [{**s, "path": report["samples"][0]["path"]} for s in samples[:1]]
-        services.runs.append_event(run["id"], {"type": "node.cached", "node": "evaluate", "key": "k", "summary": {
-            "report": {k: v for k, v in {**report, "samples": old}.items() if k != "root"}}})
+        stored_report(root="", samples=old)
         r = client.get(f"{base}/0", headers=AUTH)
         assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"

@@ -191,13 +191,13 @@ def test_partial_run_ships_the_servers_inputs_to_the_cluster(cluster, data_root,
         assert done.returncode == 0, done.stderr[-3000:]
         return json.loads(done.stdout)
 
-    local = abacus("--to", "train")
-    assert local["nodes"]["train"]["cached"] is False
+    local = abacus("--to", "train")   # a RunSummary
+    assert local["nodes"]["train"]["state"] == "done"
     remote = abacus("--to", "train_finetuned", "--executor", "ray", "--ray-address", cluster.address)
     assert remote["status"] == "finished"
-    assert remote["nodes"]["train"]["cached"] is True
-    assert remote["nodes"]["train_finetuned"]["cached"] is False
-    model = Path(remote["nodes"]["train_finetuned"]["artifacts"]["model"])
+    assert remote["nodes"]["train"]["state"] == "cached"
+    assert remote["nodes"]["train_finetuned"]["state"] == "done"
+    model = Path(remote["nodes"]["train_finetuned"]["summary"]["model"]["model_file"])
     assert model.is_file() and model.resolve().is_relative_to(cache.resolve())
 
 

@@ -3,7 +3,7 @@ import pytest
 from PIL import Image
 
 import components
-from backend.engine import NodeError
+from backend.engine import NodeError, RunSettings
 from components.data import cats_vs_dogs
 from components.torchkit.images import format_image
 from tests.conftest import make_image_folder
@@ -12,7 +12,7 @@ from tests.conftest import make_image_folder
 class Ctx:
     """The parts of the run context that data components use, recording what they report."""
 
-    node_id, key, settings = "dataset", "k" * 32, {}
+    node_id, key, settings = "dataset", "k" * 32, RunSettings()
 
     def __init__(self, tmp_path=None):
         self.logs, self.tmp = [], tmp_path

@@ -58,30 +58,30 @@ def test_feature_cache_matches_the_plain_path(tmp_path, image_folder):
         for x, y in zip(a, b):
             for k in x:
                 assert x[k] == pytest.approx(y[k], rel=1e-3, abs=1e-4), (node, k)
-    logs = [e for e in on[1] if e["type"] == "node.log" and e["data"].get("cache") == "features"]
-    assert any(e["node"] == "train" and e["data"]["built"] for e in logs)
+    logs = [e for e in on[1] if e["type"] == "node.log" and (e["cache"] or {}).get("cache") == "features"]
+    assert any(e["node"] == "train" and e["cache"]["built"] for e in logs)
     # fine-tuning starts from the output kept during the first phase: no second backbone pass
     fine = [e for e in logs if e["node"] == "train_finetuned"]
-    assert fine and all(not e["data"]["built"] and e["data"]["stage"] == "backbone:block7a" for e in fine)
-    off_logs = [e for e in off[1] if e["type"] == "node.log" and e["data"].get("cache") == "features"]
-    assert off_logs and all(e["data"]["enabled"] is False for e in off_logs)
+    assert fine and all(not e["cache"]["built"] and e["cache"]["stage"] == "backbone:block7a" for e in fine)
+    off_logs = [e for e in off[1] if e["type"] == "node.log" and (e["cache"] or {}).get("cache") == "features"]
+    assert off_logs and all(e["cache"]["enabled"] is False for e in off_logs)
 
 
-def test_mixed_precision_path_runs_on_the_cpu_and_keeps_its_own_features(tmp_path, image_folder, monkeypatch):
-    """What GPUs do by default (bf16 autocast), run on the CPU with ABACUS_AMP=bf16: both
-    phases train from the feature cache, agree with the uncached path, and the bf16 features
-    are kept apart from float32 ones."""
+def test_mixed_precision_path_runs_on_the_cpu_and_keeps_its_own_features(tmp_path, image_folder, monkeypatch,
+                                                                         studio_run):
+    """What GPUs do by default (bf16 autocast), run on the CPU with ABACUS_AMP=bf16 (through
+    the studio's settings and the run's context): both phases train from the feature cache,
+    agree with the uncached path, and the bf16 features are kept apart from float32 ones."""
     from tests.conftest import Runner
 
     graph = tiny_graph(image_folder, epochs=2, backbone=True, cache=True)
     monkeypatch.setenv("ABACUS_AMP", "bf16")
-    runner = Runner(tmp_path / "cache")
-    status, on, _ = runner.run(graph, ["train_finetuned"])
+    status, on = studio_run(tmp_path / "cache", graph, ["train_finetuned"])
     assert status == "finished"
     off_status, off, _ = Runner(tmp_path / "off").run(tiny_graph(image_folder, epochs=2, backbone=True, cache=False),
                                                       ["train_finetuned"])
     assert off_status == "finished"
-    feats = [e["data"] for e in on if e["type"] == "node.log" and e["data"].get("cache") == "features"]
+    feats = [e["cache"] for e in on if e["type"] == "node.log" and (e["cache"] or {}).get("cache") == "features"]
     assert feats and all(d["precision"] == "bfloat16" for d in feats)
     for node in ("train", "train_finetuned"):
         a = [m["metrics"] for m in of_type(on, "node.metrics", node)]
@@ -92,9 +92,9 @@ def test_mixed_precision_path_runs_on_the_cpu_and_keeps_its_own_features(tmp_pat
             assert x["loss"] == pytest.approx(y["loss"], rel=0.05, abs=0.02), node
     # float32 again in the same store: the bf16 features are not reused for it
     monkeypatch.setenv("ABACUS_AMP", "0")
-    status, again, _ = runner.run(graph, ["train"], mode="node")
+    status, again = studio_run(tmp_path / "cache", graph, ["train"], mode="node")
     assert status == "finished"
-    built = [e["data"] for e in again if e["type"] == "node.log" and e["data"].get("cache") == "features"]
+    built = [e["cache"] for e in again if e["type"] == "node.log" and (e["cache"] or {}).get("cache") == "features"]
     assert built and all(d["built"] and d["precision"] == "float32" for d in built)
 
 
@@ -102,8 +102,9 @@ def test_augmentation_turns_the_feature_cache_off_and_says_why(runner, image_fol
     status, events, _ = runner.run(tiny_graph(image_folder, epochs=1, backbone=True, augmentation="flip_rotate_zoom"),
                                    ["train"])
     assert status == "finished"
-    logs = [e for e in events if e["type"] == "node.log" and e["data"].get("cache") == "features"]
-    assert logs and logs[0]["data"] == {"cache": "features", "enabled": False, "reason": "augmentation"}
+    logs = [e for e in events if e["type"] == "node.log" and (e["cache"] or {}).get("cache") == "features"]
+    assert logs and {k: logs[0]["cache"][k] for k in ("cache", "enabled", "reason")} == {
+        "cache": "features", "enabled": False, "reason": "augmentation"}
 
 
 def test_fine_tune_unfreezes_only_the_chosen_layers(runner, image_folder):
@@ -130,7 +131,7 @@ def test_evaluate_reports_accuracy_and_confusion(runner, image_folder):
     assert sum(map(sum, report.confusion)) == 6 and 0 <= report.accuracy <= 1
     assert len(report.samples) == 3 and report.samples[0]["label"] in ("cat", "dog")
     finished = of_type(events, "node.finished", "evaluate")[0]
-    assert finished["summary"]["report"]["test_accuracy"] == report.accuracy
+    assert finished["summary"]["report"]["accuracy"] == report.accuracy
 
 
 def test_nothing_to_train_is_a_clear_error(runner, image_folder):

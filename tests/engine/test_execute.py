@@ -4,6 +4,8 @@ import time
 
 import pytest
 
+from backend.engine.events import WorkerInfo
+
 import components
 from backend.runs import RunRejected, RunService
 from backend.store.artifacts import FileResultStore
@@ -104,19 +106,19 @@ def test_worker_process_runs_and_cancels(tmp_path, image_folder):
     worker = LocalWorker(tmp_path / "cache")
     try:
         events = list(worker.run(service.prepare(tiny_graph(image_folder, epochs=1), ["train"], run_id="r1")))
-        assert events[-1]["type"] == "run.finished"
-        assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
-        assert events[0]["worker"] == {"kind": "local", "pid": worker.pid}
+        assert events[-1].type == "run.finished"   # typed events, whatever the transport
+        assert [e.seq for e in events] == list(range(1, len(events) + 1))
+        assert events[0].worker == WorkerInfo(kind="local", pid=worker.pid)
         assert worker.pid != __import__("os").getpid()
         worker.submit(service.prepare(tiny_graph(image_folder, epochs=200), ["train"], "node", run_id="r2"))
         seen = []
         for batch in worker.events("r2"):
             for e in batch:
                 seen.append(e)
-                if e["type"] == "node.metrics":
+                if e.type == "node.metrics":
                     worker.cancel("r2")
-        assert seen[-1]["type"] == "run.cancelled"
-        assert len([e for e in seen if e["type"] == "node.metrics"]) <= 2
+        assert seen[-1].type == "run.cancelled"
+        assert len([e for e in seen if e.type == "node.metrics"]) <= 2
         with pytest.raises(RunRejected) as info:
             service.prepare({"nodes": [{"id": "x", "type": "nope"}]}, ["x"], run_id="r3")
         assert info.value.issues[0]["node"] == "x"

@@ -17,11 +17,12 @@ def test_offline_template_on_real_photos(tmp_path):
            "--to", "evaluate", "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache"), "--json"]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=1200)
     assert res.returncode == 0, res.stderr[-3000:]
-    nodes = json.loads(res.stdout)["nodes"]
-    assert nodes["train"]["metrics"]["best_val_accuracy"] >= 0.85
-    assert nodes["train_finetuned"]["metrics"]["best_val_accuracy"] >= 0.85
-    assert nodes["evaluate"]["metrics"]["test_accuracy"] >= 0.8
-    predict = subprocess.run([sys.executable, "-m", "backend.cli", "predict", nodes["train_finetuned"]["artifacts"]["model"],
+    nodes = json.loads(res.stdout)["nodes"]   # a RunSummary
+    assert nodes["train"]["summary"]["model"]["best"]["val_accuracy"] >= 0.85
+    assert nodes["train_finetuned"]["summary"]["model"]["best"]["val_accuracy"] >= 0.85
+    assert nodes["evaluate"]["summary"]["report"]["accuracy"] >= 0.8
+    model_file = nodes["train_finetuned"]["summary"]["model"]["model_file"]
+    predict = subprocess.run([sys.executable, "-m", "backend.cli", "predict", model_file,
                               str(SHARED_DATA / "PetImages" / "Cat"), "--json"], capture_output=True, text=True, timeout=600)
     rows = [json.loads(line) for line in predict.stdout.splitlines()]
     assert len(rows) == 2000

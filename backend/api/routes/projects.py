@@ -7,11 +7,11 @@ from fastapi import APIRouter, Path, Response
 
 from backend.engine import Graph
 from backend.engine.templates import find_template, list_templates
+from backend.store.models import ProjectPublic, VersionPublic, VersionWithGraph
 
 from ..deps import ServicesDep
 from ..errors import COMMON_ERRORS, ApiError, not_found
-from ..schemas import (MAX_DB_INT, GraphIn, ProjectCreate, ProjectOut, ProjectPatch, VersionNumber, VersionOut,
-                       VersionSummary)
+from ..schemas import MAX_DB_INT, GraphIn, ProjectCreate, ProjectPatch, VersionNumber
 
 router = APIRouter(tags=["projects"], responses=COMMON_ERRORS)
 ProjectId = Annotated[int, Path(ge=1, le=MAX_DB_INT)]
@@ -22,9 +22,8 @@ def graph_json(graph: Graph) -> dict[str, Any]:
     return graph.model_dump(mode="json")
 
 
-def project_out(project, graph: dict[str, Any] | None = None) -> ProjectOut:
-    return ProjectOut(id=project.id, name=project.name, version=project.version, created_at=project.created_at,
-                      updated_at=project.updated_at, graph=graph)
+def project_out(project, graph: dict[str, Any] | None = None) -> ProjectPublic:
+    return ProjectPublic(**project.model_dump(), graph=graph)
 
 
 def require_project(services, project_id: int):
@@ -34,8 +33,8 @@ def require_project(services, project_id: int):
     return project
 
 
-@router.post("/projects", response_model=ProjectOut, status_code=201, response_model_exclude_none=False)
-def create_project(body: ProjectCreate, services: ServicesDep) -> ProjectOut:
+@router.post("/projects", response_model=ProjectPublic, status_code=201, response_model_exclude_none=False)
+def create_project(body: ProjectCreate, services: ServicesDep) -> ProjectPublic:
     """A new project from a graph, a template, or empty; its graph is saved as version 1."""
     if body.graph is not None and body.template is not None:
         raise ApiError(422, "ambiguous_source", "give either a template or a graph, not both", field="template")
@@ -53,20 +52,20 @@ def create_project(body: ProjectCreate, services: ServicesDep) -> ProjectOut:
     return project_out(project, graph)
 
 
-@router.get("/projects", response_model=list[ProjectOut], response_model_exclude_none=True)
-def list_projects(services: ServicesDep) -> list[ProjectOut]:
+@router.get("/projects", response_model=list[ProjectPublic], response_model_exclude_none=True)
+def list_projects(services: ServicesDep) -> list[ProjectPublic]:
     return [project_out(p) for p in services.projects.list()]
 
 
-@router.get("/projects/{project_id}", response_model=ProjectOut)
-def get_project(project_id: ProjectId, services: ServicesDep) -> ProjectOut:
+@router.get("/projects/{project_id}", response_model=ProjectPublic)
+def get_project(project_id: ProjectId, services: ServicesDep) -> ProjectPublic:
     project = require_project(services, project_id)
     latest = services.projects.latest(project_id)
     return project_out(project, latest.graph if latest else graph_json(Graph()))
 
 
-@router.patch("/projects/{project_id}", response_model=ProjectOut, response_model_exclude_none=True)
-def rename_project(project_id: ProjectId, body: ProjectPatch, services: ServicesDep) -> ProjectOut:
+@router.patch("/projects/{project_id}", response_model=ProjectPublic, response_model_exclude_none=True)
+def rename_project(project_id: ProjectId, body: ProjectPatch, services: ServicesDep) -> ProjectPublic:
     project = services.projects.rename(project_id, body.name)
     if project is None:
         raise not_found("project", project_id, field="project_id")
@@ -94,19 +93,19 @@ def save_graph(project_id: ProjectId, body: GraphIn, services: ServicesDep) -> V
     return VersionNumber(version=version.version)
 
 
-@router.get("/projects/{project_id}/versions", response_model=list[VersionSummary])
-def list_versions(project_id: ProjectId, services: ServicesDep) -> list[VersionSummary]:
+@router.get("/projects/{project_id}/versions", response_model=list[VersionPublic])
+def list_versions(project_id: ProjectId, services: ServicesDep) -> list[VersionPublic]:
     require_project(services, project_id)
-    return [VersionSummary(version=v, created_at=t) for v, t in services.projects.versions(project_id)]
+    return [VersionPublic(version=v, created_at=t) for v, t in services.projects.versions(project_id)]
 
 
-@router.get("/projects/{project_id}/versions/{version}", response_model=VersionOut)
-def get_version(project_id: ProjectId, version: VersionId, services: ServicesDep) -> VersionOut:
+@router.get("/projects/{project_id}/versions/{version}", response_model=VersionWithGraph)
+def get_version(project_id: ProjectId, version: VersionId, services: ServicesDep) -> VersionWithGraph:
     require_project(services, project_id)
     row = services.projects.version(project_id, version)
     if row is None:
         raise not_found("version", version, field="version")
-    return VersionOut(version=row.version, created_at=row.created_at, graph=row.graph)
+    return VersionWithGraph.model_validate(row, from_attributes=True)
 
 
 @router.post("/projects/{project_id}/versions/{version}/restore", response_model=VersionNumber)

@@ -3,20 +3,23 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path as FsPath
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, File, Path, Query, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from backend.engine.events import Event
+from backend.engine.reduce import RunSummary, reduce_run
 from backend.runs import RunRejected
+from backend.store.models import ArtifactPublic, RunPublic
 from backend.worker import WorkerError
 
 from ..deps import ServicesDep
 from ..errors import COMMON_ERRORS, ApiError, ErrorBody, not_found
 from ..graphs import rejected_error
-from ..samples import find_report, sample_file, thumbnail
-from ..schemas import MAX_DB_INT, ArtifactOut, Prediction, RunCreate, RunOut
+from ..samples import sample_file, thumbnail
+from ..schemas import MAX_DB_INT, Prediction, RunCreate
 from .projects import ProjectId, graph_json, require_project
 
 router = APIRouter(tags=["runs"], responses=COMMON_ERRORS)
@@ -24,10 +27,8 @@ RunId = Annotated[str, Path(pattern=r"^[0-9a-f]{1,32}$", description="run id")]
 NodeId = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f/]+$")]
 
 
-def run_out(run) -> RunOut:
-    return RunOut(id=run.id, project_id=run.project_id, status=run.status, targets=run.targets, mode=run.mode,
-                  created_at=run.created_at, started_at=run.started_at, finished_at=run.finished_at,
-                  error=run.error, graph_version=run.graph_version)
+def run_out(run) -> RunPublic:
+    return RunPublic.model_validate(run, from_attributes=True)
 
 
 def require_run(services, run_id: str):
@@ -37,8 +38,8 @@ def require_run(services, run_id: str):
     return run
 
 
-@router.post("/projects/{project_id}/runs", response_model=RunOut, status_code=201)
-def start_run(project_id: ProjectId, body: RunCreate, services: ServicesDep) -> RunOut:
+@router.post("/projects/{project_id}/runs", response_model=RunPublic, status_code=201)
+def start_run(project_id: ProjectId, body: RunCreate, services: ServicesDep) -> RunPublic:
     """Queue a run of the project's graph (or of the graph sent) for ``targets``.
 
     A graph with issues is not run: 422 naming the first issue, with ``issues`` listing all.
@@ -56,20 +57,20 @@ def start_run(project_id: ProjectId, body: RunCreate, services: ServicesDep) -> 
     return run_out(run)
 
 
-@router.get("/runs", response_model=list[RunOut])
+@router.get("/runs", response_model=list[RunPublic])
 def list_runs(services: ServicesDep,
-              project_id: Annotated[int | None, Query(ge=1, le=MAX_DB_INT)] = None) -> list[RunOut]:
+              project_id: Annotated[int | None, Query(ge=1, le=MAX_DB_INT)] = None) -> list[RunPublic]:
     """Runs, newest first (at most 200)."""
     return [run_out(r) for r in services.runs.list(project_id)]
 
 
-@router.get("/runs/{run_id}", response_model=RunOut)
-def get_run(run_id: RunId, services: ServicesDep) -> RunOut:
+@router.get("/runs/{run_id}", response_model=RunPublic)
+def get_run(run_id: RunId, services: ServicesDep) -> RunPublic:
     return run_out(require_run(services, run_id))
 
 
-@router.post("/runs/{run_id}/cancel", response_model=RunOut)
-def cancel_run(run_id: RunId, services: ServicesDep) -> RunOut:
+@router.post("/runs/{run_id}/cancel", response_model=RunPublic)
+def cancel_run(run_id: RunId, services: ServicesDep) -> RunPublic:
     """Cancel a queued run at once, or ask a running one to stop (it ends with run.cancelled)."""
     run = require_run(services, run_id)
     if run.status == "queued":
@@ -83,24 +84,31 @@ def cancel_run(run_id: RunId, services: ServicesDep) -> RunOut:
     return run_out(run)
 
 
-@router.get("/runs/{run_id}/events", response_model=list[dict[str, Any]])
+@router.get("/runs/{run_id}/events", response_model=list[Event])
 def run_events(run_id: RunId, services: ServicesDep,
-               after: Annotated[int, Query(ge=0, le=MAX_DB_INT)] = 0) -> list[dict[str, Any]]:
+               after: Annotated[int, Query(ge=0, le=MAX_DB_INT)] = 0) -> list[Event]:
     """Every stored event with ``seq > after``, in order."""
     require_run(services, run_id)
-    return services.runs.events_after(run_id, after)
+    return services.events.after(run_id, after)
 
 
-@router.get("/runs/{run_id}/artifacts", response_model=list[ArtifactOut])
-def run_artifacts(run_id: RunId, services: ServicesDep) -> list[ArtifactOut]:
+@router.get("/runs/{run_id}/summary", response_model=RunSummary)
+def run_summary(run_id: RunId, services: ServicesDep) -> RunSummary:
+    """The run's events reduced to its summary: node states, curves, outputs (what the editor shows)."""
+    run = require_run(services, run_id)
+    return reduce_run(run_id, services.events.after(run_id), run.status)
+
+
+@router.get("/runs/{run_id}/artifacts", response_model=list[ArtifactPublic])
+def run_artifacts(run_id: RunId, services: ServicesDep) -> list[ArtifactPublic]:
     require_run(services, run_id)
-    return [ArtifactOut(node=a.node, kind=a.kind, path=a.path, url=f"/api/runs/{run_id}/artifacts/{a.node}/{a.kind}")
-            for a in services.runs.artifacts(run_id)]
+    return [ArtifactPublic(node=a.node, kind=a.kind, path=a.path, url=f"/api/runs/{run_id}/artifacts/{a.node}/{a.kind}")
+            for a in services.artifacts.of_run(run_id)]
 
 
 def _model_path(services, run_id: str, node: str) -> FsPath:
     require_run(services, run_id)
-    artifact = services.runs.artifact(run_id, node, "model")
+    artifact = services.artifacts.get(run_id, node, "model")
     if artifact is None:
         raise ApiError(404, "no_model", f"run {run_id} has no trained model from node '{node}'", node=node,
                        field="node")
@@ -132,7 +140,7 @@ def sample_image(run_id: RunId, node: NodeId, index: Annotated[int, Path(ge=0, l
     graph = run.graph or {}
     if not any(n.get("id") == node for n in graph.get("nodes", [])):
         raise ApiError(404, "node_not_found", f"run {run_id} has no node '{node}'", node=node, field="node")
-    report = find_report(services.runs.events_after(run_id), node)
+    report = reduce_run(run_id, services.events.after(run_id)).evaluation(node)
     if report is None:
         raise ApiError(404, "no_samples", f"node '{node}' has no evaluation report in run {run_id}", node=node,
                        field="node")

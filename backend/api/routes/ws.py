@@ -18,14 +18,12 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from typing import Any
-
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
 from backend.engine.events import TERMINAL
 
-from ..broadcast import event_text
+from ..broadcast import Published, published
 from ..deps import Services
 
 router = APIRouter()
@@ -58,29 +56,30 @@ class _Sender:
     def __init__(self, ws: WebSocket, window: float) -> None:
         self.ws = ws
         self.window = window
-        self.pending: dict[tuple[str, str], dict[str, Any]] = {}
+        self.pending: dict[tuple[str, str], Published] = {}
         self.deadline: float | None = None
 
-    async def send_many(self, events: list[dict[str, Any]]) -> None:
+    async def send_many(self, events: list[Published]) -> None:
         out: list[str] = []
-        for event in events:
-            if self.window > 0 and event.get("type") == "node.progress":
-                self.pending[(str(event.get("run_id")), str(event.get("node")))] = event
+        for item in events:
+            event = item.event
+            if self.window > 0 and event.type == "node.progress":
+                self.pending[(event.run_id, event.node)] = item
                 if self.deadline is None:
                     self.deadline = time.monotonic() + self.window
                 continue
             out.extend(self._take_held())
-            out.append(event_text(event))
+            out.append(item.text)
         await self.write(out)
 
     async def flush(self) -> None:
         await self.write(self._take_held())
 
     def _take_held(self) -> list[str]:
-        held = sorted(self.pending.values(), key=lambda e: (str(e.get("run_id")), e.get("seq", 0)))
+        held = sorted(self.pending.values(), key=lambda p: (p.event.run_id, p.event.seq))
         self.pending.clear()
         self.deadline = None
-        return [event_text(e) for e in held]
+        return [p.text for p in held]
 
     async def write(self, texts: list[str]) -> None:
         for start in range(0, len(texts), self.MAX_BATCH):
@@ -120,15 +119,15 @@ async def _pump(ws: WebSocket, queue: asyncio.Queue, sender: _Sender, last_seq: 
                         events.append(queue.get_nowait())
                     except asyncio.QueueEmpty:
                         break
-                burst: list[dict[str, Any]] = []
+                burst: list[Published] = []
                 terminal = False
-                for event in events:
+                for item in events:
                     if last_seq is not None:
-                        if event.get("seq", 0) <= last_seq:
+                        if item.event.seq <= last_seq:
                             continue  # already sent from the backlog
-                        last_seq = event["seq"]
-                    burst.append(event)
-                    if stop_after_terminal and event.get("type") in TERMINAL:
+                        last_seq = item.event.seq
+                    burst.append(item)
+                    if stop_after_terminal and item.event.type in TERMINAL:
                         terminal = True
                         break
                 await sender.send_many(burst)  # held progress goes out before any other event
@@ -154,18 +153,18 @@ async def run_stream(ws: WebSocket, run_id: str, after: int = 0) -> None:
     queue = services.broadcaster.subscribe(services.broadcaster.run_topic(run_id))
     try:
         await ws.accept()
-        backlog = await run_in_threadpool(services.runs.events_after, run_id, max(0, after))
+        backlog = await run_in_threadpool(services.events.after, run_id, max(0, after))
         last_seq = max(0, after)
         sender = _Sender(ws, services.settings.progress_coalesce_s)
-        ended = next((i for i, event in enumerate(backlog) if event.get("type") in TERMINAL), None)
+        ended = next((i for i, event in enumerate(backlog) if event.type in TERMINAL), None)
         if ended is not None:
             backlog = backlog[:ended + 1]
-        await sender.write([event_text(e) for e in backlog])
+        await sender.write([p.text for p in published(backlog)])
         if ended is not None:
             await ws.close(code=1000)
             return
         if backlog:
-            last_seq = backlog[-1]["seq"]
+            last_seq = backlog[-1].seq
         await _pump(ws, queue, sender, last_seq, stop_after_terminal=True)
     except (WebSocketDisconnect, RuntimeError):
         pass

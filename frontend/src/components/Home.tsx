@@ -1,81 +1,103 @@
 // The start page: the template gallery (double-click to create a project) and the projects list.
 import { useEffect, useState } from "react";
-import { api, ApiError } from "../api";
 import { loc, useLang, useT } from "../i18n";
 import { navigate } from "../nav";
+import { autoLayout } from "../lib/layout";
+import { cardPorts, nodeSize, portPoint } from "../lib/nodeSize";
+import { useCreateProject, useDeleteProject, useProjects, useRenameProject, useTemplateGraphs, useTemplates } from "../lib/queries";
 import { useUi } from "../store/ui";
-import type { Graph, Project, TemplateInfo } from "../types";
+import type { Graph, TemplateInfo } from "../types";
 import { categoryColor, Icon, LangSwitch, Logo, relativeTime } from "./common";
 
-export function GraphPreview({ graph }: { graph?: Graph }) {
-  if (!graph || !graph.nodes?.length) return <div className="preview preview-empty" />;
-  const xs = [...graph.nodes.map((n) => n.position.x), ...graph.groups.map((g) => g.position.x)];
-  const ys = [...graph.nodes.map((n) => n.position.y), ...graph.groups.map((g) => g.position.y)];
-  const x1 = Math.max(...graph.nodes.map((n) => n.position.x + 240), ...graph.groups.map((g) => g.position.x + g.width));
-  const y1 = Math.max(...graph.nodes.map((n) => n.position.y + 100), ...graph.groups.map((g) => g.position.y + g.height));
-  const x0 = Math.min(...xs) - 20;
-  const y0 = Math.min(...ys) - 20;
-  const pos = new Map(graph.nodes.map((n) => [n.id, n.position]));
+/**
+ * A small drawing of a graph: group frames, cards and wires, at the sizes the canvas uses. With
+ * `layout` (the gallery) the graph is drawn as the automatic layout places it; without (saved
+ * versions), where its nodes stand.
+ */
+export function GraphPreview({ graph, layout = false }: { graph?: Graph; layout?: boolean }) {
+  const shown = useShownGraph(graph, layout);
+  if (!shown || !shown.nodes?.length) return <div className="preview preview-empty" />;
+  const ports = cardPorts(shown);
+  const cards = new Map(shown.nodes.map((n) => [n.id, { ...n.position, ...nodeSize(ports.get(n.id)) }]));
+  const boxes = [...cards.values(), ...shown.groups.map((g) => ({ ...g.position, width: g.width, height: g.height }))];
+  const x0 = Math.min(...boxes.map((b) => b.x)) - 20;
+  const y0 = Math.min(...boxes.map((b) => b.y)) - 20;
+  const x1 = Math.max(...boxes.map((b) => b.x + b.width)) + 20;
+  const y1 = Math.max(...boxes.map((b) => b.y + b.height)) + 20;
   return (
-    <svg className="preview" viewBox={`${x0} ${y0} ${x1 - x0 + 20} ${y1 - y0 + 20}`} preserveAspectRatio="xMidYMid meet">
-      {graph.groups.map((g) => (
+    <svg className="preview" viewBox={`${x0} ${y0} ${x1 - x0} ${y1 - y0}`} preserveAspectRatio="xMidYMid meet">
+      {shown.groups.map((g) => (
         <rect key={g.id} x={g.position.x} y={g.position.y} width={g.width} height={g.height} rx="18" className="pv-group" />
       ))}
-      {graph.edges.map((e) => {
-        const a = pos.get(e.source);
-        const b = pos.get(e.target);
-        if (!a || !b) return null;
+      {shown.edges.map((e) => {
+        const a = cards.get(e.source);
+        const b = cards.get(e.target);
+        const from = ports.get(e.source);
+        const to = ports.get(e.target);
+        if (!a || !b || !from || !to) return null;
+        const out = portPoint(from, "out", e.sourceHandle);
+        const into = portPoint(to, "in", e.targetHandle);
+        return <path key={e.id} className="pv-edge" d={wirePath(a.x + out.x, a.y + out.y, b.x + into.x, b.y + into.y)} />;
+      })}
+      {shown.nodes.map((n) => {
+        const c = cards.get(n.id)!;
         return (
-          <path key={e.id} className="pv-edge"
-            d={`M${a.x + 120},${a.y + 90} C${a.x + 120},${a.y + 160} ${b.x + 120},${b.y - 60} ${b.x + 120},${b.y}`} />
+          <g key={n.id}>
+            <rect x={c.x} y={c.y} width={c.width} height={c.height} rx="12" className="pv-node" />
+            <rect x={c.x} y={c.y} width={c.width} height="14" rx="7" fill={categoryColor(n.type.split(".")[0])} />
+          </g>
         );
       })}
-      {graph.nodes.map((n) => (
-        <g key={n.id}>
-          <rect x={n.position.x} y={n.position.y} width="240" height="90" rx="14" className="pv-node" />
-          <rect x={n.position.x} y={n.position.y} width="240" height="16" rx="8" fill={categoryColor(n.type.split(".")[0])} />
-        </g>
-      ))}
     </svg>
   );
+}
+
+/** A wire from an output on a card's bottom edge down to an input on another card's top edge. */
+function wirePath(sx: number, sy: number, tx: number, ty: number): string {
+  const bend = Math.max(40, Math.abs(ty - sy) / 2);
+  return `M${sx},${sy} C${sx},${sy + bend} ${tx},${ty - bend} ${tx},${ty}`;
+}
+
+/** The graph to draw: laid out when asked (nothing until ELK answers), else as it is. */
+function useShownGraph(graph: Graph | undefined, layout: boolean): Graph | undefined {
+  const [laidOut, setLaidOut] = useState<{ from: Graph; graph: Graph } | null>(null);
+  useEffect(() => {
+    if (!layout || !graph?.nodes?.length) return;
+    let current = true;
+    autoLayout(graph).then(
+      (g) => current && setLaidOut({ from: graph, graph: g }),
+      () => current && setLaidOut({ from: graph, graph }), // no layout: draw it where it stands
+    );
+    return () => { current = false; };
+  }, [graph, layout]);
+  if (!layout) return graph;
+  return laidOut && laidOut.from === graph ? laidOut.graph : undefined;
 }
 
 export function Home() {
   const t = useT();
   const lang = useLang((s) => s.lang);
   const toast = useUi((s) => s.toast);
-  const [templates, setTemplates] = useState<TemplateInfo[] | null>(null);
-  const [graphs, setGraphs] = useState<Record<string, Graph>>({});
-  const [projects, setProjects] = useState<Project[] | null>(null);
+  // Server state (a failed list shows as empty, with a toast); null while loading.
+  const templatesQuery = useTemplates();
+  const templates = templatesQuery.data ?? (templatesQuery.isError ? [] : null);
+  const graphs = useTemplateGraphs(templatesQuery.data);
+  const projectsQuery = useProjects();
+  const projects = projectsQuery.data ?? (projectsQuery.isError ? [] : null);
+  const createProject = useCreateProject();
+  const renameProject = useRenameProject();
+  const deleteProject = useDeleteProject();
   const [renaming, setRenaming] = useState<{ id: number; name: string } | null>(null);
   const [confirming, setConfirming] = useState<number | null>(null);
   const [busy, setBusy] = useState(false);
-
-  const refresh = () =>
-    api.projects().then(
-      (p) => setProjects([...p].sort((a, b) => String(b.updated_at).localeCompare(String(a.updated_at)))),
-      (e: ApiError) => { setProjects([]); toast(e.message, "error"); },
-    );
-
-  useEffect(() => {
-    api.templates().then(
-      (list) => {
-        setTemplates(list);
-        for (const tpl of list)
-          api.template(tpl.id).then((full) => setGraphs((g) => ({ ...g, [tpl.id]: full.graph })), () => undefined);
-      },
-      (e: ApiError) => { setTemplates([]); toast(e.message, "error"); },
-    );
-    void refresh();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, []);
 
   const create = async (template: TemplateInfo | null) => {
     if (busy) return;
     setBusy(true);
     try {
       const name = template ? loc(template.name, lang) : t("home.untitled");
-      const project = await api.createProject(name, template?.id ?? null, template ? null : { nodes: [], edges: [], groups: [] });
+      const graph = template ? null : { nodes: [], edges: [], groups: [] };
+      const project = await createProject.mutateAsync({ name, template: template?.id ?? null, graph });
       navigate(`#/project/${project.id}`);
     } catch (e) {
       toast((e as Error).message, "error");
@@ -90,8 +112,7 @@ export function Home() {
     setRenaming(null);
     if (!name) return;
     try {
-      await api.renameProject(renaming.id, name);
-      await refresh();
+      await renameProject.mutateAsync({ id: renaming.id, name });
     } catch (e) {
       toast((e as Error).message, "error");
     }
@@ -100,8 +121,7 @@ export function Home() {
   const remove = async (id: number) => {
     setConfirming(null);
     try {
-      await api.deleteProject(id);
-      await refresh();
+      await deleteProject.mutateAsync(id);
     } catch (e) {
       toast((e as Error).message, "error");
     }
@@ -132,7 +152,7 @@ export function Home() {
                 onDoubleClick={() => void create(tpl)}
                 onKeyDown={(e) => e.key === "Enter" && void create(tpl)}
               >
-                <GraphPreview graph={graphs[tpl.id]} />
+                <GraphPreview graph={graphs[tpl.id]} layout />
                 <div className="template-body">
                   <div className="template-title">{loc(tpl.name, lang)}</div>
                   <div className="template-desc">{loc(tpl.description, lang)}</div>

@@ -1,6 +1,7 @@
 // The right-hand panel: the selected node's generated parameter form, ports with inferred shapes, issues and result.
 import { useCallback, useMemo, type CSSProperties } from "react";
-import { loc, useLang, useT } from "../i18n";
+import { loc, useLang, useT, type Key } from "../i18n";
+import type { EvaluationSummary, ModelSummary } from "../types";
 import { issueLead, issueNames, issueText } from "../lib/issues";
 import type { FieldDesc } from "../lib/schema";
 import { useEditor } from "../store/editor";
@@ -56,8 +57,9 @@ function NodeInspector({ id }: { id: string }) {
     const e = edges.find((x) => x.target === id && x.targetHandle === port);
     return e ? { from: `${e.source}.${e.sourceHandle}`, spec: validation?.specs?.[e.source]?.[e.sourceHandle] } : null;
   };
-  const model = result?.summary?.model as { best?: Record<string, number>; best_epoch?: number; epochs?: number } | undefined;
-  const report = result?.summary?.report as { test_accuracy?: number; test_loss?: number } | undefined;
+  const outputs = Object.values(result?.summary ?? {});
+  const model = outputs.find((s): s is ModelSummary => s.kind === "model");
+  const report = outputs.find((s): s is EvaluationSummary => s.kind === "evaluation");
 
   return (
     <div className="inspector-node" data-testid="inspector" data-node={id}>
@@ -149,8 +151,8 @@ function NodeInspector({ id }: { id: string }) {
           )}
           {report && (
             <div className="result-grid" onClick={() => openPanel("eval")}>
-              <div><div className="muted small">{t("panel.testAcc")}</div><div className="big mono">{fmt(report.test_accuracy)}</div></div>
-              <div><div className="muted small">{t("panel.testLoss")}</div><div className="big mono">{fmt(report.test_loss)}</div></div>
+              <div><div className="muted small">{t("panel.splitAcc", { split: t(`split.${report.split}` as Key) })}</div><div className="big mono">{fmt(report.accuracy)}</div></div>
+              <div><div className="muted small">{t("panel.splitLoss", { split: t(`split.${report.split}` as Key) })}</div><div className="big mono">{fmt(report.loss)}</div></div>
             </div>
           )}
         </div>

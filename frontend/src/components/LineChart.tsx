@@ -1,5 +1,10 @@
-// A small hand-made SVG line chart for training curves, drawn at the container's pixel width.
-import { useEffect, useRef, useState } from "react";
+// Training curves drawn by uPlot on a canvas: drag across the chart to zoom into some epochs,
+// double-click to see them all again, hover to read the values at an epoch. The chart is made
+// once per look (series, height) and only handed new data as epochs arrive.
+import { useEffect, useMemo, useRef, useState } from "react";
+import uPlot from "uplot";
+import "uplot/dist/uPlot.min.css";
+import { useT } from "../i18n";
 
 export interface Series {
   name: string;
@@ -19,81 +24,167 @@ interface Props {
   legend?: boolean;
 }
 
-const PAD = { l: 40, r: 12, t: 28, b: 22 };
+type Range = [number, number];
 
-function niceTicks(lo: number, hi: number, count = 4): number[] {
-  if (!(hi > lo)) return [lo];
-  const raw = (hi - lo) / count;
-  const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? raw;
-  const ticks: number[] = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9; v += step) ticks.push(Number(v.toFixed(6)));
-  return ticks;
+const HEAD = 20; // the title row above the canvas
+const FONT = '10px "JetBrains Mono", "SFMono-Regular", Menlo, Consolas, monospace'; // --mono
+const AXIS = { stroke: "#7f8899", font: FONT, grid: { stroke: "#283042", width: 1 }, ticks: { show: false } };
+const EPOCH_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]; // epochs are whole numbers
+
+/** The series on one x axis, as uPlot takes them: every epoch any series has, sorted, and
+ *  each series' value at each epoch (null where it has none). */
+export function chartData(series: Series[]): uPlot.AlignedData {
+  const xs = [...new Set(series.flatMap((s) => s.points.map((p) => p.x)))].sort((a, b) => a - b);
+  const ys = series.map((s) => {
+    const at = new Map(s.points.map((p) => [p.x, p.y]));
+    return xs.map((x) => at.get(x) ?? null);
+  });
+  return [xs, ...ys];
 }
 
-function useWidth(fallback: number) {
-  const ref = useRef<HTMLDivElement>(null);
-  const [width, setWidth] = useState(fallback);
-  useEffect(() => {
-    const el = ref.current;
-    if (!el || typeof ResizeObserver === "undefined") return;
-    const ro = new ResizeObserver(([entry]) => setWidth(Math.max(160, Math.round(entry.contentRect.width))));
-    ro.observe(el);
-    return () => ro.disconnect();
-  }, []);
-  return [ref, width] as const;
+/** The epochs shown when not zoomed: from the first to the last planned or seen. */
+export function fullXRange(xs: ArrayLike<number>, xMax?: number): Range {
+  return [1, Math.max(xMax ?? 0, xs.length ? xs[xs.length - 1] : 0, 2)];
+}
+
+/** The values shown: the bounds given, else the data's with 0 and 1 in view. */
+export function yRange(dataMin: number | null, dataMax: number | null, yMin?: number, yMax?: number): Range {
+  const lo = yMin ?? Math.min(dataMin ?? 0, 0);
+  const hi = yMax ?? Math.max(dataMax ?? 1, 1);
+  return Number.isFinite(lo) && Number.isFinite(hi) && hi > lo ? [lo, hi] : [0, 1];
+}
+
+function canDraw(): boolean {
+  return typeof document !== "undefined" && document.createElement("canvas").getContext("2d") !== null;
+}
+
+function formatValue(v: number | null | undefined): string {
+  return v === null || v === undefined ? "–" : Math.abs(v) < 10 ? v.toFixed(3) : v.toFixed(1);
+}
+
+interface Bounds {
+  x: Range; // all epochs
+  yMin?: number;
+  yMax?: number;
+}
+
+function options(series: Series[], width: number, height: number, bounds: { current: Bounds },
+  zoomed: { current: boolean }, onHover: (idx: number | null) => void): uPlot.Options {
+  const showAll = (u: uPlot) => u.setScale("x", { min: bounds.current.x[0], max: bounds.current.x[1] });
+  return {
+    width,
+    height,
+    legend: { show: false }, // the title row reads out the values instead
+    padding: [6, 8, 0, 0],
+    cursor: {
+      y: false, // one line across the epochs, none across the values
+      drag: { x: true, y: false, setScale: true },
+      bind: { dblclick: (u) => () => { showAll(u); return null; } },
+    },
+    scales: {
+      // Not auto: the x range is set here, to all epochs or to the user's zoom.
+      x: { time: false, auto: false, range: (_u, min, max) => (min === null || max === null ? bounds.current.x : [min, max]) },
+      y: { auto: true, range: (_u, min, max) => yRange(min, max, bounds.current.yMin, bounds.current.yMax) },
+    },
+    axes: [
+      { ...AXIS, size: 22, incrs: EPOCH_STEPS, values: (_u, ticks) => ticks.map(String) },
+      { ...AXIS, size: 36, values: (_u, ticks) => ticks.map((v) => String(Number(v.toFixed(2)))) },
+    ],
+    series: [
+      {},
+      ...series.map((s): uPlot.Series => ({
+        label: s.name, stroke: s.color, width: 2, dash: s.dashed ? [5, 4] : undefined, spanGaps: true,
+        points: { size: 5, fill: s.color, stroke: s.color },
+      })),
+    ],
+    hooks: {
+      setCursor: [(u) => onHover(u.cursor.idx ?? null)],
+      setScale: [(u, key) => {
+        if (key !== "x") return;
+        const [lo, hi] = bounds.current.x;
+        zoomed.current = (u.scales.x.min ?? lo) > lo + 1e-9 || (u.scales.x.max ?? hi) < hi - 1e-9;
+      }],
+    },
+  };
 }
 
 export function LineChart({ series, title, xMax, yMin, yMax, height = 170, testId, legend = true }: Props) {
-  const [ref, W] = useWidth(360);
-  const all = series.flatMap((s) => s.points);
-  const maxX = Math.max(xMax ?? 0, ...all.map((p) => p.x), 2);
-  const minX = 1;
-  let lo = yMin ?? Math.min(...all.map((p) => p.y), 0);
-  let hi = yMax ?? Math.max(...all.map((p) => p.y), 1);
-  if (!Number.isFinite(lo) || !Number.isFinite(hi) || hi <= lo) {
-    lo = 0;
-    hi = 1;
-  }
-  const H = height;
-  const sx = (x: number) => PAD.l + ((x - minX) / (maxX - minX)) * (W - PAD.l - PAD.r);
-  const sy = (y: number) => H - PAD.b - ((y - lo) / (hi - lo)) * (H - PAD.t - PAD.b);
-  const yTicks = niceTicks(lo, hi);
-  const xTicks = niceTicks(minX, maxX, Math.min(8, maxX - minX)).filter((x) => Number.isInteger(x));
+  const t = useT();
+  const box = useRef<HTMLDivElement>(null);
+  const host = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+  const zoomed = useRef(false);
+  const [hover, setHover] = useState<number | null>(null);
+  const data = useMemo(() => chartData(series), [series]);
+  const plotHeight = height - HEAD;
+  // The ranges are read by the chart's range functions, so new bounds need no new chart.
+  const bounds = useRef<Bounds>({ x: [1, 2] });
+  bounds.current = { x: fullXRange(data[0], xMax), yMin, yMax };
+  const look = JSON.stringify([series.map((s) => [s.name, s.color, s.dashed]), plotHeight]);
+
+  useEffect(() => {
+    if (!host.current || !canDraw()) return;
+    const width = Math.max(160, box.current?.clientWidth ?? 360);
+    const u = new uPlot(options(series, width, plotHeight, bounds, zoomed, setHover), data, host.current);
+    plot.current = u;
+    return () => {
+      u.destroy();
+      plot.current = null;
+    };
+    // Made again only when the look changes; data and bounds reach it through the effects below and refs.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [look]);
+
+  useEffect(() => {
+    const u = plot.current;
+    if (!u) return;
+    const [lo, hi] = bounds.current.x;
+    const keep = zoomed.current ? { min: u.scales.x.min ?? lo, max: u.scales.x.max ?? hi } : { min: lo, max: hi };
+    u.setData(data, false);
+    u.setScale("x", keep); // also re-ranges y and redraws
+  }, [data, xMax, yMin, yMax]);
+
+  useEffect(() => {
+    const el = box.current;
+    if (!el || typeof ResizeObserver === "undefined") return;
+    const ro = new ResizeObserver(([entry]) =>
+      plot.current?.setSize({ width: Math.max(160, Math.round(entry.contentRect.width)), height: plotHeight }));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, [plotHeight]);
+
+  const points = series.reduce((n, s) => n + s.points.length, 0);
   return (
-    <div ref={ref} className="chart-box">
-      <svg className="chart" width={W} height={H} viewBox={`0 0 ${W} ${H}`} data-testid={testId} data-points={all.length}>
-        <text x={PAD.l} y={15} className="chart-title">{title}</text>
-        {legend && <g className="chart-legend">
-          {series.map((s, i) => (
-            <g key={s.name} transform={`translate(${W - PAD.r - (series.length - i) * 72}, 11)`}>
-              <line x1="0" x2="14" y1="0" y2="0" stroke={s.color} strokeWidth="2" strokeDasharray={s.dashed ? "4 3" : undefined} />
-              <text x="18" y="3.5">{s.name}</text>
-            </g>
-          ))}
-        </g>}
-        {yTicks.map((v) => (
-          <g key={"y" + v}>
-            <line x1={PAD.l} x2={W - PAD.r} y1={sy(v)} y2={sy(v)} className="grid" />
-            <text x={PAD.l - 6} y={sy(v) + 3.5} textAnchor="end" className="tick">{Math.abs(v) < 10 ? String(Number(v.toFixed(2))) : v}</text>
-          </g>
-        ))}
-        {xTicks.map((v) => (
-          <text key={"x" + v} x={sx(v)} y={H - 6} textAnchor="middle" className="tick">{v}</text>
-        ))}
-        {series.map((s) => {
-          const pts = [...s.points].sort((a, b) => a.x - b.x);
-          if (!pts.length) return null;
-          const d = pts.map((p, i) => `${i ? "L" : "M"}${sx(p.x).toFixed(1)},${sy(Math.max(lo, Math.min(hi, p.y))).toFixed(1)}`).join(" ");
-          return (
-            <g key={s.name}>
-              <path d={d} fill="none" stroke={s.color} strokeWidth="2" strokeDasharray={s.dashed ? "5 4" : undefined}
-                strokeLinejoin="round" strokeLinecap="round" />
-              {pts.map((p) => <circle key={p.x} cx={sx(p.x)} cy={sy(Math.max(lo, Math.min(hi, p.y)))} r="2.6" fill={s.color} />)}
-            </g>
-          );
-        })}
-      </svg>
+    <div ref={box} className="chart-box" data-testid={testId} data-points={points}>
+      <div className="chart-head">
+        <span className="chart-title" title={t("panel.chartHint")}>{title}</span>
+        <Readout series={series} data={data} hover={hover} legend={legend} epochLabel={t("panel.epoch")} />
+      </div>
+      <div ref={host} className="chart-plot" style={{ height: plotHeight }} />
     </div>
+  );
+}
+
+/** The values at the hovered epoch; when not hovering, the series' names if asked for. */
+function Readout({ series, data, hover, legend, epochLabel }: {
+  series: Series[]; data: uPlot.AlignedData; hover: number | null; legend: boolean; epochLabel: string;
+}) {
+  if (hover === null || data[0][hover] === undefined) {
+    if (!legend) return null;
+    return (
+      <span className="chart-readout">
+        {series.map((s) => <span key={s.name} className="chart-value"><i style={{ background: s.color }} />{s.name}</span>)}
+      </span>
+    );
+  }
+  return (
+    <span className="chart-readout" data-testid="chart-readout">
+      <span className="chart-epoch">{epochLabel} {data[0][hover]}</span>
+      {series.map((s, i) => (
+        <span key={s.name} className="chart-value">
+          <i style={{ background: s.color }} />{s.name} <b>{formatValue(data[i + 1][hover])}</b>
+        </span>
+      ))}
+    </span>
   );
 }

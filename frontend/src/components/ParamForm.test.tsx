@@ -96,6 +96,41 @@ describe("the generic parameter form", () => {
     expect(onChange).toHaveBeenLastCalledWith("units", undefined);
   });
 
+  it("shows each field's title and description in the person's language, from the schema", () => {
+    const { rerender } = render(<ParamForm schema={schemaOf("optimizers.Adam")} values={{}} onChange={() => undefined} lang="zh" />);
+    const beta = screen.getByTestId("field-beta_2");
+    expect(within(beta).getByText("Beta 2")).toBeTruthy();
+    expect(beta.textContent).toContain("梯度平方滑动平均的衰减率");
+    expect(screen.getByTestId("field-learning_rate").textContent).toContain("学习率");
+    rerender(<ParamForm schema={schemaOf("optimizers.Adam")} values={{}} onChange={() => undefined} lang="en" />);
+    expect(screen.getByTestId("field-learning_rate").textContent).toContain("Learning rate");
+    expect(screen.getByTestId("field-beta_2").textContent).toContain("Decay of the moving average of squared gradients");
+    expect(screen.getByTestId("field-beta_2").textContent).not.toContain("梯度");
+  });
+
+  it("titles an enum field, and a $ref one, from the field's own schema in both languages", () => {
+    const { rerender } = render(<ParamForm schema={schemaOf("training.Trainer")} values={{}} onChange={() => undefined} lang="zh" />);
+    expect(screen.getByTestId("field-loss").querySelector(".field-label")?.textContent).toBe("损失函数");
+    const refSchema = {
+      $defs: { Mode: { enum: ["a", "b"], title: "Mode", type: "string" } },
+      properties: { mode: { $ref: "#/$defs/Mode", default: "a", title: "Working mode", description: "How it works",
+        "x-title-zh": "工作模式", "x-description-zh": "它如何工作" } },
+    };
+    rerender(<ParamForm schema={refSchema} values={{}} onChange={() => undefined} lang="zh" />);
+    expect(screen.getByTestId("field-mode").querySelector(".field-label")?.textContent).toBe("工作模式");
+    expect(screen.getByTestId("field-mode").textContent).toContain("它如何工作");
+    rerender(<ParamForm schema={refSchema} values={{}} onChange={() => undefined} lang="en" />);
+    expect(screen.getByTestId("field-mode").querySelector(".field-label")?.textContent).toBe("Working mode");
+  });
+
+  it("falls back to English, then to the name, where the schema has no Chinese", () => {
+    const schema = { properties: { a: { type: "integer", title: "Alpha", description: "First" }, b: { type: "integer" } } };
+    render(<ParamForm schema={schema} values={{}} onChange={() => undefined} lang="zh" />);
+    expect(screen.getByTestId("field-a").querySelector(".field-label")?.textContent).toBe("Alpha");
+    expect(screen.getByTestId("field-a").textContent).toContain("First");
+    expect(screen.getByTestId("field-b").querySelector(".field-label")?.textContent).toBe("b");
+  });
+
   it("edits a nullable string, an empty value meaning null", () => {
     const onChange = vi.fn();
     render(<ParamForm schema={schemaOf("backbones.VGG16")} values={{}} onChange={onChange} lang="en" />);

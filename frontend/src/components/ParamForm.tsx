@@ -1,6 +1,6 @@
 // The one generic parameter form: every field comes from the component's JSON schema.
 import { useEffect, useState } from "react";
-import { paramTitle, translate } from "../i18n";
+import { loc, translate } from "../i18n";
 import { checkValue, effectiveValue, fieldsFromSchema, parseNumberInput, type FieldDesc, type FieldProblem } from "../lib/schema";
 import type { JsonSchema, Lang } from "../types";
 import { Icon } from "./common";
@@ -194,10 +194,11 @@ export function ParamForm({ schema, values, onChange, lang, issues = {}, choices
         const set = (v: unknown) => onChange(f.name, v);
         const choices = f.kind === "multi" ? (f.choicesFrom ? choicesFor?.(f) : (f.choices as string[] | undefined)?.map(String)) : undefined;
         const bounds = f.kind === "integer" || f.kind === "number" ? boundsText(f, lang) : "";
+        const help = loc(f.description, lang);
         return (
           <div key={f.name} className={`field field-${f.kind} ${error ? "has-error" : ""}`} data-testid={`field-${f.name}`}>
             <div className="field-head">
-              <label className="field-label" title={f.name}>{paramTitle(f.name, f.title, lang)}</label>
+              <label className="field-label" title={f.name}>{loc(f.title, lang) || f.name}</label>
               {f.deferred && <span className="tag" title={translate(lang, "inspector.deferred")}>⧗</span>}
               {f.kind === "boolean" && (
                 <Switch name={f.name} checked={Boolean(value)} onChange={set} />
@@ -217,9 +218,9 @@ export function ParamForm({ schema, values, onChange, lang, issues = {}, choices
             {f.kind === "multi" && <MultiField field={f} value={value} onChange={set} choices={choices} lang={lang} />}
             {(f.kind === "string" || f.kind === "list") && <TextField field={f} value={value} onChange={set} />}
             {f.kind === "json" && <TextField field={f} value={value} onChange={set} multiline />}
-            {(f.description || bounds) && (
+            {(help || bounds) && (
               <div className="field-help">
-                {f.description}
+                {help}
                 {bounds && <span className="bounds">{bounds}</span>}
               </div>
             )}

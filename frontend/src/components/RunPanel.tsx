@@ -17,8 +17,23 @@ const NO_ISSUES: Issue[] = []; // a stable empty list: zustand selectors must no
 const C_TRAIN = "#5aa9ff";
 const C_VAL = "#ff9f43";
 
-function pick(points: MetricPoint[], key: string) {
-  return points.filter((p) => typeof p[key] === "number").map((p) => ({ x: p.epoch, y: p[key] }));
+function pick(points: MetricPoint[], key: string): { x: number; y: number }[] {
+  const out: { x: number; y: number }[] = [];
+  for (const p of points) {
+    const y = p[key];
+    if (typeof y === "number") out.push({ x: p.epoch, y });
+  }
+  return out;
+}
+
+/** The epoch with the best validation accuracy (the one a trainer keeps). */
+function bestPoint(points: MetricPoint[]): { epoch: number; accuracy: number } | null {
+  let best: { epoch: number; accuracy: number } | null = null;
+  for (const p of points) {
+    const acc = p.val_accuracy;
+    if (typeof acc === "number" && (!best || acc > best.accuracy)) best = { epoch: p.epoch, accuracy: acc };
+  }
+  return best;
 }
 
 /** The freshest curve of a node: the latest run that has one. */
@@ -42,8 +57,8 @@ function TrainerCard({ node, points, lossMax }: { node: string; points: MetricPo
   const status = useStatus(node);
   const epochs = typeof gnode?.params?.epochs === "number" ? (gnode.params.epochs as number) : undefined;
   const fraction = progressFraction(status.progress);
-  const phase = (useContext(ResultsContext)[node]?.summary?.model as { phase?: string } | undefined)?.phase;
-  const best = points.reduce<MetricPoint | null>((b, p) => (p.val_accuracy !== undefined && (!b || p.val_accuracy > b.val_accuracy) ? p : b), null);
+  const phase = Object.values(useContext(ResultsContext)[node]?.summary ?? {}).find((s) => s.kind === "model")?.phase;
+  const best = bestPoint(points);
   return (
     <div className="trainer-card" data-testid="trainer-card" data-node={node}>
       <div className="trainer-head">
@@ -61,7 +76,7 @@ function TrainerCard({ node, points, lossMax }: { node: string; points: MetricPo
           <span className="lg"><i style={{ background: C_TRAIN }} />{t("panel.train")}</span>
           <span className="lg"><i className="dashed" style={{ borderColor: C_VAL }} />{t("panel.val")}</span>
         </span>
-        {best && <span className="chip" data-testid="best-chip" title="val_accuracy">{t("panel.best", { e: best.epoch })} · {best.val_accuracy.toFixed(3)}</span>}
+        {best && <span className="chip" data-testid="best-chip" title="val_accuracy">{t("panel.best", { e: best.epoch })} · {best.accuracy.toFixed(3)}</span>}
       </div>
       <div className="trainer-charts">
         <LineChart
@@ -153,7 +168,7 @@ function Log({ view }: { view: RunView | null }) {
       {lines.map(({ e, line }) => (
         <div key={e.seq} className={`log-line log-${line!.level}`}>
           <span className="log-time mono">{new Date(e.ts * 1000).toLocaleTimeString()}</span>
-          <span className="log-node mono">{e.node ?? ""}</span>
+          <span className="log-node mono">{"node" in e ? e.node ?? "" : ""}</span>
           <span className="log-text">{line!.text}</span>
         </div>
       ))}
@@ -176,7 +191,7 @@ export function SampleTile({ runId, node, index, sample }: {
       {failed ? (
         <div className="sample-ph"><span className="glyph">{sample.label.slice(0, 1).toUpperCase()}</span>{name}</div>
       ) : (
-        <img src={sample.url ?? api.sampleUrl(runId, node, index)} alt={name} loading="lazy" onError={() => setFailed(true)} />
+        <img src={api.sampleUrl(runId, node, index)} alt={name} loading="lazy" onError={() => setFailed(true)} />
       )}
       <span className={`sample-mark ${ok ? "ok" : "bad"}`} aria-label={ok ? t("panel.correct") : t("panel.wrong")}>{ok ? "✓" : "✗"}</span>
       <figcaption>
@@ -185,6 +200,14 @@ export function SampleTile({ runId, node, index, sample }: {
       </figcaption>
     </figure>
   );
+}
+
+/** A split's name in the user's language (the report says which split it measured). */
+function splitName(split: string, t: ReturnType<typeof useT>): string {
+  if (split === "test") return t("split.test");
+  if (split === "validation") return t("split.validation");
+  if (split === "train") return t("split.train");
+  return split;
 }
 
 function Evaluation() {
@@ -201,8 +224,8 @@ function Evaluation() {
         return (
           <div key={node} className="eval-card">
             <div className="eval-stats">
-              <div className="stat"><div className="muted small">{t("panel.testAcc")}</div><div className="stat-big" data-testid="test-accuracy">{((report.test_accuracy ?? 0) * 100).toFixed(1)}%</div></div>
-              <div className="stat"><div className="muted small">{t("panel.testLoss")}</div><div className="stat-big">{(report.test_loss ?? 0).toFixed(3)}</div></div>
+              <div className="stat"><div className="muted small">{t("panel.splitAcc", { split: splitName(report.split, t) })}</div><div className="stat-big" data-testid="test-accuracy" data-split={report.split}>{((report.accuracy ?? 0) * 100).toFixed(1)}%</div></div>
+              <div className="stat"><div className="muted small">{t("panel.splitLoss", { split: splitName(report.split, t) })}</div><div className="stat-big">{(report.loss ?? 0).toFixed(3)}</div></div>
               <div className="muted small mono">{node}</div>
             </div>
             <div className="confusion-wrap">
@@ -288,7 +311,7 @@ function Models() {
           <div className="model-head">
             <span className="trainer-name">{m.node}</span>
             {m.classes && <span className="chip">{m.classes.join(" / ")}</span>}
-            {m.best?.val_accuracy !== undefined && <span className="chip">val acc {m.best.val_accuracy.toFixed(3)}</span>}
+            {typeof m.best?.val_accuracy === "number" && <span className="chip">val acc {m.best.val_accuracy.toFixed(3)}</span>}
             <span className="spacer" />
             <a className="btn btn-small" href={api.modelUrl(m.runId, m.node)} download data-testid={`download-${m.node}`}>
               <Icon name="download" size={13} /> {t("panel.download")}

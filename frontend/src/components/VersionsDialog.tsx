@@ -1,43 +1,27 @@
 // Saved graph versions of a project; restoring one makes it the newest version.
-import { useEffect, useState } from "react";
-import { api } from "../api";
+import { useState } from "react";
 import { useLang, useT } from "../i18n";
-import type { Graph, VersionInfo } from "../types";
+import { useRestoreVersion, useVersion, useVersions } from "../lib/queries";
+import type { Graph } from "../types";
 import { GraphPreview } from "./Home";
 import { Icon, relativeTime } from "./common";
 
+/** `onRestored(graph, from, to)`: version `from` was restored as the new version `to`. */
 export function VersionsDialog({ projectId, current, onClose, onRestored }: {
-  projectId: number; current: number; onClose: () => void; onRestored: (version: number, graph: Graph, from: number) => void;
+  projectId: number; current: number; onClose: () => void; onRestored: (graph: Graph, from: number, to: number) => void;
 }) {
   const t = useT();
   const lang = useLang((s) => s.lang);
-  const [versions, setVersions] = useState<VersionInfo[] | null>(null);
   const [picked, setPicked] = useState<number | null>(null);
-  const [graph, setGraph] = useState<Graph | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const versionsQuery = useVersions(projectId);
+  const versions = versionsQuery.data ?? null;
+  const graph = useVersion(projectId, picked).data?.graph ?? null;
+  const restoring = useRestoreVersion(projectId);
+  const error = (versionsQuery.error ?? restoring.error)?.message ?? null;
 
-  useEffect(() => {
-    api.versions(projectId).then(
-      (v) => setVersions([...v].sort((a, b) => b.version - a.version)),
-      (e) => setError((e as Error).message),
-    );
-  }, [projectId]);
-
-  useEffect(() => {
+  const restore = () => {
     if (picked === null) return;
-    setGraph(null);
-    api.version(projectId, picked).then((v) => setGraph(v.graph), () => setGraph(null));
-  }, [picked, projectId]);
-
-  const restore = async () => {
-    if (picked === null) return;
-    try {
-      const res = await api.restoreVersion(projectId, picked);
-      const full = await api.version(projectId, res.version).catch(() => null);
-      onRestored(res.version, full?.graph ?? graph!, picked);
-    } catch (e) {
-      setError((e as Error).message);
-    }
+    restoring.mutate(picked, { onSuccess: (restored) => onRestored(restored.graph, picked, restored.version) });
   };
 
   return (
@@ -70,7 +54,7 @@ export function VersionsDialog({ projectId, current, onClose, onRestored }: {
         </div>
         <div className="modal-foot">
           <button className="btn" onClick={onClose}>{t("versions.close")}</button>
-          <button className="btn btn-primary" data-testid="version-restore" disabled={picked === null || picked === current} onClick={() => void restore()}>
+          <button className="btn btn-primary" data-testid="version-restore" disabled={picked === null || picked === current} onClick={restore}>
             {t("versions.restore")}
           </button>
         </div>

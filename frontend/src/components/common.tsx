@@ -101,6 +101,7 @@ export const PORT_COLORS: Record<string, string> = {
   optimizer: "#f2a33a",
   model: "#ff6b9a",
   trainable: "#c084fc",
+  report: "#e5e07a",
 };
 
 export function categoryColor(cat: string): string {

@@ -1,3 +1,4 @@
+import type { EvaluationSummary } from "../types";
 import { describe, expect, it } from "vitest";
 import { act, render, screen } from "@testing-library/react";
 import { ReactFlowProvider } from "@xyflow/react";
@@ -70,8 +71,9 @@ describe("run panel", () => {
     useEditor.getState().load(template());
     useUi.getState().openPanel("eval");
     useLang.getState().setLang("en");
-    const report = {
-      test_accuracy: 0.5, test_loss: 0.7, classes: ["cat", "dog"], confusion: [[1, 0], [1, 0]], root: "/data/pets",
+    const report: EvaluationSummary = {
+      kind: "evaluation", split: "validation",
+      accuracy: 0.5, loss: 0.7, classes: ["cat", "dog"], confusion: [[1, 0], [1, 0]], root: "/data/pets",
       samples: [
         { path: "Cat/1.jpg", label: "cat", predicted: "cat", probability: 0.91 },
         { path: "Dog/2.jpg", label: "dog", predicted: "cat", probability: 0.62 },

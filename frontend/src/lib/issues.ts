@@ -38,7 +38,7 @@ export function issueNames(graph: Graph | null | undefined, catalog: Catalog | n
     },
     param: (node, param) => {
       const schema = compOf(node)?.params_schema?.properties?.[param];
-      return withId(paramTitle(param, schema?.title, lang), param);
+      return withId(paramTitle(param, schema, lang), param);
     },
   };
 }

@@ -1,66 +1,147 @@
-// Automatic layout: each group becomes a column block of its members in execution order,
-// blocks are packed into columns left to right, and group frames are resized to fit.
-import type { Graph } from "../types";
+// Automatic layout with ELK's layered algorithm. The top level (groups and loose nodes) flows
+// left to right in execution order; inside a group the members flow top to bottom, as a card's
+// inputs are on its top edge and its outputs on its bottom edge, and each group frame is sized
+// to hold its members. In the browser ELK runs in a web worker, so a big graph does not stall
+// the editor.
+import type { ELK, ElkExtendedEdge, ElkNode, ElkPort } from "elkjs/lib/elk-api";
+import elkWorkerUrl from "elkjs/lib/elk-worker.min.js?url";
+import type { Catalog, Graph, GraphGroup, XY } from "../types";
 import { topoOrder } from "./graph";
+import { cardPorts, nodeSize, portPoint, type CardPorts } from "./nodeSize";
 
-export const NODE_W = 240;
-export const NODE_H = 100;
-const PAD_X = 40;
-const HEAD = 56; // room for the group's label above its first node
-const GAP_Y = 40; // between nodes in a block
-const BLOCK_GAP = 60; // between blocks in a column
-const COL_GAP = 60;
+export { NODE_H, NODE_W } from "./nodeSize";
 
-interface Block {
-  group: string | null;
-  members: string[];
-  height: number;
+const GROUP_PADDING = "[top=56,left=40,bottom=40,right=40]"; // 56: room for the group's label
+const NODE_GAP = "40"; // between cards, and between groups, in one layer
+const LAYER_GAP = "60"; // between layers
+
+const TOP_LEVEL = {
+  "elk.algorithm": "layered",
+  "elk.direction": "RIGHT",
+  "elk.padding": "[top=0,left=0,bottom=0,right=0]",
+  "elk.spacing.nodeNode": NODE_GAP,
+  "elk.layered.spacing.nodeNodeBetweenLayers": LAYER_GAP,
+  "elk.spacing.componentComponent": LAYER_GAP,
+  // Ties are broken by the order the children are given in: execution order.
+  "elk.layered.considerModelOrder.strategy": "NODES_AND_EDGES",
+};
+
+const INSIDE_GROUP = {
+  "elk.direction": "DOWN",
+  "elk.padding": GROUP_PADDING,
+  "elk.spacing.nodeNode": NODE_GAP,
+  "elk.layered.spacing.nodeNodeBetweenLayers": NODE_GAP,
+  "elk.layered.considerModelOrder.strategy": "NODES_AND_EDGES",
+};
+
+// ELK keeps groups and nodes in one namespace, and ports too: these keys keep them apart.
+const KEY_SEP = "\u0000";
+const GROUP = `${KEY_SEP}group${KEY_SEP}`;
+
+function groupKey(group: string): string {
+  return GROUP + group;
 }
 
-export function autoLayout(graph: Graph): Graph {
-  const order = topoOrder(graph);
-  const rank = new Map(order.map((id, i) => [id, i]));
-  const groupIds = new Set(graph.groups.map((g) => g.id));
-  const blocks = new Map<string | null, Block>();
-  for (const id of order) {
-    const node = graph.nodes.find((n) => n.id === id)!;
-    const key = node.group && groupIds.has(node.group) ? node.group : null;
-    if (!blocks.has(key)) blocks.set(key, { group: key, members: [], height: 0 });
-    blocks.get(key)!.members.push(id);
-  }
-  const list = [...blocks.values()].sort(
-    (a, b) => Math.min(...a.members.map((m) => rank.get(m)!)) - Math.min(...b.members.map((m) => rank.get(m)!)),
-  );
-  for (const b of list) b.height = HEAD + b.members.length * NODE_H + (b.members.length - 1) * GAP_Y + 40;
-  const maxHeight = Math.max(0, ...list.map((b) => b.height));
+let engine: Promise<ELK> | null = null;
 
-  const positions = new Map<string, { x: number; y: number }>();
-  const frames = new Map<string, { x: number; y: number; w: number; h: number }>();
-  const colW = NODE_W + 2 * PAD_X;
-  let col = 0;
-  let y = 0;
-  for (const b of list) {
-    if (y > 0 && y + b.height > maxHeight) {
-      col += 1;
-      y = 0;
+/**
+ * One ELK for the page, in a web worker. Tests (happy-dom has no workers) run it in this thread;
+ * the build drops that branch, so the studio does not ship ELK twice.
+ */
+function elk(): Promise<ELK> {
+  engine ??= import.meta.env.MODE === "test"
+    ? import("elkjs/lib/elk.bundled.js").then(({ default: Elk }) => new Elk())
+    : import("elkjs/lib/elk-api.js").then(({ default: Elk }) => new Elk({ workerUrl: elkWorkerUrl }));
+  return engine;
+}
+
+/** The graph laid out: new positions for every node, and group frames around their members. */
+export async function autoLayout(graph: Graph, catalog?: Catalog | null): Promise<Graph> {
+  const laidOut = await (await elk()).layout(elkGraph(graph, catalog));
+  const nodes = new Map<string, XY>();
+  const frames = new Map<string, ElkNode>();
+  for (const child of laidOut.children ?? []) {
+    if (child.id.startsWith(GROUP)) {
+      frames.set(child.id, child);
+      for (const member of child.children ?? []) nodes.set(member.id, { x: at(child.x) + at(member.x), y: at(child.y) + at(member.y) });
+    } else {
+      nodes.set(child.id, { x: at(child.x), y: at(child.y) });
     }
-    const x = col * (colW + COL_GAP);
-    b.members.forEach((id, i) => positions.set(id, { x: x + PAD_X, y: y + HEAD + i * (NODE_H + GAP_Y) }));
-    if (b.group) frames.set(b.group, { x, y, w: colW, h: b.height });
-    y += b.height + BLOCK_GAP;
   }
-  // Groups without members keep their size and go to a last column.
-  let emptyY = 0;
-  const emptyX = (col + 1) * (colW + COL_GAP);
   return {
     ...graph,
-    nodes: graph.nodes.map((n) => ({ ...n, position: positions.get(n.id) ?? n.position })),
-    groups: graph.groups.map((g) => {
-      const f = frames.get(g.id);
-      if (f) return { ...g, position: { x: f.x, y: f.y }, width: f.w, height: f.h };
-      const moved = { ...g, position: { x: emptyX, y: emptyY } };
-      emptyY += g.height + BLOCK_GAP;
-      return moved;
-    }),
+    nodes: graph.nodes.map((n) => ({ ...n, position: nodes.get(n.id) ?? n.position })),
+    groups: graph.groups.map((g) => placedGroup(g, frames.get(groupKey(g.id)))),
   };
+}
+
+function at(v: number | undefined): number {
+  return Math.round(v ?? 0);
+}
+
+function placedGroup(group: GraphGroup, frame: ElkNode | undefined): GraphGroup {
+  if (!frame) return group;
+  const position = { x: at(frame.x), y: at(frame.y) };
+  // A group without members keeps its size; one with members fits them.
+  if (!frame.children?.length) return { ...group, position };
+  return { ...group, position, width: at(frame.width), height: at(frame.height) };
+}
+
+/**
+ * The graph as ELK reads it: groups are compound nodes holding their members and the edges
+ * between them; an edge that leaves a group joins the two top-level boxes it connects.
+ */
+function elkGraph(graph: Graph, catalog?: Catalog | null): ElkNode {
+  const ports = cardPorts(graph, catalog);
+  const groupIds = new Set(graph.groups.map((g) => g.id));
+  const groupOf = new Map(graph.nodes.map((n) => [n.id, n.group && groupIds.has(n.group) ? n.group : null]));
+  const boxOf = (id: string) => {
+    const group = groupOf.get(id);
+    return group ? groupKey(group) : id;
+  };
+  const rank = new Map(topoOrder(graph).map((id, i) => [id, i]));
+  const inOrder = [...graph.nodes].sort((a, b) => rank.get(a.id)! - rank.get(b.id)!);
+
+  const groups: ElkNode[] = graph.groups.map((g) => ({
+    id: groupKey(g.id),
+    layoutOptions: INSIDE_GROUP,
+    width: g.width,
+    height: g.height,
+    children: inOrder.filter((n) => groupOf.get(n.id) === g.id).map((n) => card(n.id, ports.get(n.id)!)),
+    edges: graph.edges
+      .filter((e) => groupOf.get(e.source) === g.id && groupOf.get(e.target) === g.id)
+      .map((e) => ({ id: e.id, sources: [portId(e.source, "out", e.sourceHandle)], targets: [portId(e.target, "in", e.targetHandle)] })),
+  }));
+  // Groups come in the execution order of their first member; empty groups last.
+  const firstRank = (g: ElkNode) => Math.min(Infinity, ...(g.children ?? []).map((c) => rank.get(c.id)!));
+  groups.sort((a, b) => firstRank(a) - firstRank(b));
+  const loose = inOrder.filter((n) => groupOf.get(n.id) === null).map((n) => ({ id: n.id, ...nodeSize(ports.get(n.id)) }));
+
+  const between = new Map<string, ElkExtendedEdge>();
+  for (const e of graph.edges) {
+    const [from, to] = [boxOf(e.source), boxOf(e.target)];
+    if (from !== to) between.set(`${from}>${to}`, { id: `${KEY_SEP}${from}>${to}`, sources: [from], targets: [to] });
+  }
+  return { id: "root", layoutOptions: TOP_LEVEL, children: [...groups, ...loose], edges: [...between.values()] };
+}
+
+/** A card with its ports fixed where NodeCard draws them: inputs on top, outputs below. */
+function card(id: string, ports: CardPorts): ElkNode {
+  const place = (side: "in" | "out", name: string): ElkPort => {
+    const p = portPoint(ports, side, name);
+    return {
+      id: portId(id, side, name), x: p.x, y: p.y, width: 0, height: 0,
+      layoutOptions: { "elk.port.side": side === "in" ? "NORTH" : "SOUTH" },
+    };
+  };
+  return {
+    id,
+    ...nodeSize(ports),
+    layoutOptions: { "elk.portConstraints": "FIXED_POS" },
+    ports: [...ports.inputs.map((name) => place("in", name)), ...ports.outputs.map((name) => place("out", name))],
+  };
+}
+
+function portId(node: string, side: "in" | "out", name: string): string {
+  return `${node}${KEY_SEP}${side}${KEY_SEP}${name}`;
 }

@@ -1,10 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { lastResults, mergeEvents, nodeStatus, reduceRun, workerText } from "./runstate";
 import { translate, type Key } from "../i18n";
-import type { RunEvent } from "../types";
+import type { RunEvent, WorkerInfo } from "../types";
 
 let seq = 0;
-const ev = (type: string, extra: Record<string, unknown> = {}): RunEvent => ({ run_id: "r1", seq: ++seq, ts: 1, type, ...extra });
+// Short events for the unit cases (fields the reducer does not read are left out); the
+// recorded run in tests/fixtures/events checks the whole shape against the server's reducer.
+const ev = (type: RunEvent["type"], extra: Record<string, unknown> = {}): RunEvent =>
+  ({ run_id: "r1", seq: ++seq, ts: 1, type, ...extra }) as RunEvent;
+const worker = (w: Partial<WorkerInfo> & Pick<WorkerInfo, "kind">): WorkerInfo =>
+  ({ gpus: [], node_id: null, node_ip: null, note: null, pid: null, ...w });
 
 function trainingRun(): RunEvent[] {
   seq = 0;
@@ -62,7 +67,7 @@ describe("run state", () => {
   it("takes the curve of a cached trainer from its summary's history", () => {
     seq = 0;
     const history = [{ loss: 0.7, accuracy: 0.5, val_loss: 0.7, val_accuracy: 0.5 }, { loss: 0.6, accuracy: 0.6, val_loss: 0.6, val_accuracy: 0.7 }];
-    const view = reduceRun("r2", [ev("node.cached", { node: "train", key: "k", summary: { model: { history, best_epoch: 2 } } }), ev("run.finished")]);
+    const view = reduceRun("r2", [ev("node.cached", { node: "train", key: "k", summary: { model: { kind: "model", history, best_epoch: 2 } } }), ev("run.finished")]);
     expect(view.metrics.train).toEqual([{ ...history[0], epoch: 1 }, { ...history[1], epoch: 2 }]);
   });
 
@@ -127,11 +132,11 @@ describe("run state", () => {
   it("says which worker took a run", () => {
     const en = (key: Key, vars?: Record<string, unknown>) => translate("en", key, vars);
     const zh = (key: Key, vars?: Record<string, unknown>) => translate("zh", key, vars);
-    const ray = { kind: "ray", node_id: "bec4e3882eefb3ca2369", node_ip: "10.0.0.7", pid: 7, gpus: ["0"] };
+    const ray = worker({ kind: "ray", node_id: "bec4e3882eefb3ca2369", node_ip: "10.0.0.7", pid: 7, gpus: ["0"] });
     expect(workerText(ray, en)).toBe("on Ray node 10.0.0.7 (bec4e3882eef, GPU 0)");
     expect(workerText(ray, zh)).toBe("在 Ray 节点 10.0.0.7（bec4e3882eef, GPU 0）上");
-    expect(workerText({ kind: "local", pid: 42 }, en)).toBe("on the embedded worker (pid 42)");
-    expect(workerText({ kind: "server" }, en)).toBe("from the cache, no worker needed");
+    expect(workerText(worker({ kind: "local", pid: 42 }), en)).toBe("on the embedded worker (pid 42)");
+    expect(workerText(worker({ kind: "server" }), en)).toBe("from the cache, no worker needed");
     expect(workerText(undefined, en)).toBe("");
   });
 });

@@ -1,8 +1,10 @@
 // Pure functions that turn a run's events into what the editor shows: node states,
 // progress, curves, the log and the evaluation report. Reloading replays the same events,
-// so the same picture comes back.
+// so the same picture comes back. `reduceRun` mirrors the server's reducer
+// (backend/engine/reduce.py); both are tested on the same recorded run
+// (tests/fixtures/events/template_run.json).
 import type { Key } from "../i18n";
-import type { RunEvent, RunStatus } from "../types";
+import type { EvaluationSummary, ModelSummary, NodeSummary, RunEvent, RunStatus, WorkerInfo } from "../types";
 
 export type NodeState = "idle" | "stale" | "queued" | "running" | "cached" | "done" | "failed" | "cancelled";
 
@@ -20,12 +22,13 @@ export interface NodeRun {
   code?: string;
   key?: string;
   seconds?: number;
-  summary?: Record<string, unknown>;
+  summary?: Record<string, NodeSummary>;
 }
 
+/** One epoch of a curve: the epoch number and each metric (null where it was not finite). */
 export interface MetricPoint {
   epoch: number;
-  [metric: string]: number;
+  [metric: string]: number | null;
 }
 
 export interface RunView {
@@ -39,12 +42,6 @@ export interface RunView {
   lastSeq: number;
   active: boolean;
 }
-
-const TERMINAL: Record<string, RunStatus> = {
-  "run.finished": "finished",
-  "run.failed": "failed",
-  "run.cancelled": "cancelled",
-};
 
 export function isActive(status: RunStatus): boolean {
   return status === "queued" || status === "running";
@@ -61,21 +58,35 @@ export function mergeEvents(existing: RunEvent[], incoming: RunEvent[]): RunEven
   return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
 }
 
+function modelOf(summary: Record<string, NodeSummary> | undefined): ModelSummary | undefined {
+  return Object.values(summary ?? {}).find((s): s is ModelSummary => s.kind === "model");
+}
+
+function evaluationOf(summary: Record<string, NodeSummary> | undefined): EvaluationSummary | undefined {
+  return Object.values(summary ?? {}).find((s): s is EvaluationSummary => s.kind === "evaluation");
+}
+
 /** A trained model's stored history: one metrics object per epoch (epoch numbers implied by order). */
-export function historyFromSummary(summary: Record<string, unknown> | undefined): MetricPoint[] | undefined {
-  const model = summary?.model as { history?: Record<string, number>[] } | undefined;
-  if (!model?.history || !Array.isArray(model.history) || !model.history.length) return undefined;
-  return model.history.map((h, i) => ({ ...h, epoch: typeof h.epoch === "number" ? h.epoch : i + 1 }));
+export function historyFromSummary(summary: Record<string, NodeSummary> | undefined): MetricPoint[] | undefined {
+  const history = modelOf(summary)?.history;
+  if (!history?.length) return undefined;
+  return history.map((h, i) => ({ ...definedMetrics(h), epoch: i + 1 }));
+}
+
+function definedMetrics(h: ModelSummary["history"][number]): Record<string, number | null> {
+  const out: Record<string, number | null> = {};
+  for (const [k, v] of Object.entries(h)) if (typeof v === "number" || v === null) out[k] = v;
+  return out;
 }
 
 /** Who took a run, from run.started's ``worker``: the embedded worker, a Ray node, or the
  * server itself when every target was already stored. ``tr`` is the editor's translate. */
-export function workerText(worker: Record<string, unknown> | null | undefined,
+export function workerText(worker: WorkerInfo | null | undefined,
                            tr: (key: Key, vars?: Record<string, unknown>) => string): string {
   if (!worker) return "";
   if (worker.kind === "server") return tr("log.worker.server");
   if (worker.kind === "ray") {
-    const gpus = Array.isArray(worker.gpus) && worker.gpus.length ? `, GPU ${worker.gpus.join(",")}` : "";
+    const gpus = worker.gpus?.length ? `, GPU ${worker.gpus.join(",")}` : "";
     return tr("log.worker.ray", { ip: worker.node_ip ?? "?", node: String(worker.node_id ?? "").slice(0, 12), gpus });
   }
   return tr("log.worker.local", { pid: worker.pid ?? "?" });
@@ -89,7 +100,7 @@ export function reduceRun(runId: string, events: RunEvent[], recordStatus?: RunS
   let terminal: RunStatus | null = null;
   for (const e of events) {
     view.lastSeq = Math.max(view.lastSeq, e.seq);
-    const node = e.node ?? undefined;
+    const node = "node" in e ? e.node ?? undefined : undefined;
     switch (e.type) {
       case "run.queued":
         break;
@@ -113,7 +124,7 @@ export function reduceRun(runId: string, events: RunEvent[], recordStatus?: RunS
       case "node.metrics":
         if (node) {
           const pts = (view.metrics[node] ??= []);
-          const point = { epoch: e.epoch, ...(e.metrics ?? {}) } as MetricPoint;
+          const point: MetricPoint = { ...e.metrics, epoch: e.epoch };
           const at = pts.findIndex((p) => p.epoch === e.epoch);
           if (at >= 0) pts[at] = point;
           else pts.push(point);
@@ -136,11 +147,17 @@ export function reduceRun(runId: string, events: RunEvent[], recordStatus?: RunS
       case "node.failed":
         if (node) view.nodes[node] = { ...(view.nodes[node] ?? {}), state: "failed", code: e.code, message: e.message };
         break;
-      default:
-        if (TERMINAL[e.type]) {
-          terminal = TERMINAL[e.type];
-          if (e.type !== "run.finished") view.error = { code: e.code, message: e.message, node: e.node };
-        }
+      case "run.finished":
+        terminal = "finished";
+        break;
+      case "run.failed":
+        terminal = e.code === "interrupted" ? "interrupted" : "failed";
+        view.error = { code: e.code, message: e.message, node: e.node };
+        break;
+      case "run.cancelled":
+        terminal = "cancelled";
+        view.error = { message: e.message, node: e.node };
+        break;
     }
     if (!terminal && e.type !== "run.queued" && view.status === "queued") view.status = "running";
   }
@@ -164,7 +181,7 @@ export interface NodeResult {
   key: string;
   runId: string;
   cached: boolean;
-  summary?: Record<string, unknown>;
+  summary?: Record<string, NodeSummary>;
 }
 
 /** The last result of every node over runs given oldest first. */
@@ -220,19 +237,13 @@ export function progressFraction(p?: Progress): number | null {
   return Math.max(0, Math.min(1, p.step / p.total));
 }
 
-export interface EvalReport {
-  test_accuracy?: number;
-  test_loss?: number;
-  confusion?: number[][];
-  classes?: string[];
-  samples?: { path: string; label: string; predicted: string; probability: number; url?: string }[];
-  root?: string; // the dataset folder the sample paths are relative to (Evaluate v2)
-}
+/** An Evaluate node's report: loss, accuracy and confusion matrix on its own split. */
+export type EvalReport = EvaluationSummary;
 
 export function evalReports(results: Record<string, NodeResult>): { node: string; runId: string; report: EvalReport }[] {
   const out: { node: string; runId: string; report: EvalReport }[] = [];
   for (const [node, r] of Object.entries(results)) {
-    const report = r.summary?.report as EvalReport | undefined;
+    const report = evaluationOf(r.summary);
     if (report) out.push({ node, runId: r.runId, report });
   }
   return out;
@@ -242,17 +253,15 @@ export interface TrainedModel {
   node: string;
   runId: string;
   classes?: string[];
-  best?: Record<string, number>;
-  bestEpoch?: number;
+  best?: ModelSummary["best"];
+  bestEpoch?: number | null;
   phase?: string;
 }
 
 export function trainedModels(results: Record<string, NodeResult>): TrainedModel[] {
   const out: TrainedModel[] = [];
   for (const [node, r] of Object.entries(results)) {
-    const m = r.summary?.model as
-      | { classes?: string[]; best?: Record<string, number>; best_epoch?: number; phase?: string; model_file?: string }
-      | undefined;
+    const m = modelOf(r.summary);
     if (m?.model_file) // a trained model on disk (a fine-tune step's output is not trained yet)
       out.push({ node, runId: r.runId, classes: m.classes, best: m.best, bestEpoch: m.best_epoch, phase: m.phase });
   }

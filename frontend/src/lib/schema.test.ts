@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkValue, describeField, fieldsFromSchema, parseNumberInput } from "./schema";
+import { checkValue, describeField, fieldsFromSchema, parseNumberInput, schemaText } from "./schema";
 import { catalog, schemaOf } from "../test/fixtures";
 
 const field = (component: string, name: string) => fieldsFromSchema(schemaOf(component)).find((f) => f.name === name)!;
@@ -40,6 +40,27 @@ describe("fields from a component's JSON schema", () => {
 
   it("reads x-choices-from for a multi-select whose choices come from the input spec", () => {
     expect(field("training.FineTune", "layers")).toMatchObject({ kind: "multi", nullable: true, choicesFrom: "backbone_layers" });
+  });
+
+  it("reads titles and descriptions in English and Chinese for every param of every component", () => {
+    for (const c of catalog.components)
+      for (const f of fieldsFromSchema(c.params_schema)) {
+        expect(f.title?.en, `${c.id}.${f.name}`).toBeTruthy();
+        expect(f.title?.zh, `${c.id}.${f.name}`).toBeTruthy();
+        expect(f.description?.en, `${c.id}.${f.name}`).toBeTruthy();
+        expect(f.description?.zh, `${c.id}.${f.name}`).toBeTruthy();
+      }
+    expect(field("optimizers.Adam", "learning_rate").title).toEqual({ en: "Learning rate", zh: "学习率" });
+  });
+
+  it("keeps the field's own title over that of the type a $ref names", () => {
+    const root = {
+      $defs: { Mode: { enum: ["a", "b"], title: "Mode", type: "string" } },
+      properties: { m: { $ref: "#/$defs/Mode", title: "Working mode", "x-title-zh": "工作模式" } },
+    };
+    expect(describeField("m", root.properties.m, root).title).toEqual({ en: "Working mode", zh: "工作模式" });
+    expect(schemaText({ title: "Only English" }, "title")).toEqual({ en: "Only English", zh: undefined });
+    expect(schemaText({}, "description")).toBeUndefined();
   });
 
   it("resolves $ref into $defs", () => {

@@ -1,13 +1,13 @@
 // Turns a component's pydantic JSON schema into field descriptions for the generic form.
-import type { JsonSchema } from "../types";
+import type { JsonSchema, Localized } from "../types";
 
 export type FieldKind = "integer" | "number" | "string" | "boolean" | "enum" | "multi" | "list" | "json";
 
 export interface FieldDesc {
   name: string;
   kind: FieldKind;
-  title?: string;
-  description?: string;
+  title?: Localized;
+  description?: Localized;
   default?: unknown;
   nullable: boolean;
   choices?: unknown[]; // for enum and multi
@@ -36,6 +36,15 @@ function resolve(schema: JsonSchema, root: JsonSchema): JsonSchema {
   return s;
 }
 
+/** A schema's title or description in both languages: English under the standard key,
+ * Chinese under `x-title-zh` / `x-description-zh` (see `ParamField` in the engine). */
+export function schemaText(s: JsonSchema, key: "title" | "description"): Localized | undefined {
+  const en = s[key];
+  const zh = s[`x-${key}-zh`];
+  if (en === undefined && typeof zh !== "string") return undefined;
+  return { en, zh: typeof zh === "string" ? zh : undefined };
+}
+
 function isNull(s: JsonSchema): boolean {
   return s.type === "null" || (Array.isArray(s.type) && s.type.length === 1 && s.type[0] === "null");
 }
@@ -62,8 +71,8 @@ export function describeField(name: string, raw: JsonSchema, root: JsonSchema): 
   const base: FieldDesc = {
     name,
     kind: "json",
-    title: outer.title ?? inner.title,
-    description: outer.description ?? inner.description,
+    title: schemaText(outer, "title") ?? schemaText(inner, "title"),
+    description: schemaText(outer, "description") ?? schemaText(inner, "description"),
     default: outer.default,
     nullable,
     deferred: Boolean(outer["x-deferred"] ?? inner["x-deferred"]),

@@ -10,43 +10,51 @@ const apiMock = vi.hoisted(() => ({
 }));
 vi.mock("../api", () => ({ api: apiMock, wsUrl: (p: string) => `ws://test${p}` }));
 
-import { setSocketFactory, useRuns } from "./runs";
+import { useRuns } from "./runs";
+import { setWebSocketClass } from "../lib/socket";
 
-class FakeSocket {
+/** The browser's WebSocket as the server side of the test drives it (partysocket reconnects it). */
+class FakeSocket extends EventTarget {
   static all: FakeSocket[] = [];
-  onopen: ((e: Event) => void) | null = null;
-  onmessage: ((e: MessageEvent) => void) | null = null;
-  onclose: ((e: CloseEvent) => void) | null = null;
-  onerror: ((e: Event) => void) | null = null;
+  readyState = 0; // CONNECTING
+  binaryType = "blob";
   closed = false;
   constructor(public url: string) {
+    super();
     FakeSocket.all.push(this);
   }
   open() {
-    this.onopen?.(new Event("open"));
+    this.readyState = 1;
+    this.dispatchEvent(new Event("open"));
   }
   send(events: RunEvent[]) {
-    for (const e of events) this.onmessage?.({ data: JSON.stringify(e) } as MessageEvent);
+    for (const e of events) this.dispatchEvent(new MessageEvent("message", { data: JSON.stringify(e) }));
   }
   sendBurst(events: RunEvent[]) {
     // the server sends what arrives together as one message, a JSON array
-    this.onmessage?.({ data: JSON.stringify(events) } as MessageEvent);
+    this.dispatchEvent(new MessageEvent("message", { data: JSON.stringify(events) }));
   }
   drop() {
+    this.readyState = 3;
     this.closed = true;
-    this.onclose?.({} as CloseEvent);
+    this.dispatchEvent(new Event("close"));
   }
   close() {
+    this.readyState = 3;
     this.closed = true;
   }
 }
 
-const ev = (seq: number, type: string, extra: Record<string, unknown> = {}): RunEvent => ({ run_id: "abc", seq, ts: 0, type, ...extra });
+/** Let the pending connections happen (partysocket connects on a timer, even the first time). */
+const connect = () => vi.advanceTimersByTimeAsync(0);
+
+const ev = (seq: number, type: RunEvent["type"], extra: Record<string, unknown> = {}): RunEvent =>
+  ({ run_id: "abc", seq, ts: 0, type, ...extra }) as RunEvent;
 const run = (status: string) => ({ id: "abc", project_id: 1, status, targets: ["train"], mode: "to", created_at: "2024-01-01T00:00:00" });
 
 beforeEach(() => {
   FakeSocket.all = [];
-  setSocketFactory((url) => new FakeSocket(url) as never);
+  setWebSocketClass(FakeSocket as unknown as typeof WebSocket);
   vi.useFakeTimers();
   for (const f of Object.values(apiMock)) f.mockReset();
   useRuns.getState().reset(1);
@@ -57,6 +65,7 @@ describe("runs store", () => {
     apiMock.startRun.mockResolvedValue(run("queued"));
     await useRuns.getState().start(["train"], "to", null);
     expect(apiMock.startRun).toHaveBeenCalledWith(1, ["train"], "to", null);
+    await connect();
     const sock = FakeSocket.all[0];
     expect(sock.url).toBe("ws://test/api/ws/runs/abc?after=0");
     sock.open();
@@ -71,21 +80,22 @@ describe("runs store", () => {
   it("resumes after the last seen seq when the connection drops, without duplicates", async () => {
     apiMock.startRun.mockResolvedValue(run("queued"));
     await useRuns.getState().start(["train"], "to", null);
+    await connect();
     const first = FakeSocket.all[0];
     first.open();
     first.send([ev(1, "run.queued"), ev(2, "run.started", { plan: ["train"] }), ev(3, "node.started", { node: "train" }),
       ev(4, "node.metrics", { node: "train", epoch: 1, metrics: { loss: 1 } })]);
-    apiMock.events.mockResolvedValue([ev(4, "node.metrics", { node: "train", epoch: 1, metrics: { loss: 1 } }),
-      ev(5, "node.metrics", { node: "train", epoch: 2, metrics: { loss: 0.8 } })]);
-    apiMock.run.mockResolvedValue(run("running"));
     first.drop();
     expect(useRuns.getState().connection).toBe("reconnecting");
     await vi.advanceTimersByTimeAsync(2000);
-    expect(apiMock.events).toHaveBeenCalledWith("abc", 4);
+    expect(FakeSocket.all).toHaveLength(2);
     const second = FakeSocket.all[1];
-    expect(second.url).toBe("ws://test/api/ws/runs/abc?after=5");
+    expect(second.url).toBe("ws://test/api/ws/runs/abc?after=4");
     second.open();
-    second.send([ev(5, "node.metrics", { node: "train", epoch: 2, metrics: { loss: 0.8 } }),
+    expect(useRuns.getState().connection).toBe("live");
+    // an event seen twice (e.g. a burst the server had sent as the connection dropped) counts once
+    second.send([ev(4, "node.metrics", { node: "train", epoch: 1, metrics: { loss: 1 } }),
+      ev(5, "node.metrics", { node: "train", epoch: 2, metrics: { loss: 0.8 } }),
       ev(6, "node.metrics", { node: "train", epoch: 3, metrics: { loss: 0.7 } })]);
     const state = useRuns.getState();
     expect(state.events.abc.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
@@ -96,6 +106,8 @@ describe("runs store", () => {
     expect(useRuns.getState().views.abc.status).toBe("finished");
     expect(second.closed).toBe(true);
     expect(useRuns.getState().connection).toBe("idle");
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(FakeSocket.all).toHaveLength(2); // a finished run's stream does not reconnect
   });
 
   it("on opening a project replays the recent runs and follows the one still running", async () => {
@@ -105,6 +117,7 @@ describe("runs store", () => {
       id === "old" ? [{ ...ev(1, "node.finished", { node: "dense", key: "k1" }), run_id: "old" }, { ...ev(2, "run.finished"), run_id: "old" }]
         : [ev(1, "run.queued"), ev(2, "run.started", { plan: ["train"] }), ev(3, "node.started", { node: "train" })]);
     await useRuns.getState().loadProject(1);
+    await connect();
     const s = useRuns.getState();
     expect(s.latestRunId).toBe("abc");
     expect(s.views.old.status).toBe("finished");
@@ -116,12 +129,14 @@ describe("runs store", () => {
   it("follows a run that another client started, learnt from the project stream", async () => {
     apiMock.runs.mockResolvedValue([]);
     await useRuns.getState().loadProject(1);
+    await connect();
     const project = FakeSocket.all[0];
     expect(project.url).toBe("ws://test/api/ws/projects/1");
     apiMock.run.mockResolvedValue({ ...run("queued"), id: "fromcli" });
     project.open();
     project.send([{ ...ev(1, "run.queued"), run_id: "fromcli" }]);
     await vi.advanceTimersByTimeAsync(1);
+    await connect();
     expect(useRuns.getState().latestRunId).toBe("fromcli");
     expect(FakeSocket.all[1].url).toBe("ws://test/api/ws/runs/fromcli?after=0");
   });
@@ -129,6 +144,7 @@ describe("runs store", () => {
   it("takes a burst of events sent as one array message, on both streams", async () => {
     apiMock.startRun.mockResolvedValue(run("queued"));
     await useRuns.getState().start(["train"], "to", null);
+    await connect();
     const sock = FakeSocket.all[0];
     sock.open();
     sock.sendBurst([ev(1, "run.queued"), ev(2, "run.started", { plan: ["train"] }), ev(3, "node.started", { node: "train" }),
@@ -139,6 +155,7 @@ describe("runs store", () => {
 
     apiMock.runs.mockResolvedValue([]);
     await useRuns.getState().loadProject(1);
+    await connect();
     const project = FakeSocket.all.find((x) => x.url.endsWith("/api/ws/projects/1"))!;
     apiMock.run.mockResolvedValue({ ...run("queued"), id: "other" });
     project.open();

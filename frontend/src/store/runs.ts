@@ -1,34 +1,17 @@
-// Runs of the open project: their events (replayed, then live over a WebSocket that
-// resumes after the last seen seq when the connection drops) and the views derived from them.
+// Runs of the open project: their events (replayed, then live over a reconnecting websocket
+// that resumes after the last seen seq when the connection drops) and the views derived from them.
 import { create } from "zustand";
 import { api, wsUrl } from "../api";
 import type { Graph, Run, RunEvent, RunMode } from "../types";
 import { isActive, mergeEvents, reduceRun, type RunView } from "../lib/runstate";
+import { openStream, type LiveStream } from "../lib/socket";
 
 const HISTORY_RUNS = 6; // older runs' results still tell which nodes are up to date
 
-type SocketLike = Pick<WebSocket, "close"> & {
-  onopen: ((ev: Event) => void) | null;
-  onmessage: ((ev: MessageEvent) => void) | null;
-  onclose: ((ev: CloseEvent) => void) | null;
-  onerror: ((ev: Event) => void) | null;
-};
-export type SocketFactory = (url: string) => SocketLike;
-
-let socketFactory: SocketFactory = (url) => new WebSocket(url);
-export function setSocketFactory(f: SocketFactory) {
-  socketFactory = f;
-}
-
-interface Live {
-  socket: SocketLike | null;
-  timer: ReturnType<typeof setTimeout> | null;
-  attempts: number;
-  stopped: boolean;
-}
-const live = new Map<string, Live>();
+// The streams of the runs being followed, by run id.
+const live = new Map<string, LiveStream>();
 // The project's own stream: it tells about runs started elsewhere (another tab, the CLI, a script).
-let projectSocket: { projectId: number; socket: SocketLike | null; timer: ReturnType<typeof setTimeout> | null } | null = null;
+let projectStream: LiveStream | null = null;
 
 export type Connection = "idle" | "live" | "reconnecting";
 
@@ -68,21 +51,14 @@ function sortRuns(runs: Run[]): Run[] {
 }
 
 function stopProjectStream() {
-  if (!projectSocket) return;
-  if (projectSocket.timer) clearTimeout(projectSocket.timer);
-  const sock = projectSocket.socket;
-  projectSocket = null;
-  sock?.close();
+  projectStream?.close();
+  projectStream = null;
 }
 
 function stopAll() {
   stopProjectStream();
-  for (const [id, l] of live) {
-    l.stopped = true;
-    if (l.timer) clearTimeout(l.timer);
-    l.socket?.close();
-    live.delete(id);
-  }
+  for (const stream of live.values()) stream.close();
+  live.clear();
 }
 
 export const useRuns = create<RunsState>((set, get) => ({
@@ -116,44 +92,23 @@ export const useRuns = create<RunsState>((set, get) => ({
 
   watchProject: (projectId) => {
     stopProjectStream();
-    const state = { projectId, socket: null as SocketLike | null, timer: null as ReturnType<typeof setTimeout> | null };
-    projectSocket = state;
-    let attempts = 0;
-    const connect = () => {
-      if (projectSocket !== state) return;
-      let socket: SocketLike;
-      try {
-        socket = socketFactory(wsUrl(`/api/ws/projects/${projectId}`));
-      } catch {
-        return;
-      }
-      state.socket = socket;
-      socket.onopen = () => {
-        attempts = 0;
-      };
-      socket.onerror = () => undefined;
-      const noticeRun = (event: RunEvent) => {
-        const runId = event?.run_id !== undefined ? String(event.run_id) : null;
-        if (!runId || get().projectId !== projectId || get().runs.some((r) => String(r.id) === runId)) return;
-        // A run this page did not start: show it and follow it like our own.
-        api.run(runId).then((run) => {
-          if (get().projectId !== projectId || get().runs.some((r) => String(r.id) === runId)) return;
-          get().upsertRun(run);
-          set({ latestRunId: runId });
-          if (isActive(run.status)) get().follow(runId);
-          else void api.events(runId, 0).then((events) => get().ingest(runId, events));
-        }, () => undefined);
-      };
-      socket.onmessage = (msg) => {
-        for (const event of eventsOf(msg)) noticeRun(event);
-      };
-      socket.onclose = () => {
-        if (projectSocket !== state) return;
-        attempts += 1;
-        state.timer = setTimeout(connect, Math.min(10000, 500 * 2 ** Math.min(attempts, 5)));
-      };
+    const noticeRun = (event: RunEvent) => {
+      const runId = event?.run_id !== undefined ? String(event.run_id) : null;
+      if (!runId || get().projectId !== projectId || get().runs.some((r) => String(r.id) === runId)) return;
+      // A run this page did not start: show it and follow it like our own.
+      api.run(runId).then((run) => {
+        if (get().projectId !== projectId || get().runs.some((r) => String(r.id) === runId)) return;
+        get().upsertRun(run);
+        set({ latestRunId: runId });
+        if (isActive(run.status)) get().follow(runId);
+        else void api.events(runId, 0).then((events) => get().ingest(runId, events));
+      }, () => undefined);
     };
-    connect();
+    projectStream = openStream(() => wsUrl(`/api/ws/projects/${projectId}`), {
+      onMessage: (msg) => {
+        for (const event of eventsOf(msg)) noticeRun(event);
+      },
+    });
   },
 
   upsertRun: (run) =>
@@ -193,17 +148,15 @@ export const useRuns = create<RunsState>((set, get) => ({
   },
 
   follow: (runId) => {
-    const existing = live.get(runId);
-    if (existing && !existing.stopped) return;
-    const state: Live = { socket: null, timer: null, attempts: 0, stopped: false };
-    live.set(runId, state);
+    if (live.has(runId)) return;
+    // Asked again before every (re)connection: the server replays what came after the last seen
+    // event, so nothing is lost or repeated. After its terminal event the run's stream ends.
+    const url = () => wsUrl(`/api/ws/runs/${runId}?after=${get().views[runId]?.lastSeq ?? 0}`);
 
     const finish = async () => {
-      state.stopped = true;
-      if (state.timer) clearTimeout(state.timer);
-      state.socket?.close();
+      live.get(runId)?.close();
       live.delete(runId);
-      if (![...live.values()].some((l) => !l.stopped)) set({ connection: "idle" });
+      if (live.size === 0) set({ connection: "idle" });
       try {
         get().upsertRun(await api.run(runId));
       } catch {
@@ -211,61 +164,16 @@ export const useRuns = create<RunsState>((set, get) => ({
       }
     };
 
-    const connect = () => {
-      if (state.stopped) return;
-      const after = get().views[runId]?.lastSeq ?? 0;
-      let socket: SocketLike;
-      try {
-        socket = socketFactory(wsUrl(`/api/ws/runs/${runId}?after=${after}`));
-      } catch {
-        retry();
-        return;
-      }
-      state.socket = socket;
-      socket.onopen = () => {
-        state.attempts = 0;
-        set({ connection: "live" });
-      };
-      socket.onmessage = (msg) => {
+    live.set(runId, openStream(url, {
+      onOpen: () => set({ connection: "live" }),
+      onDrop: () => set({ connection: "reconnecting" }),
+      onMessage: (msg) => {
         const events = eventsOf(msg).filter((e) => typeof e.seq === "number" && typeof e.type === "string");
         if (!events.length) return;
         get().ingest(runId, events);
         if (!get().views[runId]?.active) void finish();
-      };
-      socket.onerror = () => {
-        /* onclose follows */
-      };
-      socket.onclose = () => {
-        if (state.socket === socket) state.socket = null;
-        if (!state.stopped) retry();
-      };
-    };
-
-    const retry = () => {
-      if (state.stopped) return;
-      set({ connection: "reconnecting" });
-      state.attempts += 1;
-      const delay = Math.min(5000, 300 * 2 ** Math.min(state.attempts, 4));
-      state.timer = setTimeout(async () => {
-        // Catch up over HTTP first: it also tells whether the run ended while we were away.
-        try {
-          const after = get().views[runId]?.lastSeq ?? 0;
-          const missed = await api.events(runId, after);
-          get().ingest(runId, missed);
-          const run = await api.run(runId);
-          get().upsertRun(run);
-          if (!isActive(run.status) || !get().views[runId]?.active) {
-            void finish();
-            return;
-          }
-        } catch {
-          /* server unreachable: try the socket again */
-        }
-        connect();
-      }, delay);
-    };
-
-    connect();
+      },
+    }));
   },
 }));
 

@@ -1,0 +1,122 @@
+"""What a node's outputs look like from outside the worker: one typed summary per output port.
+
+A value that travels along an edge describes itself with ``summary()``, returning one of these
+models; node.finished and node.cached events carry them (port -> summary), the result store
+keeps them beside each result, and the OpenAPI schema publishes them, so the editor's types
+are generated from here. ``kind`` tells them apart.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Summary(BaseModel):
+    # extra="forbid": a summary is exactly its fields; defaults are always sent, so the
+    # published schema marks every field required
+    model_config = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)
+
+
+class EpochMetrics(BaseModel):
+    """One epoch of training: the Keras names, plus any further metric a trainer reports."""
+
+    model_config = ConfigDict(extra="allow")
+
+    loss: float | None = None
+    accuracy: float | None = None
+    val_loss: float | None = None
+    val_accuracy: float | None = None
+
+
+class TensorSummary(_Summary):
+    kind: Literal["tensor"] = "tensor"
+    shape: list[int]
+    layers: list[str] = Field(default_factory=list, description="node ids of the layers from the Input")
+
+
+class DatasetSummary(_Summary):
+    kind: Literal["dataset"] = "dataset"
+    classes: list[str]
+    sizes: dict[str, int] = Field(description="images per split")
+    skipped: int = Field(0, description="files that could not be read")
+
+
+class ImagesSummary(_Summary):
+    kind: Literal["images"] = "images"
+    shape: list[int] = Field(description="height, width, channels")
+    augmentation: str
+    classes: list[str]
+    sizes: dict[str, int]
+    skipped: int = 0
+
+
+class OptimizerSummary(_Summary):
+    kind: Literal["optimizer"] = "optimizer"
+    optimizer: str = Field(description="rmsprop, adam or sgd")
+    learning_rate: float
+    options: dict[str, float | bool] = Field(default_factory=dict)
+
+
+class ModelSummary(_Summary):
+    """A trained model: its history, the epoch whose weights it keeps, and its file."""
+
+    kind: Literal["model"] = "model"
+    classes: list[str]
+    epochs: int
+    best_epoch: int | None = None
+    best: EpochMetrics | None = Field(None, description="the metrics of best_epoch")
+    history: list[EpochMetrics] = Field(default_factory=list)
+    model_file: str | None = Field(None, description="a self-contained file of this model, if saved")
+    trainable: list[str] = Field(default_factory=list)
+    phase: str = "train"
+
+
+class EvaluationSample(_Summary):
+    path: str = Field(description="the image, relative to the report's root")
+    label: str
+    predicted: str
+    probability: float
+
+
+class EvaluationSummary(_Summary):
+    """An evaluation report: loss, accuracy and confusion matrix on one split."""
+
+    kind: Literal["evaluation"] = "evaluation"
+    split: str
+    loss: float | None
+    accuracy: float | None
+    classes: list[str]
+    confusion: list[list[int]] = Field(description="rows: true class, columns: predicted class")
+    samples: list[EvaluationSample] = Field(default_factory=list)
+    root: str = Field("", description="the dataset folder the sample paths are relative to")
+
+
+class ValueSummary(_Summary):
+    """A value that does not describe itself: only its type name."""
+
+    kind: Literal["value"] = "value"
+    type: str
+
+
+NodeSummary = Annotated[
+    Union[TensorSummary, DatasetSummary, ImagesSummary, OptimizerSummary, ModelSummary, EvaluationSummary,
+          ValueSummary],
+    Field(discriminator="kind"),
+]
+
+
+class CacheNote(_Summary):
+    """What a node.log says about a cache: decoded images or frozen-backbone features,
+    built or reused, or turned off (and why)."""
+
+    cache: Literal["images", "features"]
+    split: str | None = None
+    built: bool | None = Field(None, description="true: made by this run; false: reused")
+    enabled: bool = True
+    reason: str | None = Field(None, description="why it is off: augmentation or disabled")
+    stage: str | None = Field(None, description="the backbone stage whose output is cached")
+    bytes: int | None = None
+    key: str | None = None
+    precision: str | None = None
+    also_kept: list[str] = Field(default_factory=list, description="earlier stages kept for fine-tuning")

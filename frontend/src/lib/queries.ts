@@ -1,0 +1,173 @@
+// The editor's server state through TanStack Query: one place for the query keys, the reads
+// (useQuery) and the writes (useMutation), which keep the cache true after they succeed.
+import {
+  QueryCache, QueryClient, useMutation, useQueries, useQuery, useQueryClient,
+} from "@tanstack/react-query";
+import { api } from "../api";
+import { useUi } from "../store/ui";
+import type { Graph, Project, TemplateInfo, VersionInfo } from "../types";
+
+declare module "@tanstack/react-query" {
+  interface Register {
+    queryMeta: { toastOnError?: boolean };
+  }
+}
+
+export const queryKeys = {
+  catalog: ["catalog"] as const,
+  templates: ["templates"] as const,
+  template: (id: string) => ["templates", id] as const,
+  projects: ["projects"] as const,
+  project: (id: number) => ["project", id] as const,
+  versions: (projectId: number) => ["project", projectId, "versions"] as const,
+  version: (projectId: number, version: number) => ["project", projectId, "versions", version] as const,
+  // The editor's graph changes revision on every edit; each revision is validated once.
+  validation: (revision: number) => ["validation", revision] as const,
+};
+
+export function createQueryClient(): QueryClient {
+  return new QueryClient({
+    // Queries that ask for it report their failure as a toast; the others show it in place.
+    queryCache: new QueryCache({
+      onError: (error, query) => {
+        if (query.meta?.toastOnError) useUi.getState().toast(error.message, "error");
+      },
+    }),
+    // A failed request is shown at once, as the server's error says what is wrong.
+    defaultOptions: { queries: { retry: false } },
+  });
+}
+
+// -- reads --------------------------------------------------------------------------------
+
+/** The component catalog: it changes only when the server restarts with other components. */
+export const useCatalog = () =>
+  useQuery({ queryKey: queryKeys.catalog, queryFn: api.components, staleTime: Infinity });
+
+export const useTemplates = () =>
+  useQuery({ queryKey: queryKeys.templates, queryFn: api.templates, staleTime: Infinity, meta: { toastOnError: true } });
+
+/** Each template's graph by template id, as they arrive (for the previews). */
+export function useTemplateGraphs(templates: TemplateInfo[] | undefined): Record<string, Graph> {
+  return useQueries({
+    queries: (templates ?? []).map((template) => ({
+      queryKey: queryKeys.template(template.id),
+      queryFn: () => api.template(template.id),
+      staleTime: Infinity,
+    })),
+    combine: (results) =>
+      Object.fromEntries(results.flatMap((r) => (r.data ? [[r.data.id, r.data.graph] as const] : []))),
+  });
+}
+
+const newestFirst = (projects: Project[]) =>
+  [...projects].sort((a, b) => String(b.updated_at).localeCompare(String(a.updated_at)));
+
+export const useProjects = () =>
+  useQuery({ queryKey: queryKeys.projects, queryFn: api.projects, select: newestFirst, meta: { toastOnError: true } });
+
+/**
+ * The project as opened. The editor holds the live graph from then on, so this is read once
+ * per opening (no refetch) and forgotten when the editor closes.
+ */
+export const useProject = (projectId: number) =>
+  useQuery({
+    queryKey: queryKeys.project(projectId),
+    queryFn: () => api.project(projectId),
+    staleTime: Infinity,
+    gcTime: 0,
+  });
+
+const latestFirst = (versions: VersionInfo[]) => [...versions].sort((a, b) => b.version - a.version);
+
+export const useVersions = (projectId: number) =>
+  useQuery({ queryKey: queryKeys.versions(projectId), queryFn: () => api.versions(projectId), select: latestFirst });
+
+/** One saved version with its graph (a version never changes); none while `version` is null. */
+export const useVersion = (projectId: number, version: number | null) =>
+  useQuery({
+    queryKey: queryKeys.version(projectId, version ?? -1),
+    queryFn: () => api.version(projectId, version ?? -1),
+    enabled: version !== null,
+    staleTime: Infinity,
+  });
+
+/** The validation of the graph at one revision; none while `enabled` is false. */
+export const useValidation = (revision: number, graph: Graph, enabled: boolean) =>
+  useQuery({
+    queryKey: queryKeys.validation(revision),
+    queryFn: () => api.validate(graph),
+    enabled,
+    staleTime: Infinity,
+    meta: { toastOnError: true },
+  });
+
+// -- writes -------------------------------------------------------------------------------
+
+export function useCreateProject() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: ({ name, template, graph }: { name: string; template: string | null; graph: Graph | null }) =>
+      api.createProject(name, template, graph),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: queryKeys.projects }),
+  });
+}
+
+export function useRenameProject() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, name }: { id: number; name: string }) => api.renameProject(id, name),
+    onSuccess: (renamed) => {
+      queryClient.setQueryData(queryKeys.project(renamed.id), (open?: Project) => open && { ...open, name: renamed.name });
+      return queryClient.invalidateQueries({ queryKey: queryKeys.projects });
+    },
+  });
+}
+
+export function useDeleteProject() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (id: number) => api.deleteProject(id),
+    onSuccess: (_, id) => {
+      queryClient.removeQueries({ queryKey: queryKeys.project(id) });
+      return queryClient.invalidateQueries({ queryKey: queryKeys.projects });
+    },
+  });
+}
+
+/** A saved or restored graph is the project's newest version: the open project, its list entry and versions follow. */
+function useNewVersion(projectId: number) {
+  const queryClient = useQueryClient();
+  return (version: number, graph: Graph) => {
+    queryClient.setQueryData(queryKeys.project(projectId), (open?: Project) => open && { ...open, version, graph });
+    void queryClient.invalidateQueries({ queryKey: queryKeys.projects });
+    void queryClient.invalidateQueries({ queryKey: queryKeys.versions(projectId) });
+  };
+}
+
+export function useSaveGraph(projectId: number) {
+  const newVersion = useNewVersion(projectId);
+  return useMutation({
+    mutationFn: (graph: Graph) => api.saveGraph(projectId, graph),
+    onSuccess: (saved, graph) => newVersion(saved.version, graph),
+  });
+}
+
+/** Restore an earlier version as the newest one; answers the new version number and its graph. */
+export function useRestoreVersion(projectId: number) {
+  const queryClient = useQueryClient();
+  const newVersion = useNewVersion(projectId);
+  return useMutation({
+    mutationFn: async (version: number) => {
+      const restored = await api.restoreVersion(projectId, version);
+      // The new version holds the earlier one's graph, which the dialog's preview has already read.
+      const earlier = await queryClient.fetchQuery({
+        queryKey: queryKeys.version(projectId, version),
+        queryFn: () => api.version(projectId, version),
+        staleTime: Infinity,
+      });
+      return { version: restored.version, graph: earlier.graph };
+    },
+    onSuccess: (restored) => newVersion(restored.version, restored.graph),
+  });
+}
