@@ -128,7 +128,7 @@ def offline_graph(root: Path | str, *, epochs1: int, epochs2: int, max_per_class
 # ------------------------------------------------------------------------ running
 def run_in_worker(graph: dict[str, Any], targets: list[str], *, device: str = "auto",
                   cache_dir: Path | None = None, mode: str = "to", worker=None,
-                  on_event: Callable[[dict[str, Any]], None] | None = None) -> tuple[list[dict[str, Any]], float]:
+                  on_event: Callable[[ev.Event], None] | None = None) -> tuple[list[ev.Event], float]:
     """Run a graph in a worker (a fresh embedded one unless ``worker`` is given), prepared by
     the run service as the CLI and the server do; returns (events, wall seconds from submit
     to the terminal event). The worker executes even what is stored, as a benchmark wants."""
@@ -139,7 +139,7 @@ def run_in_worker(graph: dict[str, Any], targets: list[str], *, device: str = "a
         cache_dir = cache_dir or Path(tempfile.mkdtemp(prefix="abacus-bench-cache-"))
         worker = LocalWorker(cache_dir)
     prepared = prepare_run(graph, targets, Path(cache_dir or getattr(worker, "cache_dir")), mode=mode, device=device)
-    events: list[dict[str, Any]] = []
+    events: list[ev.Event] = []
     t0 = time.perf_counter()
     try:
         for e in worker.run(prepared):

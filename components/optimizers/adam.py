@@ -2,14 +2,11 @@ from __future__ import annotations
 
 from backend.engine import ParamField, Params
 
-from .base import OptimizerComponent
+from .base import OptimizerComponent, epsilon_field, learning_rate_field, weight_decay_field
 
 
 class AdamParams(Params):
-    learning_rate: float = ParamField(
-        1e-3, gt=0, le=10,
-        title={"en": "Learning rate", "zh": "学习率"},
-        description={"en": "Step size of each update", "zh": "每次更新的步长"})
+    learning_rate: float = learning_rate_field(1e-3)
     beta_1: float = ParamField(
         0.9, ge=0, lt=1,
         title={"en": "Beta 1", "zh": "Beta 1"},
@@ -20,16 +17,8 @@ class AdamParams(Params):
         title={"en": "Beta 2", "zh": "Beta 2"},
         description={"en": "Decay of the moving average of squared gradients",
                      "zh": "梯度平方滑动平均的衰减率"})
-    epsilon: float = ParamField(
-        1e-7, gt=0, le=1,
-        title={"en": "Epsilon", "zh": "Epsilon"},
-        description={"en": "Added to the denominator for numerical stability (Keras' default 1e-7)",
-                     "zh": "加在分母上以保证数值稳定（Keras 默认 1e-7）"})
-    weight_decay: float = ParamField(
-        0.0, ge=0, le=1,
-        title={"en": "Weight decay", "zh": "权重衰减"},
-        description={"en": "L2 penalty added to the gradients; 0 turns it off",
-                     "zh": "加到梯度上的 L2 惩罚；0 表示不使用"})
+    epsilon: float = epsilon_field()
+    weight_decay: float = weight_decay_field()
 
 
 class Adam(OptimizerComponent):

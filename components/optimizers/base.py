@@ -4,11 +4,35 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from backend.engine import OPTIMIZER, Component, NodeError, Port, Spec
+from backend.engine import OPTIMIZER, Component, NodeError, ParamField, Port, Spec
 
 from ..values import OptimizerSpec
 
 OPTIMIZER_OUT = Port("optimizer", OPTIMIZER, {"en": "Optimizer", "zh": "优化器"})
+
+
+# The options several optimizers share, described once.
+def learning_rate_field(default: float, en: str = "Step size of each update", zh: str = "每次更新的步长") -> Any:
+    return ParamField(default, gt=0, le=10, title={"en": "Learning rate", "zh": "学习率"},
+                      description={"en": en, "zh": zh})
+
+
+def momentum_field() -> Any:
+    return ParamField(0.0, ge=0, lt=1, title={"en": "Momentum", "zh": "动量"},
+                      description={"en": "Fraction of the previous update added to each step; 0 turns it off",
+                                   "zh": "每步叠加上一次更新的比例；0 表示不使用"})
+
+
+def epsilon_field() -> Any:
+    return ParamField(1e-7, gt=0, le=1, title={"en": "Epsilon", "zh": "Epsilon"},
+                      description={"en": "Added to the denominator for numerical stability (Keras' default 1e-7)",
+                                   "zh": "加在分母上以保证数值稳定（Keras 默认 1e-7）"})
+
+
+def weight_decay_field() -> Any:
+    return ParamField(0.0, ge=0, le=1, title={"en": "Weight decay", "zh": "权重衰减"},
+                      description={"en": "L2 penalty added to the gradients; 0 turns it off",
+                                   "zh": "加到梯度上的 L2 惩罚；0 表示不使用"})
 
 
 class OptimizerComponent(Component):

@@ -328,6 +328,32 @@ def test_evaluate_then_download_and_try_the_model(page, shot, data_root):
     shot(page, "14-model-try")
 
 
+def test_evaluate_the_validation_split(page, shot):
+    """Evaluate on another split: the panel shows that split's own accuracy (it once read only
+    test_accuracy and showed 0.0% for a validation report), as the server's summary has it."""
+    select_node(page, "evaluate")
+    page.get_by_test_id("param-split").get_by_role("radio", name="validation").click()
+    wait_validated(page)
+    page.get_by_test_id("run-to").click()
+    page.wait_for_function("() => ['queued','running'].includes(document.querySelector('[data-testid=run-status]')?.dataset.status)")
+    page.wait_for_function("() => document.querySelector('[data-testid=run-status]')?.dataset.status === 'finished'",
+                           timeout=180_000)
+    assert node(page, "evaluate").get_attribute("data-state") == "done"
+    latest = page.request.get(page.base_url + "/api/runs").json()[0]
+    report = page.request.get(page.base_url + f"/api/runs/{latest['id']}/summary").json()["nodes"]["evaluate"]
+    report = report["summary"]["report"]
+    assert report["split"] == "validation" and report["accuracy"] is not None
+    page.get_by_test_id("tab-eval").click()
+    shown = page.get_by_test_id("test-accuracy")
+    shown.wait_for()
+    assert shown.get_attribute("data-split") == "validation"
+    assert shown.inner_text() == f"{report['accuracy'] * 100:.1f}%"
+    assert "验证集" in page.get_by_test_id("evaluation").inner_text()   # the Chinese UI names the split
+    shot(page, "13b-evaluation-validation-split")
+    page.get_by_test_id("param-split").get_by_role("radio", name="test").click()
+    wait_validated(page)
+
+
 def test_an_edit_makes_results_out_of_date(page):
     set_number(page, "optimizer", "learning_rate", 0.0003)
     page.wait_for_function("() => document.querySelector('[data-node=train]').dataset.state === 'stale'")
