@@ -4,9 +4,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 from backend.engine import Graph
+from backend.engine.events import ALWAYS_SENT
+from backend.engine.graph_document import GraphDocument
 from backend.store.models import RunMode
 
 MAX_DB_INT = 2**31 - 1  # PostgreSQL integer
@@ -68,8 +70,35 @@ class Health(BaseModel):
     worker: WorkerStatus
 
 
+class PortInfo(BaseModel):
+    """One input or output port of a component (``Port.to_json()``)."""
+
+    model_config = ALWAYS_SENT
+
+    name: str
+    type: str = Field(description="a key of ComponentsOut.port_types")
+    label: dict[str, str] = Field(description="the port's name in en and zh")
+    optional: bool = False
+
+
+class ComponentInfo(BaseModel):
+    """One component of the catalog (``Component.describe()``)."""
+
+    model_config = ALWAYS_SENT
+
+    id: str = Field(description="e.g. layers.Dense")
+    version: int
+    name: dict[str, str] = Field(description="en and zh")
+    description: dict[str, str] = Field(description="en and zh")
+    category: str = Field(description="a key of ComponentsOut.categories")
+    inputs: list[PortInfo]
+    outputs: list[PortInfo]
+    params_schema: dict[str, JsonValue] = Field(description="the JSON schema of its parameters: the editor's form")
+    defaults: dict[str, JsonValue] = Field(description="every parameter's default value")
+
+
 class ComponentsOut(BaseModel):
-    components: list[dict[str, Any]]
+    components: list[ComponentInfo]
     categories: dict[str, dict[str, str]]
     port_types: dict[str, dict[str, str]]
     compatible: dict[str, list[str]]
@@ -82,17 +111,46 @@ class TemplateSummary(BaseModel):
 
 
 class TemplateOut(TemplateSummary):
-    graph: dict[str, Any]
+    graph: GraphDocument
 
 
 class ValidateIn(Body):
     graph: Graph
 
 
+class Issue(BaseModel):
+    """One problem with a graph: the engine's validation issues (``backend.engine.validate``) and
+    the server's own (a data path outside the data roots)."""
+
+    code: str = Field(description="stable, e.g. unknown_component, incompatible_types, path_outside_data_roots")
+    message: str
+    node: str | None = None
+    port: str | None = None
+    param: str | None = None
+    edge: str | None = None
+
+
+def _absent(value: Any) -> bool:
+    return value is None
+
+
+class PortSpec(BaseModel):
+    """What an output port will carry, inferred at edit time (``Spec.to_json()``): the keys it
+    does not know are left out."""
+
+    model_config = ALWAYS_SENT
+
+    type: str = Field(description="a key of ComponentsOut.port_types")
+    shape: list[int] | None = Field(None, exclude_if=_absent, description="HxWxC for images, (features,) for vectors")
+    label: str | None = Field(None, exclude_if=_absent, description="the shape as a person reads it, e.g. 150x150x3")
+    info: dict[str, Any] | None = Field(None, exclude_if=_absent,
+                                        description="facts downstream nodes check, e.g. class names")
+
+
 class ValidationOut(BaseModel):
     ok: bool
-    issues: list[dict[str, Any]]
-    specs: dict[str, dict[str, Any]]
+    issues: list[Issue]
+    specs: dict[str, dict[str, PortSpec]] = Field(description="node id -> output port -> spec")
     keys: dict[str, str]
     cached: dict[str, bool]
 

@@ -11,8 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
-from .component import InferError, Registry
-from .graph import Graph
+from .component import Component, InferError, Registry
+from .graph import Edge, Graph, Node
 from .types import PORT_TYPES, Spec, compatible
 
 
@@ -51,12 +51,53 @@ class Validation:
             grouped.setdefault(issue.node or "", []).append(issue)
         return grouped
 
+    def specs_json(self) -> dict[str, dict[str, dict[str, Any]]]:
+        return {n: {p: s.to_json() for p, s in ports.items()} for n, ports in self.specs.items()}
+
     def to_json(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "issues": [i.model_dump() for i in self.issues],
-            "specs": {n: {p: s.to_json() for p, s in ports.items()} for n, ports in self.specs.items()},
-        }
+        return {"ok": self.ok, "issues": [i.model_dump() for i in self.issues], "specs": self.specs_json()}
+
+
+def validate(graph: Graph, registry: Registry) -> Validation:
+    """Every issue of the graph, and the specs of every node whose inputs are known and fit."""
+    v = Validation()
+    nodes = _unique_nodes(graph, v)
+    components = _components_and_params(nodes, registry, v)
+    successors = _connect_edges(graph, nodes, components, v)
+    v.order = _topological_order(nodes, successors)
+    _report_cycles(nodes, v)
+    _report_missing_inputs(components, v)
+    _infer_in_order(components, v)
+    return v
+
+
+def _unique_nodes(graph: Graph, v: Validation) -> dict[str, Node]:
+    """The nodes by id; a node that repeats an id is reported and left out."""
+    nodes: dict[str, Node] = {}
+    for node in graph.nodes:
+        if node.id in nodes:
+            v.issues.append(Issue(code="duplicate_node", node=node.id,
+                                  message=f"two nodes share the id '{node.id}'"))
+            continue
+        nodes[node.id] = node
+    return nodes
+
+
+def _components_and_params(nodes: dict[str, Node], registry: Registry, v: Validation) -> dict[str, Component]:
+    """Each node's component (unknown ones reported); ``v.params`` gets the params that are valid."""
+    components: dict[str, Component] = {}
+    for node in nodes.values():
+        comp = registry.get(node.type)
+        if comp is None:
+            v.issues.append(Issue(code="unknown_component", node=node.id,
+                                  message=f"{node.id}: unknown component '{node.type}'"))
+            continue
+        components[node.id] = comp
+        try:
+            v.params[node.id] = comp.Params.model_validate(node.params)
+        except ValidationError as err:
+            v.issues.extend(_param_issues(node.id, err))
+    return components
 
 
 def _param_issues(node_id: str, err: ValidationError) -> list[Issue]:
@@ -70,83 +111,82 @@ def _param_issues(node_id: str, err: ValidationError) -> list[Issue]:
     return out
 
 
-def validate(graph: Graph, registry: Registry) -> Validation:
-    v = Validation()
-    nodes = {}
-    for node in graph.nodes:
-        if node.id in nodes:
-            v.issues.append(Issue(code="duplicate_node", node=node.id,
-                                  message=f"two nodes share the id '{node.id}'"))
-            continue
-        nodes[node.id] = node
-
-    components = {}
-    for node in nodes.values():
-        comp = registry.get(node.type)
-        if comp is None:
-            v.issues.append(Issue(code="unknown_component", node=node.id,
-                                  message=f"{node.id}: unknown component '{node.type}'"))
-            continue
-        components[node.id] = comp
-        try:
-            v.params[node.id] = comp.Params.model_validate(node.params)
-        except ValidationError as err:
-            v.issues.extend(_param_issues(node.id, err))
-
-    succ: dict[str, list[str]] = {nid: [] for nid in nodes}
-    indeg: dict[str, int] = {nid: 0 for nid in nodes}
+def _connect_edges(graph: Graph, nodes: dict[str, Node], components: dict[str, Component],
+                   v: Validation) -> dict[str, list[str]]:
+    """Each node's successors. An edge between existing nodes orders them even when its ports
+    are wrong (a cycle is a cycle); one whose ports fit becomes an input in ``v.inputs``."""
+    successors: dict[str, list[str]] = {nid: [] for nid in nodes}
     for edge in graph.edges:
         eid = edge.id or f"{edge.source}.{edge.sourceHandle}->{edge.target}.{edge.targetHandle}"
         missing = [end for end in (edge.source, edge.target) if end not in nodes]
+        for end in missing:
+            v.issues.append(Issue(code="missing_node", edge=eid, node=end,
+                                  message=f"edge {eid} references a node that does not exist: '{end}'"))
         if missing:
-            for end in missing:
-                v.issues.append(Issue(code="missing_node", edge=eid, node=end,
-                                      message=f"edge {eid} references a node that does not exist: '{end}'"))
             continue
-        src_comp, dst_comp = components.get(edge.source), components.get(edge.target)
-        succ[edge.source].append(edge.target)
-        indeg[edge.target] += 1
-        if src_comp is None or dst_comp is None:
-            continue
-        out_port = next((p for p in src_comp.outputs if p.name == edge.sourceHandle), None)
-        in_port = next((p for p in dst_comp.inputs if p.name == edge.targetHandle), None)
-        if out_port is None:
-            v.issues.append(Issue(code="unknown_port", node=edge.source, port=edge.sourceHandle, edge=eid,
-                                  message=f"{edge.source}: no output port '{edge.sourceHandle}'"))
-            continue
-        if in_port is None:
-            v.issues.append(Issue(code="unknown_port", node=edge.target, port=edge.targetHandle, edge=eid,
-                                  message=f"{edge.target}: no input port '{edge.targetHandle}'"))
-            continue
-        if not compatible(out_port.type, in_port.type):
-            v.issues.append(Issue(
-                code="incompatible_types", node=edge.target, port=in_port.name, edge=eid,
-                message=(f"{edge.target}.{in_port.name} expects {PORT_TYPES[in_port.type]['en'].lower()}, "
-                         f"but {edge.source}.{out_port.name} gives {PORT_TYPES[out_port.type]['en'].lower()}")))
-            continue
-        ports = v.inputs.setdefault(edge.target, {})
-        if in_port.name in ports:
-            v.issues.append(Issue(code="multiple_inputs", node=edge.target, port=in_port.name, edge=eid,
-                                  message=f"{edge.target}.{in_port.name} already has an input"))
-            continue
-        ports[in_port.name] = (edge.source, out_port.name)
+        successors[edge.source].append(edge.target)
+        source, target = components.get(edge.source), components.get(edge.target)
+        if source is not None and target is not None:
+            _connect_ports(edge, eid, source, target, v)
+    return successors
 
-    # Kahn's algorithm in graph order, so the plan is stable for a given document.
-    queue = deque(nid for nid in nodes if indeg[nid] == 0)
+
+def _connect_ports(edge: Edge, eid: str, source: Component, target: Component, v: Validation) -> None:
+    """The edge becomes the target's input when both ports exist, fit, and the input is free."""
+    out_port = next((p for p in source.outputs if p.name == edge.sourceHandle), None)
+    if out_port is None:
+        v.issues.append(Issue(code="unknown_port", node=edge.source, port=edge.sourceHandle, edge=eid,
+                              message=f"{edge.source}: no output port '{edge.sourceHandle}'"))
+        return
+    in_port = next((p for p in target.inputs if p.name == edge.targetHandle), None)
+    if in_port is None:
+        v.issues.append(Issue(code="unknown_port", node=edge.target, port=edge.targetHandle, edge=eid,
+                              message=f"{edge.target}: no input port '{edge.targetHandle}'"))
+        return
+    if not compatible(out_port.type, in_port.type):
+        v.issues.append(Issue(
+            code="incompatible_types", node=edge.target, port=in_port.name, edge=eid,
+            message=(f"{edge.target}.{in_port.name} expects {PORT_TYPES[in_port.type]['en'].lower()}, "
+                     f"but {edge.source}.{out_port.name} gives {PORT_TYPES[out_port.type]['en'].lower()}")))
+        return
+    connected = v.inputs.setdefault(edge.target, {})
+    if in_port.name in connected:
+        v.issues.append(Issue(code="multiple_inputs", node=edge.target, port=in_port.name, edge=eid,
+                              message=f"{edge.target}.{in_port.name} already has an input"))
+        return
+    connected[in_port.name] = (edge.source, out_port.name)
+
+
+def _topological_order(nodes: dict[str, Node], successors: dict[str, list[str]]) -> list[str]:
+    """Kahn's algorithm in graph order, so the plan is stable for a given document; the nodes
+    on a cycle (and those after one) are left out."""
+    indegree = dict.fromkeys(nodes, 0)
+    for targets in successors.values():
+        for nid in targets:
+            indegree[nid] += 1
+    order: list[str] = []
+    queue = deque(nid for nid in nodes if indegree[nid] == 0)
     while queue:
         nid = queue.popleft()
-        v.order.append(nid)
-        for nxt in succ[nid]:
-            indeg[nxt] -= 1
-            if indeg[nxt] == 0:
+        order.append(nid)
+        for nxt in successors[nid]:
+            indegree[nxt] -= 1
+            if indegree[nxt] == 0:
                 queue.append(nxt)
-    if len(v.order) < len(nodes):
-        placed = set(v.order)
-        for nid in nodes:
-            if nid not in placed:
-                v.issues.append(Issue(code="cycle", node=nid,
-                                      message=f"{nid} is on a cycle: a node cannot depend on its own output"))
+    return order
 
+
+def _report_cycles(nodes: dict[str, Node], v: Validation) -> None:
+    if len(v.order) == len(nodes):
+        return
+    placed = set(v.order)
+    for nid in nodes:
+        if nid not in placed:
+            v.issues.append(Issue(code="cycle", node=nid,
+                                  message=f"{nid} is on a cycle: a node cannot depend on its own output"))
+
+
+def _report_missing_inputs(components: dict[str, Component], v: Validation) -> None:
     for nid, comp in components.items():
         connected = v.inputs.get(nid, {})
         for port in comp.inputs:
@@ -154,28 +194,38 @@ def validate(graph: Graph, registry: Registry) -> Validation:
                 v.issues.append(Issue(code="missing_input", node=nid, port=port.name,
                                       message=f"{nid}: required input '{port.name}' is not connected"))
 
+
+def _infer_in_order(components: dict[str, Component], v: Validation) -> None:
+    """Each node's output specs from its input specs, upstream first; a node whose params or
+    inputs are not known is skipped, and so are the nodes after it."""
     for nid in v.order:
         comp = components.get(nid)
         params = v.params.get(nid)
         if comp is None or params is None:
             continue
-        in_specs: dict[str, Spec] = {}
-        ready = True
-        for port in comp.inputs:
-            src = v.inputs.get(nid, {}).get(port.name)
-            if src is None:
-                ready = ready and port.optional
-                continue
-            spec = v.specs.get(src[0], {}).get(src[1])
-            if spec is None:
-                ready = False
-                break
-            in_specs[port.name] = spec
-        if not ready:
+        in_specs = _input_specs(nid, comp, v)
+        if in_specs is None:
             continue
         try:
             v.specs[nid] = comp.infer(params, in_specs)
         except InferError as err:
             v.issues.append(Issue(code=err.code, node=nid, port=err.port, param=err.param,
                                   message=f"{nid}: {err}"))
-    return v
+
+
+def _input_specs(nid: str, comp: Component, v: Validation) -> dict[str, Spec] | None:
+    """The specs arriving at the node's connected inputs; None while a required input is not
+    connected or an upstream spec is unknown."""
+    connected = v.inputs.get(nid, {})
+    in_specs: dict[str, Spec] = {}
+    for port in comp.inputs:
+        source = connected.get(port.name)
+        if source is None:
+            if not port.optional:
+                return None
+            continue
+        spec = v.specs.get(source[0], {}).get(source[1])
+        if spec is None:
+            return None
+        in_specs[port.name] = spec
+    return in_specs

@@ -14,6 +14,8 @@ from pydantic import BaseModel, field_serializer
 from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from backend.engine.graph_document import GraphDocument
+
 RunStatus = Literal["queued", "running", "finished", "failed", "cancelled", "interrupted"]
 RunMode = Literal["node", "to", "all"]
 
@@ -59,7 +61,7 @@ class Project(ProjectBase, table=True):
 
 class ProjectPublic(_Public, ProjectBase):
     id: int
-    graph: dict[str, Any] | None = Field(None, description="the latest graph version (when asked for one project)")
+    graph: GraphDocument | None = Field(None, description="the latest graph version (when asked for one project)")
 
 
 class GraphVersionBase(SQLModel):
@@ -82,7 +84,7 @@ class VersionPublic(_Public, GraphVersionBase):
 
 
 class VersionWithGraph(VersionPublic):
-    graph: dict[str, Any]
+    graph: GraphDocument
 
 
 # -- runs --------------------------------------------------------------------------------------

@@ -1,9 +1,11 @@
 // The studio API client, typed by the OpenAPI schema (src/api/schema.d.ts, `npm run gen:api`).
 // Every failed answer becomes an ApiError carrying the server's error code.
 import createClient from "openapi-fetch";
-import type { paths } from "./api/schema";
+import type { components, paths } from "./api/schema";
+import { edgeId } from "./lib/graph";
 import type {
-  Catalog, ErrorBody, Graph, Project, Run, RunEvent, RunMode, TemplateInfo, Validation, VersionInfo,
+  Catalog, ErrorBody, Graph, GraphDocument, Project, Run, RunEvent, RunMode, Template, TemplateInfo, Validation,
+  VersionInfo, VersionWithGraph,
 } from "./types";
 
 export class ApiError extends Error {
@@ -52,31 +54,34 @@ async function unwrap<T>(pending: Promise<Answer<T>>): Promise<T> {
   return answer.data as T;
 }
 
+/** A received graph as the editor holds it: the server may send an edge without an id. */
+function editorGraph(graph: GraphDocument): Graph {
+  return { ...graph, edges: graph.edges.map((e) => ({ ...e, id: e.id || edgeId(e) })) };
+}
+
+function projectOut(answer: components["schemas"]["ProjectPublic"]): Project {
+  return { ...answer, graph: answer.graph && editorGraph(answer.graph) };
+}
+
 const project = (id: number) => ({ params: { path: { project_id: id } } });
 const version = (id: number, v: number) => ({ params: { path: { project_id: id, version: v } } });
 const run = (id: string | number) => ({ params: { path: { run_id: String(id) } } });
 
-/**
- * The answer, read as the editor's type. Only for responses the schema still publishes as loose
- * dicts (see types.ts): once the server publishes their models, the types become aliases and
- * this goes away.
- */
-function loose<T>(pending: Promise<unknown>): Promise<T> {
-  return pending as Promise<T>;
-}
-
 export const api = {
-  components: () => loose<Catalog>(unwrap(client.GET("/api/components"))),
+  components: (): Promise<Catalog> => unwrap(client.GET("/api/components")),
   templates: (): Promise<TemplateInfo[]> => unwrap(client.GET("/api/templates")),
-  template: (id: string) => loose<TemplateInfo & { graph: Graph }>(
-    unwrap(client.GET("/api/templates/{template_id}", { params: { path: { template_id: id } } }))),
+  template: async (id: string): Promise<Template> => {
+    const answer = await unwrap(client.GET("/api/templates/{template_id}", { params: { path: { template_id: id } } }));
+    return { ...answer, graph: editorGraph(answer.graph) };
+  },
 
-  projects: () => loose<Project[]>(unwrap(client.GET("/api/projects"))),
-  project: (id: number) => loose<Project & { graph: Graph }>(unwrap(client.GET("/api/projects/{project_id}", project(id)))),
-  createProject: (name: string, template: string | null, graph: Graph | null = null) =>
-    loose<Project>(unwrap(client.POST("/api/projects", { body: { name, template, graph } }))),
-  renameProject: (id: number, name: string) =>
-    loose<Project>(unwrap(client.PATCH("/api/projects/{project_id}", { ...project(id), body: { name } }))),
+  projects: async (): Promise<Project[]> => (await unwrap(client.GET("/api/projects"))).map(projectOut),
+  project: async (id: number): Promise<Project> =>
+    projectOut(await unwrap(client.GET("/api/projects/{project_id}", project(id)))),
+  createProject: async (name: string, template: string | null, graph: Graph | null = null): Promise<Project> =>
+    projectOut(await unwrap(client.POST("/api/projects", { body: { name, template, graph } }))),
+  renameProject: async (id: number, name: string): Promise<Project> =>
+    projectOut(await unwrap(client.PATCH("/api/projects/{project_id}", { ...project(id), body: { name } }))),
   deleteProject: (id: number) => unwrap(client.DELETE("/api/projects/{project_id}", project(id))),
   saveGraph: (id: number, graph: Graph) =>
     unwrap(client.PUT("/api/projects/{project_id}/graph", { ...project(id), body: { graph } })),
@@ -84,23 +89,25 @@ export const api = {
   saveGraphOnUnload: (id: number, graph: Graph) =>
     void client.PUT("/api/projects/{project_id}/graph", { ...project(id), body: { graph }, keepalive: true })
       .catch(() => undefined),
-  versions: (id: number) =>
-    loose<VersionInfo[]>(unwrap(client.GET("/api/projects/{project_id}/versions", project(id)))),
-  version: (id: number, v: number) =>
-    loose<VersionInfo & { graph: Graph }>(unwrap(client.GET("/api/projects/{project_id}/versions/{version}", version(id, v)))),
+  versions: (id: number): Promise<VersionInfo[]> =>
+    unwrap(client.GET("/api/projects/{project_id}/versions", project(id))),
+  version: async (id: number, v: number): Promise<VersionWithGraph> => {
+    const answer = await unwrap(client.GET("/api/projects/{project_id}/versions/{version}", version(id, v)));
+    return { ...answer, graph: editorGraph(answer.graph) };
+  },
   restoreVersion: (id: number, v: number) =>
     unwrap(client.POST("/api/projects/{project_id}/versions/{version}/restore", version(id, v))),
 
-  validate: (graph: Graph) => loose<Validation>(unwrap(client.POST("/api/validate", { body: { graph } }))),
+  validate: (graph: Graph): Promise<Validation> => unwrap(client.POST("/api/validate", { body: { graph } })),
 
-  startRun: (projectId: number, targets: string[], mode: RunMode, graph: Graph | null) =>
-    loose<Run>(unwrap(client.POST("/api/projects/{project_id}/runs", { ...project(projectId), body: { targets, mode, graph } }))),
-  runs: (projectId: number) =>
-    loose<Run[]>(unwrap(client.GET("/api/runs", { params: { query: { project_id: projectId } } }))),
-  run: (id: string | number) => loose<Run>(unwrap(client.GET("/api/runs/{run_id}", run(id)))),
-  cancelRun: (id: string | number) => loose<Run>(unwrap(client.POST("/api/runs/{run_id}/cancel", run(id)))),
-  events: (id: string | number, after = 0) =>
-    loose<RunEvent[]>(unwrap(client.GET("/api/runs/{run_id}/events", { params: { ...run(id).params, query: { after } } }))),
+  startRun: (projectId: number, targets: string[], mode: RunMode, graph: Graph | null): Promise<Run> =>
+    unwrap(client.POST("/api/projects/{project_id}/runs", { ...project(projectId), body: { targets, mode, graph } })),
+  runs: (projectId: number): Promise<Run[]> =>
+    unwrap(client.GET("/api/runs", { params: { query: { project_id: projectId } } })),
+  run: (id: string | number): Promise<Run> => unwrap(client.GET("/api/runs/{run_id}", run(id))),
+  cancelRun: (id: string | number): Promise<Run> => unwrap(client.POST("/api/runs/{run_id}/cancel", run(id))),
+  events: (id: string | number, after = 0): Promise<RunEvent[]> =>
+    unwrap(client.GET("/api/runs/{run_id}/events", { params: { ...run(id).params, query: { after } } })),
   artifacts: (id: string | number) => unwrap(client.GET("/api/runs/{run_id}/artifacts", run(id))),
   modelUrl: (id: string | number, node: string) => `/api/runs/${id}/artifacts/${encodeURIComponent(node)}/model`,
   // An evaluation sample's image (at most 256 px). A plain same-origin URL: the browser sends the

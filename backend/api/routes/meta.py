@@ -4,12 +4,15 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from backend.engine import COMPATIBLE, PORT_TYPES
+from backend.engine.graph_document import GraphDocument
 from backend.engine.templates import list_templates
 
 from ..deps import ServicesDep
 from ..errors import COMMON_ERRORS, ErrorBody, not_found
 from ..graphs import check_graph, issues_json, keys_and_cached
-from ..schemas import ComponentsOut, Health, TemplateOut, TemplateSummary, ValidateIn, ValidationOut
+from ..schemas import (
+    ComponentInfo, ComponentsOut, Health, TemplateOut, TemplateSummary, ValidateIn, ValidationOut,
+)
 
 router = APIRouter(tags=["meta"], responses=COMMON_ERRORS)
 
@@ -25,7 +28,7 @@ def health(services: ServicesDep) -> Health:
 def list_components(services: ServicesDep) -> ComponentsOut:
     import components
 
-    return ComponentsOut(components=[c.describe() for c in services.registry.all()],
+    return ComponentsOut(components=[ComponentInfo.model_validate(c.describe()) for c in services.registry.all()],
                          categories=components.CATEGORIES, port_types=PORT_TYPES,
                          compatible={k: list(v) for k, v in COMPATIBLE.items()})
 
@@ -39,7 +42,8 @@ def templates() -> list[TemplateSummary]:
 def template(template_id: str) -> TemplateOut:
     for t in list_templates():
         if t["id"] == template_id:
-            return TemplateOut(id=t["id"], name=t["name"], description=t["description"], graph=t["graph"])
+            return TemplateOut(id=t["id"], name=t["name"], description=t["description"],
+                               graph=GraphDocument.model_validate(t["graph"]))
     raise not_found("template", template_id, field="template_id")
 
 
@@ -47,8 +51,7 @@ def template(template_id: str) -> TemplateOut:
 def validate_graph(body: ValidateIn, services: ServicesDep) -> ValidationOut:
     """The engine's issues and inferred shapes; ``keys`` and ``cached`` only when there are no issues."""
     resolved, validation, path_issues = check_graph(services, body.graph)
-    out = validation.to_json()
-    out["issues"] = issues_json(validation, path_issues)
-    out["ok"] = not out["issues"]
-    out["keys"], out["cached"] = keys_and_cached(services, resolved, validation) if out["ok"] else ({}, {})
-    return ValidationOut(**out)
+    issues = issues_json(validation, path_issues)
+    keys, cached = ({}, {}) if issues else keys_and_cached(services, resolved, validation)
+    return ValidationOut.model_validate({"ok": not issues, "issues": issues, "specs": validation.specs_json(),
+                                         "keys": keys, "cached": cached})

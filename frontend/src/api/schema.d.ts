@@ -475,6 +475,56 @@ export interface components {
              */
             stage: string | null;
         };
+        /**
+         * ComponentInfo
+         * @description One component of the catalog (``Component.describe()``).
+         */
+        ComponentInfo: {
+            /**
+             * Category
+             * @description a key of ComponentsOut.categories
+             */
+            category: string;
+            /**
+             * Defaults
+             * @description every parameter's default value
+             */
+            defaults: {
+                [key: string]: components["schemas"]["JsonValue"];
+            };
+            /**
+             * Description
+             * @description en and zh
+             */
+            description: {
+                [key: string]: string;
+            };
+            /**
+             * Id
+             * @description e.g. layers.Dense
+             */
+            id: string;
+            /** Inputs */
+            inputs: components["schemas"]["PortInfo"][];
+            /**
+             * Name
+             * @description en and zh
+             */
+            name: {
+                [key: string]: string;
+            };
+            /** Outputs */
+            outputs: components["schemas"]["PortInfo"][];
+            /**
+             * Params Schema
+             * @description the JSON schema of its parameters: the editor's form
+             */
+            params_schema: {
+                [key: string]: components["schemas"]["JsonValue"];
+            };
+            /** Version */
+            version: number;
+        };
         /** ComponentsOut */
         ComponentsOut: {
             /** Categories */
@@ -488,9 +538,7 @@ export interface components {
                 [key: string]: string[];
             };
             /** Components */
-            components: {
-                [key: string]: unknown;
-            }[];
+            components: components["schemas"]["ComponentInfo"][];
             /** Port Types */
             port_types: {
                 [key: string]: {
@@ -535,6 +583,19 @@ export interface components {
             targetHandle: string;
         } & {
             [key: string]: unknown;
+        };
+        /** EdgeDocument */
+        EdgeDocument: {
+            /** Id */
+            id: string | null;
+            /** Source */
+            source: string;
+            /** Sourcehandle */
+            sourceHandle: string;
+            /** Target */
+            target: string;
+            /** Targethandle */
+            targetHandle: string;
         };
         /**
          * EpochMetrics
@@ -634,6 +695,19 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** GraphDocument */
+        GraphDocument: {
+            /** Edges */
+            edges: components["schemas"]["EdgeDocument"][];
+            /** Groups */
+            groups: components["schemas"]["GroupDocument"][];
+            /** Name */
+            name: string | {
+                [key: string]: string;
+            } | null;
+            /** Nodes */
+            nodes: components["schemas"]["NodeDocument"][];
+        };
         /** GraphIn */
         GraphIn: {
             graph: components["schemas"]["Graph"];
@@ -659,6 +733,26 @@ export interface components {
             width: number;
         } & {
             [key: string]: unknown;
+        };
+        /** GroupDocument */
+        GroupDocument: {
+            /**
+             * Height
+             * @default 300
+             */
+            height: number;
+            /** Id */
+            id: string;
+            /** Label */
+            label: {
+                [key: string]: string;
+            };
+            position: components["schemas"]["PositionDocument"];
+            /**
+             * Width
+             * @default 400
+             */
+            width: number;
         };
         /** Health */
         Health: {
@@ -693,6 +787,28 @@ export interface components {
              * @default 0
              */
             skipped: number;
+        };
+        /**
+         * Issue
+         * @description One problem with a graph: the engine's validation issues (``backend.engine.validate``) and
+         *     the server's own (a data path outside the data roots).
+         */
+        Issue: {
+            /**
+             * Code
+             * @description stable, e.g. unknown_component, incompatible_types, path_outside_data_roots
+             */
+            code: string;
+            /** Edge */
+            edge?: string | null;
+            /** Message */
+            message: string;
+            /** Node */
+            node?: string | null;
+            /** Param */
+            param?: string | null;
+            /** Port */
+            port?: string | null;
         };
         JsonValue: unknown;
         /**
@@ -791,6 +907,25 @@ export interface components {
              * @enum {string}
              */
             type: "node.cached";
+        };
+        /** NodeDocument */
+        NodeDocument: {
+            /** Group */
+            group: string | null;
+            /** Id */
+            id: string;
+            /** Label */
+            label: string | null;
+            /** Params */
+            params: {
+                [key: string]: unknown;
+            };
+            position: components["schemas"]["PositionDocument"];
+            /**
+             * Type
+             * @description component id, e.g. layers.Dense
+             */
+            type: string;
         };
         /** NodeFailed */
         NodeFailed: {
@@ -1024,8 +1159,75 @@ export interface components {
                 [key: string]: number | boolean;
             };
         };
+        /**
+         * PortInfo
+         * @description One input or output port of a component (``Port.to_json()``).
+         */
+        PortInfo: {
+            /**
+             * Label
+             * @description the port's name in en and zh
+             */
+            label: {
+                [key: string]: string;
+            };
+            /** Name */
+            name: string;
+            /**
+             * Optional
+             * @default false
+             */
+            optional: boolean;
+            /**
+             * Type
+             * @description a key of ComponentsOut.port_types
+             */
+            type: string;
+        };
+        /**
+         * PortSpec
+         * @description What an output port will carry, inferred at edit time (``Spec.to_json()``): the keys it
+         *     does not know are left out.
+         */
+        PortSpec: {
+            /**
+             * Info
+             * @description facts downstream nodes check, e.g. class names
+             */
+            info?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Label
+             * @description the shape as a person reads it, e.g. 150x150x3
+             */
+            label?: string | null;
+            /**
+             * Shape
+             * @description HxWxC for images, (features,) for vectors
+             */
+            shape?: number[] | null;
+            /**
+             * Type
+             * @description a key of ComponentsOut.port_types
+             */
+            type: string;
+        };
         /** Position */
         Position: {
+            /**
+             * X
+             * @default 0
+             */
+            x: number;
+            /**
+             * Y
+             * @default 0
+             */
+            y: number;
+        };
+        /** PositionDocument */
+        PositionDocument: {
             /**
              * X
              * @default 0
@@ -1082,13 +1284,8 @@ export interface components {
         ProjectPublic: {
             /** Created At */
             created_at?: string | null;
-            /**
-             * Graph
-             * @description the latest graph version (when asked for one project)
-             */
-            graph?: {
-                [key: string]: unknown;
-            } | null;
+            /** @description the latest graph version (when asked for one project) */
+            graph?: components["schemas"]["GraphDocument"] | null;
             /** Id */
             id: number;
             /** Name */
@@ -1329,10 +1526,7 @@ export interface components {
             description: {
                 [key: string]: string;
             } | string;
-            /** Graph */
-            graph: {
-                [key: string]: unknown;
-            };
+            graph: components["schemas"]["GraphDocument"];
             /** Id */
             id: string;
             /** Name */
@@ -1379,19 +1573,20 @@ export interface components {
                 [key: string]: boolean;
             };
             /** Issues */
-            issues: {
-                [key: string]: unknown;
-            }[];
+            issues: components["schemas"]["Issue"][];
             /** Keys */
             keys: {
                 [key: string]: string;
             };
             /** Ok */
             ok: boolean;
-            /** Specs */
+            /**
+             * Specs
+             * @description node id -> output port -> spec
+             */
             specs: {
                 [key: string]: {
-                    [key: string]: unknown;
+                    [key: string]: components["schemas"]["PortSpec"];
                 };
             };
         };
@@ -1424,10 +1619,7 @@ export interface components {
         VersionWithGraph: {
             /** Created At */
             created_at?: string | null;
-            /** Graph */
-            graph: {
-                [key: string]: unknown;
-            };
+            graph: components["schemas"]["GraphDocument"];
             /** Version */
             version: number;
         };

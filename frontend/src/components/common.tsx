@@ -112,7 +112,7 @@ export function portColor(type: string): string {
   return PORT_COLORS[type] ?? "#8b93a7";
 }
 
-export function relativeTime(iso: string | undefined, lang: "zh" | "en"): string {
+export function relativeTime(iso: string | null | undefined, lang: "zh" | "en"): string {
   if (!iso) return "";
   const d = new Date(iso.endsWith("Z") || /[+-]\d\d:?\d\d$/.test(iso) ? iso : iso + "Z");
   if (Number.isNaN(d.getTime())) return iso;

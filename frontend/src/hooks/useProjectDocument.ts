@@ -55,7 +55,7 @@ export function useProjectDocument(projectId: number): ProjectDocument {
 }
 
 /** Put the catalog and the project's graph into the editor store once both have arrived. */
-function useLoadIntoEditor(catalog: Catalog | undefined, project: { graph?: Graph } | undefined,
+function useLoadIntoEditor(catalog: Catalog | undefined, project: { graph?: Graph | null } | undefined,
   savedRevision: MutableRefObject<number>): boolean {
   const [loaded, setLoaded] = useState(false);
   useEffect(() => {
