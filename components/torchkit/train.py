@@ -273,98 +273,159 @@ def _score(net: nn.Module, x: torch.Tensor, y: torch.Tensor, device, precision: 
     return total_loss / len(x), total_correct / len(x), torch.cat(outs)
 
 
+# ------------------------------------------------------------------------------ fit
+@dataclass
+class _TrainingInputs:
+    """What the epochs run on: the part of the model that runs each batch, and its splits."""
+    head: nn.Module
+    train_x: torch.Tensor
+    train_y: torch.Tensor
+    val_x: torch.Tensor
+    val_y: torch.Tensor
+    augmentation: str  # "none" when training from cached features
+
+
+@dataclass
+class _BestEpoch:
+    """The epoch with the highest validation accuracy (lower validation loss breaks a tie, and
+    the earlier epoch a full tie), with its weights."""
+    rank: tuple[float, float] | None = None
+    epoch: int | None = None
+    state: dict[str, torch.Tensor] | None = None
+
+    def offer(self, epoch: int, metrics: dict[str, float], state: dict[str, torch.Tensor]) -> None:
+        rank = (metrics["val_accuracy"], -metrics["val_loss"])
+        if self.rank is None or rank > self.rank:
+            self.rank, self.epoch, self.state = rank, epoch, state
+
+
 def fit(ctx, model: StagedModel, fmt: FormattedImages, opt_spec: OptimizerSpec, cfg: FitConfig,
         device: torch.device, trained_template: TrainedModel, keep_points: tuple[int, ...] = ()) -> TrainedModel:
+    """Train ``model`` on the formatted images, validating after every epoch, and return it
+    (with the best epoch's weights unless ``cfg.keep_best`` is off) with its history."""
+    inputs = _training_inputs(ctx, model, fmt, cfg, device, keep_points)
+    loss_fn, correct_fn = make_loss(cfg.loss, trained_template.from_logits)
+    precision = amp_dtype(device, ctx.settings.amp)
+    optimizer = build_optimizer(opt_spec, [p for p in inputs.head.parameters() if p.requires_grad])
+    gen = torch.Generator().manual_seed(cfg.seed)  # batch order and augmentation
+    torch.manual_seed(cfg.seed)  # dropout
+    eval_batch = max(inference_batch(device, fmt.height * fmt.width), cfg.batch_size)
+    history: list[dict[str, float]] = []
+    best, last_state = _BestEpoch(), None
+    try:
+        for epoch in range(1, cfg.epochs + 1):
+            loss, accuracy = _train_epoch(ctx, inputs, optimizer, loss_fn, correct_fn, gen, device, precision,
+                                          cfg.batch_size, phase=f"epoch {epoch}/{cfg.epochs}")
+            val_loss, val_accuracy, _ = _score(inputs.head, inputs.val_x, inputs.val_y, device, precision,
+                                               loss_fn, correct_fn, eval_batch)
+            metrics = {"loss": loss, "accuracy": accuracy, "val_loss": val_loss, "val_accuracy": val_accuracy}
+            history.append(metrics)
+            ctx.metrics(epoch, metrics)
+            last_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            best.offer(epoch, metrics, last_state)
+    except Cancelled:
+        _save_on_cancel(ctx, trained_template, last_state, history, opt_spec)
+        raise
+    state, chosen = _kept_weights(ctx, cfg, best, last_state, history)
+    return _finish(trained_template, state, history, chosen, opt_spec)
+
+
+def _training_inputs(ctx, model: StagedModel, fmt: FormattedImages, cfg: FitConfig, device: torch.device,
+                     keep_points: tuple[int, ...]) -> _TrainingInputs:
+    """The stages after the frozen prefix with the prefix's cached outputs, or, without the
+    cache, the whole model (its frozen front fused for inference) with the images."""
     train_x, train_y = load_images(ctx, fmt, "train")
     val_x, val_y = load_images(ctx, fmt, "validation")
-    if fmt.augmentation != "none":
-        prefix_len = 0
-        if cfg.feature_cache:
-            ctx.log("feature cache off: random augmentation changes the backbone's input every epoch",
-                    cache=CacheNote(cache="features", enabled=False, reason="augmentation"))
-    elif not cfg.feature_cache:
-        prefix_len = 0
-        ctx.log("feature cache turned off for this trainer",
-                cache=CacheNote(cache="features", enabled=False, reason="disabled"))
-    else:
-        prefix_len = frozen_prefix_length(model)
-    stages = list(model.children())
+    prefix_len = _cached_prefix_length(ctx, model, fmt, cfg)
     if not any(p.requires_grad for p in model.parameters()):
         raise NodeError("nothing to train: every layer of the model is frozen", code="nothing_to_train")
     # channels-last: the images arrive NHWC anyway, and convolutions run faster so on CPUs and GPUs
     model.to(device=device, memory_format=torch.channels_last)
-    raw = prefix_len == 0
-    if raw:
-        # no cache (augmentation, or turned off): the frozen front still runs every batch, so
-        # it runs as an inference copy with batch normalization folded into the convolutions
-        # (same outputs, ~1.5x faster on a CPU); the model itself, and its saved weights, keep
-        # the original layers
-        frozen = frozen_prefix_length(model)
-        head = nn.Sequential(*[fused_for_inference(s) for s in stages[:frozen]], *stages[frozen:]) if frozen else model
-    else:
+    if prefix_len:
         train_x = cached_features(ctx, model, prefix_len, fmt, "train", train_x, device, keep_points)
         val_x = cached_features(ctx, model, prefix_len, fmt, "validation", val_x, device, keep_points)
-        head = nn.Sequential(*stages[prefix_len:])
+        head, augmentation = nn.Sequential(*list(model.children())[prefix_len:]), "none"
+    else:
+        head, augmentation = _with_fused_frozen_front(model), fmt.augmentation
     if device.type == "cuda":
         train_x, val_x = _stage_on_device(train_x, device), _stage_on_device(val_x, device)
         train_y, val_y = train_y.to(device), val_y.to(device)
-    loss_fn, correct_fn = make_loss(cfg.loss, trained_template.from_logits)
-    precision = amp_dtype(device, ctx.settings.amp)
-    trainable = [p for p in head.parameters() if p.requires_grad]
-    optimizer = build_optimizer(opt_spec, trainable)
-    gen = torch.Generator().manual_seed(cfg.seed)
-    torch.manual_seed(cfg.seed)
+    return _TrainingInputs(head, train_x, train_y, val_x, val_y, augmentation)
+
+
+def _cached_prefix_length(ctx, model: StagedModel, fmt: FormattedImages, cfg: FitConfig) -> int:
+    """How many leading stages train from cached features (0: none), saying why when none do."""
+    if fmt.augmentation != "none":
+        if cfg.feature_cache:
+            ctx.log("feature cache off: random augmentation changes the backbone's input every epoch",
+                    cache=CacheNote(cache="features", enabled=False, reason="augmentation"))
+        return 0
+    if not cfg.feature_cache:
+        ctx.log("feature cache turned off for this trainer",
+                cache=CacheNote(cache="features", enabled=False, reason="disabled"))
+        return 0
+    return frozen_prefix_length(model)
+
+
+def _with_fused_frozen_front(model: StagedModel) -> nn.Module:
+    """Without the cache the frozen front still runs every batch, so it runs as an inference
+    copy with batch normalization folded into the convolutions (same outputs, ~1.5x faster on
+    a CPU); the model itself, and its saved weights, keep the original layers."""
+    frozen = frozen_prefix_length(model)
+    if not frozen:
+        return model
+    stages = list(model.children())
+    return nn.Sequential(*[fused_for_inference(s) for s in stages[:frozen]], *stages[frozen:])
+
+
+def _train_epoch(ctx, inputs: _TrainingInputs, optimizer: torch.optim.Optimizer, loss_fn, correct_fn,
+                 gen: torch.Generator, device: torch.device, precision: str, batch_size: int,
+                 phase: str) -> tuple[float, float]:
+    """One pass over the training split in a random order; its mean loss and accuracy."""
+    head, train_x, train_y = inputs.head, inputs.train_x, inputs.train_y
+    _set_train_mode(head)
     n = len(train_x)
-    steps = math.ceil(n / cfg.batch_size)
-    history: list[dict[str, float]] = []
-    best_key, best_epoch, best_state = None, None, None
-    last_state = None
-    eval_batch = max(inference_batch(device, fmt.height * fmt.width), cfg.batch_size)
-    try:
-        for epoch in range(1, cfg.epochs + 1):
-            _set_train_mode(head)
-            order = torch.randperm(n, generator=gen)
-            run_loss, run_correct = 0.0, 0
-            for step in range(steps):
-                idx = order[step * cfg.batch_size:(step + 1) * cfg.batch_size]
-                xb = to_device(train_x[idx.to(train_x.device)], device)
-                if raw and fmt.augmentation != "none":
-                    xb = augment(xb, fmt.augmentation, gen)
-                yb = train_y[idx.to(train_y.device)].to(device, non_blocking=True)
-                with _autocast(device, precision):
-                    out = head(xb)
-                loss = loss_fn(out.float(), yb)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                run_loss += loss.item() * len(idx)
-                run_correct += correct_fn(out.detach().float(), yb)
-                ctx.progress(step + 1, steps, unit="batch", phase=f"epoch {epoch}/{cfg.epochs}")
-            val_loss, val_acc, _ = _score(head, val_x, val_y, device, precision, loss_fn, correct_fn, eval_batch)
-            metrics = {"loss": run_loss / n, "accuracy": run_correct / n, "val_loss": val_loss,
-                       "val_accuracy": val_acc}
-            history.append(metrics)
-            ctx.metrics(epoch, metrics)
-            last_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            rank = (val_acc, -val_loss)
-            if best_key is None or rank > best_key:
-                best_key, best_epoch = rank, epoch
-                best_state = last_state
-    except Cancelled:
-        if last_state is not None:
-            partial = _finish(trained_template, last_state, history, len(history), opt_spec)
-            path = save_model_file(ctx.artifact_dir() / "cancelled.pt", partial)
-            ctx.log(f"cancelled: the weights of epoch {len(history)} are saved in {path}",
-                    level="warning", model_file=str(path), epoch=len(history))
-        raise
-    if cfg.keep_best and best_state is not None:
-        state, chosen = best_state, best_epoch
-        if best_epoch != len(history):
-            ctx.log(f"restored the best weights, from epoch {best_epoch} "
-                    f"(val_accuracy {history[best_epoch - 1]['val_accuracy']:.4f})")
-    else:
-        state, chosen = last_state, len(history)
-    return _finish(trained_template, state, history, chosen, opt_spec)
+    steps = math.ceil(n / batch_size)
+    order = torch.randperm(n, generator=gen)
+    run_loss, run_correct = 0.0, 0
+    for step in range(steps):
+        idx = order[step * batch_size:(step + 1) * batch_size]
+        xb = to_device(train_x[idx.to(train_x.device)], device)
+        if inputs.augmentation != "none":
+            xb = augment(xb, inputs.augmentation, gen)
+        yb = train_y[idx.to(train_y.device)].to(device, non_blocking=True)
+        with _autocast(device, precision):
+            out = head(xb)
+        loss = loss_fn(out.float(), yb)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        run_loss += loss.item() * len(idx)
+        run_correct += correct_fn(out.detach().float(), yb)
+        ctx.progress(step + 1, steps, unit="batch", phase=phase)
+    return run_loss / n, run_correct / n
+
+
+def _save_on_cancel(ctx, template: TrainedModel, last_state: dict[str, torch.Tensor] | None,
+                    history: list[dict[str, float]], opt_spec: OptimizerSpec) -> None:
+    """Keep the weights of the last completed epoch in a model file, and say where."""
+    if last_state is None:
+        return
+    partial = _finish(template, last_state, history, len(history), opt_spec)
+    path = save_model_file(ctx.artifact_dir() / "cancelled.pt", partial)
+    ctx.log(f"cancelled: the weights of epoch {len(history)} are saved in {path}",
+            level="warning", model_file=str(path), epoch=len(history))
+
+
+def _kept_weights(ctx, cfg: FitConfig, best: _BestEpoch, last_state: dict[str, torch.Tensor] | None,
+                  history: list[dict[str, float]]) -> tuple[dict[str, torch.Tensor] | None, int]:
+    """The weights the trained model keeps, and their epoch: the best one's, or the last's."""
+    if not cfg.keep_best or best.state is None:
+        return last_state, len(history)
+    if best.epoch != len(history):
+        ctx.log(f"restored the best weights, from epoch {best.epoch} "
+                f"(val_accuracy {history[best.epoch - 1]['val_accuracy']:.4f})")
+    return best.state, best.epoch
 
 
 def _finish(template: TrainedModel, state: dict[str, torch.Tensor], history, best_epoch,
