@@ -53,7 +53,7 @@ export interface EditorState {
   duplicate: (ids: string[]) => number;
   undo: () => void;
   redo: () => void;
-  layout: () => void;
+  layout: () => Promise<void>;
   setValidation: (v: Validation, revision: number) => void;
 }
 
@@ -321,9 +321,11 @@ export const useEditor = create<EditorState>((set, get) => ({
       };
     }),
 
-  layout: () => {
-    const { graph, commit } = get();
-    commit(autoLayout(graph));
+  layout: async () => {
+    const { graph, catalog } = get();
+    const laidOut = await autoLayout(graph, catalog);
+    // An edit made while ELK worked wins over a layout of the graph before it.
+    if (get().graph === graph) get().commit(laidOut);
   },
 
   setValidation: (v, revision) => set({ validation: v, validatedRevision: revision }),
