@@ -79,6 +79,11 @@ class ProcessWorker(Worker):
 
     # -- lifecycle ----------------------------------------------------------------------
     def start(self, wait: bool = True) -> None:
+        old = self._proc
+        if old is not None and not old.is_alive():
+            # its runs end with worker_died before a new worker takes over (the reader thread
+            # may not have noticed the death yet, and would not once the new process is in place)
+            self._mark_gone(old)
         with self._lock:
             if self._proc is None or not self._proc.is_alive() or self._gone:
                 self._commands = self._ctx.Queue()
