@@ -1,12 +1,21 @@
 // The React Flow canvas: nodes and group frames from the editor store, typed connections
 // checked against the server's compatibility table, drag-and-drop from the palette.
-import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type MouseEvent as ReactMouseEvent } from "react";
+// Big graphs stay fluid: nodes and edges are kept while unchanged (lib/canvasElements), cards
+// and edges are memoised and subscribe to nothing per node, and above a few hundred nodes
+// only what is in view is rendered (BIG_GRAPH).
+import {
+  memo, useCallback, useContext, useEffect, useMemo, useRef, useState, type DragEvent, type MouseEvent as ReactMouseEvent,
+} from "react";
 import {
   Background, BackgroundVariant, Controls, MiniMap, ReactFlow, useConnection, useReactFlow,
   type Connection, type Edge, type EdgeChange, type FinalConnectionState, type IsValidConnection, type Node, type NodeChange,
 } from "@xyflow/react";
 import { loc, translate, useLang, useT } from "../i18n";
-import { checkConnection, findPort, type ConnectionVerdict } from "../lib/graph";
+import {
+  byId, cardNodes, frameNodes, GROUP_PREFIX, indexValidation, typedEdges,
+  type CardNode, type FrameNode, type Size, type TypedEdgeType,
+} from "../lib/canvasElements";
+import { checkConnection, type ConnectionVerdict } from "../lib/graph";
 import { NODE_W } from "../lib/layout";
 import { useEditor } from "../store/editor";
 import { useUi } from "../store/ui";
@@ -15,13 +24,37 @@ import { NodeCard } from "./NodeCard";
 import { GroupFrame } from "./GroupFrame";
 import { TypedEdge } from "./TypedEdge";
 import { categoryColor, Icon } from "./common";
-import { useActions } from "./context";
+import { StatusContext, useActions } from "./context";
 
 export const DRAG_MIME = "application/abacus-component";
-const GROUP_PREFIX = "group:";
+
+// A big graph: above this many nodes only those in view are rendered (below it, panning
+// never has to mount a card), and the graph opens at a zoom where cards can be read,
+// centred on it, rather than at the minimum zoom where hundreds of unreadable cards would
+// all be drawn (F still fits the whole graph).
+export const BIG_GRAPH = 300;
 
 const nodeTypes = { component: NodeCard, frame: GroupFrame };
 const edgeTypes = { typed: TypedEdge };
+
+// Props that never change, made once: a new array or object each render would update React
+// Flow's store, and every subscriber on the canvas would run again.
+const FIT_VIEW_OPTIONS = { padding: 0.12 };
+const BIG_GRAPH_FIT_VIEW_OPTIONS = { padding: 0.12, minZoom: 0.4 };
+const SNAP_GRID: [number, number] = [10, 10];
+const MULTI_SELECTION_KEYS = ["Meta", "Control"];
+const PRO_OPTIONS = { hideAttribution: true };
+const FRAME_COLOR = "rgba(120,140,180,0.12)";
+
+const beginDrag = () => useEditor.getState().beginDrag();
+const endDrag = () => useEditor.getState().endDrag();
+const preventDefault = (e: { preventDefault: () => void }) => e.preventDefault();
+
+function minimapColor(n: Node): string {
+  if (n.type !== "component") return FRAME_COLOR;
+  const { component, node } = (n as CardNode).data;
+  return categoryColor(component?.category ?? node.type.split(".")[0]);
+}
 
 export function verdictMessage(v: ConnectionVerdict, catalog: Catalog | null, lang: Lang): string {
   if (v.ok) return "";
@@ -67,65 +100,48 @@ interface Menu {
   node: string;
 }
 
-export function Canvas() {
+export const Canvas = memo(function Canvas() {
   const t = useT();
   const graph = useEditor((s) => s.graph);
   const catalog = useEditor((s) => s.catalog);
+  const validation = useEditor((s) => s.validation);
   const selectedNodes = useEditor((s) => s.selectedNodes);
   const selectedEdges = useEditor((s) => s.selectedEdges);
   const selectedGroups = useEditor((s) => s.selectedGroups);
+  const statuses = useContext(StatusContext); // read here once, handed to each card and edge in its data
   const focus = useUi((s) => s.focus);
   const toast = useUi((s) => s.toast);
   const actions = useActions();
   const rf = useReactFlow();
-  const measured = useRef(new Map<string, { width: number; height: number }>());
+  const measured = useRef(new Map<string, Size>());
   const [measureTick, setMeasureTick] = useState(0);
   const [menu, setMenu] = useState<Menu | null>(null);
   const wrapper = useRef<HTMLDivElement>(null);
+  const previousCards = useRef(new Map<string, CardNode>());
+  const previousFrames = useRef(new Map<string, FrameNode>());
+  const previousEdges = useRef(new Map<string, TypedEdgeType>());
+
+  const issues = useMemo(() => indexValidation(validation), [validation]);
+  const big = graph.nodes.length > BIG_GRAPH;
 
   const nodes: Node[] = useMemo(() => {
-    const selN = new Set(selectedNodes);
-    const selG = new Set(selectedGroups);
-    const frames: Node[] = graph.groups.map((g) => ({
-      id: GROUP_PREFIX + g.id,
-      type: "frame",
-      position: g.position,
-      data: { group: g.id },
-      width: g.width,
-      height: g.height,
-      measured: { width: g.width, height: g.height },
-      style: { width: g.width, height: g.height },
-      zIndex: -1,
-      selected: selG.has(g.id),
-      dragHandle: ".group-label",
-      className: "frame-node",
-    }));
-    const cards: Node[] = graph.nodes.map((n) => ({
-      id: n.id,
-      type: "component",
-      position: n.position,
-      data: {},
-      selected: selN.has(n.id),
-      measured: measured.current.get(n.id),
-      width: NODE_W,
-    }));
+    const frames = frameNodes(graph, new Set(selectedGroups), previousFrames.current);
+    const cards = cardNodes({
+      graph, catalog, selected: new Set(selectedNodes), measured: measured.current, statuses, validation: issues, width: NODE_W,
+    }, previousCards.current);
+    previousFrames.current = byId(frames);
+    previousCards.current = byId(cards);
     return [...frames, ...cards];
+    // measureTick: the sizes React Flow measured live in a ref; a new one bumps it
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [graph.nodes, graph.groups, selectedNodes, selectedGroups, measureTick]);
+  }, [graph, catalog, selectedNodes, selectedGroups, statuses, issues, measureTick]);
 
   const edges: Edge[] = useMemo(() => {
-    const sel = new Set(selectedEdges);
-    return graph.edges.map((e) => ({
-      id: e.id,
-      source: e.source,
-      sourceHandle: e.sourceHandle,
-      target: e.target,
-      targetHandle: e.targetHandle,
-      type: "typed",
-      selected: sel.has(e.id),
-      data: { type: findPort(graph, catalog, e.source, e.sourceHandle, "out")?.type },
-    }));
-  }, [graph, catalog, selectedEdges]);
+    const next = typedEdges({ graph, catalog, selected: new Set(selectedEdges), statuses, validation: issues },
+      previousEdges.current);
+    previousEdges.current = byId(next);
+    return next;
+  }, [graph, catalog, selectedEdges, statuses, issues]);
 
   const onNodesChange = useCallback((changes: NodeChange[]) => {
     const store = useEditor.getState();
@@ -233,6 +249,11 @@ export function Canvas() {
     if (!s.selectedNodes.includes(node.id)) s.select([node.id]);
   }, []);
 
+  const onPaneClick = useCallback(() => {
+    setMenu(null);
+    useEditor.getState().select([], [], []);
+  }, []);
+
   const menuAction = (fn: () => void) => () => {
     setMenu(null);
     fn();
@@ -250,29 +271,27 @@ export function Canvas() {
         onConnect={onConnect}
         onConnectEnd={onConnectEnd}
         isValidConnection={isValidConnection}
-        onNodeDragStart={() => useEditor.getState().beginDrag()}
-        onNodeDragStop={() => useEditor.getState().endDrag()}
-        onSelectionDragStart={() => useEditor.getState().beginDrag()}
-        onSelectionDragStop={() => useEditor.getState().endDrag()}
-        onPaneClick={() => {
-          setMenu(null);
-          useEditor.getState().select([], [], []);
-        }}
+        onNodeDragStart={beginDrag}
+        onNodeDragStop={endDrag}
+        onSelectionDragStart={beginDrag}
+        onSelectionDragStop={endDrag}
+        onPaneClick={onPaneClick}
         onNodeContextMenu={onNodeContextMenu}
-        onPaneContextMenu={(e) => e.preventDefault()}
+        onPaneContextMenu={preventDefault}
         onDragOver={onDragOver}
         onDrop={onDrop}
         deleteKeyCode={null}
-        multiSelectionKeyCode={["Meta", "Control"]}
+        multiSelectionKeyCode={MULTI_SELECTION_KEYS}
         selectionKeyCode="Shift"
         fitView
-        fitViewOptions={{ padding: 0.12 }}
+        fitViewOptions={big ? BIG_GRAPH_FIT_VIEW_OPTIONS : FIT_VIEW_OPTIONS}
         minZoom={0.15}
         maxZoom={2.5}
         snapToGrid
-        snapGrid={[10, 10]}
+        snapGrid={SNAP_GRID}
         connectionRadius={28}
-        proOptions={{ hideAttribution: true }}
+        proOptions={PRO_OPTIONS}
+        onlyRenderVisibleElements={big}
         colorMode="dark"
       >
         <Background variant={BackgroundVariant.Dots} gap={20} size={1.4} color="#2a3142" />
@@ -281,12 +300,7 @@ export function Canvas() {
           zoomable
           className="minimap"
           maskColor="rgba(8,10,15,0.6)"
-          nodeColor={(n) => {
-            if (n.type === "frame") return "rgba(120,140,180,0.12)";
-            const node = useEditor.getState().graph.nodes.find((x) => x.id === n.id);
-            const comp = catalog?.components.find((c) => c.id === node?.type);
-            return categoryColor(comp?.category ?? "");
-          }}
+          nodeColor={minimapColor}
           nodeStrokeWidth={0}
         />
         <Controls showInteractive={false} position="bottom-left" />
@@ -309,4 +323,4 @@ export function Canvas() {
       {graph.nodes.length === 0 && <div className="canvas-empty">{t("palette.hint")}</div>}
     </div>
   );
-}
+});

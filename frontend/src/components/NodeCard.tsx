@@ -1,12 +1,15 @@
 // One component on the canvas: typed ports (coloured by type), its state, progress and issues.
+// Everything it draws comes in its data (see lib/canvasElements), so a card re-renders only
+// when its own node, state, issues or shapes change, not when any other node does.
 import { memo, useMemo, type CSSProperties } from "react";
 import { Handle, NodeToolbar, Position, type NodeProps } from "@xyflow/react";
 import { loc, translate, useLang, useT } from "../i18n";
+import type { CardNode } from "../lib/canvasElements";
 import { issueLead, issueNames, issueText, type IssueNames } from "../lib/issues";
 import { progressFraction } from "../lib/runstate";
 import { useEditor } from "../store/editor";
-import type { ComponentDesc, Issue, Lang, PortDesc } from "../types";
-import { useActions, useStatus } from "./context";
+import type { Catalog, ComponentDesc, Issue, Lang, PortDesc } from "../types";
+import { useActions } from "./context";
 import { categoryColor, Icon, portColor } from "./common";
 
 export const STATE_ICON: Record<string, string> = {
@@ -26,6 +29,17 @@ function paramSummary(comp: ComponentDesc | undefined, params: Record<string, un
 
 function portLabel(p: PortDesc, lang: Lang): string {
   return loc(p.label as never, lang) || p.name;
+}
+
+const typeNameCache = new WeakMap<Catalog, Partial<Record<Lang, Record<string, string>>>>();
+
+/** Port type names in a language, made once per catalog and language rather than per card. */
+function portTypeNames(catalog: Catalog | null, lang: Lang): Record<string, string> {
+  if (!catalog) return {};
+  const byLang = typeNameCache.get(catalog) ?? {};
+  typeNameCache.set(catalog, byLang);
+  byLang[lang] ??= Object.fromEntries(Object.entries(catalog.port_types).map(([k, v]) => [k, loc(v, lang)]));
+  return byLang[lang];
 }
 
 function issuesTitle(issues: Issue[], lang: Lang, names: IssueNames): string {
@@ -72,24 +86,33 @@ function Ports({ ports, side, issues, shapes, lang, typeNames }: {
   );
 }
 
-export const NodeCard = memo(function NodeCard({ id, selected }: NodeProps) {
-  const lang = useLang((s) => s.lang);
+/** The run buttons above the one selected card; mounted only there, since each toolbar follows the viewport. */
+function RunToolbar({ id }: { id: string }) {
   const t = useT();
-  const node = useEditor((s) => s.graph.nodes.find((n) => n.id === id));
-  const catalog = useEditor((s) => s.catalog);
-  const validation = useEditor((s) => s.validation);
-  const single = useEditor((s) => s.selectedNodes.length === 1);
-  const status = useStatus(id);
   const actions = useActions();
+  return (
+    <NodeToolbar isVisible position={Position.Top} align="end" offset={4} className="node-toolbar">
+      <button className="tb-btn" data-testid="run-node" onClick={() => actions.run([id], "node")} title={t("node.run")}>
+        <Icon name="play" size={13} />
+      </button>
+      <button className="tb-btn primary" data-testid="run-to" onClick={() => actions.run([id], "to")} title={t("node.runTo")}>
+        <Icon name="playTo" size={13} /> {t("node.runTo")}
+      </button>
+      <button className="tb-btn" data-testid="run-all-node" onClick={() => actions.run([], "all")} title={t("node.runAll")}>
+        <Icon name="playAll" size={13} />
+      </button>
+    </NodeToolbar>
+  );
+}
+
+export const NodeCard = memo(function NodeCard({ id, data, selected }: NodeProps<CardNode>) {
+  const lang = useLang((s) => s.lang);
+  const catalog = useEditor((s) => s.catalog);
+  const { node, component: comp, status, issues, shapes, toolbar } = data;
   // Issues on a card only name this node, so the names need only it (not the whole graph).
-  const names = useMemo(() => issueNames(node ? { nodes: [node], edges: [], groups: [] } : null, catalog, lang, true),
-    [node, catalog, lang]);
-  if (!node) return null;
-  const comp = catalog?.components.find((c) => c.id === node.type);
-  const issues = validation?.issues.filter((i) => i.node === id) ?? [];
-  const specs = validation?.specs?.[id] ?? {};
-  const shapes = Object.fromEntries(Object.entries(specs).map(([k, v]) => [k, v.label]));
-  const typeNames = Object.fromEntries(Object.entries(catalog?.port_types ?? {}).map(([k, v]) => [k, loc(v, lang)]));
+  const names = useMemo(() => issues.length ? issueNames({ nodes: [node], edges: [], groups: [] }, catalog, lang, true) : null,
+    [issues, node, catalog, lang]);
+  const typeNames = portTypeNames(catalog, lang);
   const color = categoryColor(comp?.category ?? node.type.split(".")[0]);
   const fraction = progressFraction(status.progress);
   const running = status.state === "running";
@@ -100,19 +123,9 @@ export const NodeCard = memo(function NodeCard({ id, selected }: NodeProps) {
       data-testid="node-card"
       data-node={id}
       data-state={status.state}
-      title={issues.length ? issuesTitle(issues, lang, names) : undefined}
+      title={names ? issuesTitle(issues, lang, names) : undefined}
     >
-      <NodeToolbar isVisible={selected && single} position={Position.Top} align="end" offset={4} className="node-toolbar">
-        <button className="tb-btn" data-testid="run-node" onClick={() => actions.run([id], "node")} title={t("node.run")}>
-          <Icon name="play" size={13} />
-        </button>
-        <button className="tb-btn primary" data-testid="run-to" onClick={() => actions.run([id], "to")} title={t("node.runTo")}>
-          <Icon name="playTo" size={13} /> {t("node.runTo")}
-        </button>
-        <button className="tb-btn" data-testid="run-all-node" onClick={() => actions.run([], "all")} title={t("node.runAll")}>
-          <Icon name="playAll" size={13} />
-        </button>
-      </NodeToolbar>
+      {toolbar && <RunToolbar id={id} />}
       {comp && comp.inputs.length > 0 && (
         <Ports ports={comp.inputs} side="in" issues={issues} lang={lang} typeNames={typeNames} />
       )}
@@ -125,7 +138,7 @@ export const NodeCard = memo(function NodeCard({ id, selected }: NodeProps) {
         <StatePill state={status.state} lang={lang} />
       </div>
       <div className="node-sub">
-        {issues.length > 0 ? (
+        {names ? (
           <span className="node-issue" data-testid="node-issue" data-code={issues[0].code}>{issueLead(issues[0], lang, names)}</span>
         ) : running ? (
           <span className="phase" data-testid="node-phase">
