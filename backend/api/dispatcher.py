@@ -193,8 +193,8 @@ class Dispatcher:
             return  # the project was deleted meanwhile
         reducer = reducer or RunReducer(run.id)
         for event in stored:
-            reducer.add(event)
-            if isinstance(event, (ev.NodeFinished, ev.NodeCached)):
+            if isinstance(event, (ev.NodeFinished, ev.NodeCached)):   # what says which node made which model
+                reducer.add(event)
                 try:
                     self._record_model_file(run, event.node, event.key, reducer)
                 except Exception:

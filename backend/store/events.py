@@ -63,21 +63,20 @@ class EventLog:
 
     def append_in(self, s: Session, run: Run, events: list[ev.Event], terminal: bool = True) -> list[ev.Event]:
         """Store events for ``run`` inside the caller's transaction (the queue's enqueue and cancel)."""
-        stored, rows = [], []
+        rows = []
         seq = run.last_seq
-        for event in events:
+        for event in events:   # numbered in place: the caller hands its events over
             seq += 1
-            numbered = event.model_copy(update={"run_id": run.id, "seq": seq})
-            payload = json_safe(numbered.model_dump(mode="json"))
+            event.run_id, event.seq = run.id, seq
             if terminal:
-                _end_run(run, numbered)
-            stored.append(numbered)
-            rows.append({"run_id": run.id, "seq": seq, "type": numbered.type, "ts": numbered.ts, "payload": payload})
+                _end_run(run, event)
+            rows.append({"run_id": run.id, "seq": seq, "type": event.type, "ts": event.ts,
+                         "payload": json_safe(event.model_dump(mode="json"))})
         run.last_seq = seq   # once per transaction: attribute writes on the model cost more than the rest
         s.add(run)
         s.flush()
         s.connection().execute(insert(RunEvent.__table__), rows)  # Core: no ORM object per row
-        return stored
+        return events
 
     def after(self, run_id: str, after: int = 0, limit: int | None = None) -> list[ev.Event]:
         """The run's stored events after sequence number ``after``, in order."""
