@@ -4,6 +4,7 @@
 // memoised cards and edges of a 2,000-node graph re-render only where an edit, a validation
 // or a run changed something, instead of all of them every time.
 import { Position, type Edge, type Node, type NodeHandle } from "@xyflow/react";
+import { nodeSize } from "./nodeSize";
 import type { NodeStatus, Progress } from "./runstate";
 import type { Catalog, ComponentDesc, Graph, GraphEdge, GraphGroup, GraphNode, Issue, Validation } from "../types";
 
@@ -100,11 +101,7 @@ export function cardNodes(inputs: CardInputs, previous: ReadonlyMap<string, Card
   });
 }
 
-// A card's height and its handles' boxes as the browser lays them out (measured on the
-// editor's cards): the head and sub line, plus a row of inputs and a row of outputs.
-const CARD_BODY_H = 54;
-const INPUT_ROW_H = 11;
-const OUTPUT_ROW_H = 17;
+// A handle's box as the browser lays it out (the card's size comes from lib/nodeSize.ts).
 const HANDLE = 11;
 const INPUT_HANDLE_Y = -10.5;
 const OUTPUT_HANDLE_BELOW = 1.5; // a source handle's box starts this far above the card's bottom
@@ -114,6 +111,7 @@ interface Geometry {
   handles: NodeHandle[];
 }
 
+const NO_PORTS = { inputs: [], outputs: [] };
 const geometries = new WeakMap<ComponentDesc, Geometry>();
 const portless = new Map<number, Geometry>(); // cards of unknown components, by width
 
@@ -126,13 +124,13 @@ const portless = new Map<number, Geometry>(); // cards of unknown components, by
  */
 function estimatedGeometry(component: ComponentDesc | undefined, width: number): Geometry {
   if (!component) {
-    if (!portless.has(width)) portless.set(width, { measured: { width, height: CARD_BODY_H }, handles: [] });
+    if (!portless.has(width)) portless.set(width, { measured: { width, height: nodeSize(NO_PORTS).height }, handles: [] });
     return portless.get(width)!;
   }
   const known = geometries.get(component);
   if (known && known.measured.width === width) return known;
   const { inputs, outputs } = component;
-  const height = CARD_BODY_H + (inputs.length ? INPUT_ROW_H : 0) + (outputs.length ? OUTPUT_ROW_H : 0);
+  const { height } = nodeSize({ inputs: inputs.map((p) => p.name), outputs: outputs.map((p) => p.name) });
   const handle = (name: string, i: number, count: number, type: "source" | "target"): NodeHandle => ({
     id: name, type, width: HANDLE, height: HANDLE,
     x: ((i + 0.5) / count) * width - HANDLE / 2,
