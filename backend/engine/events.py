@@ -8,7 +8,7 @@ OpenAPI schema that publishes them (``Event``: a union discriminated by ``type``
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter
 
@@ -134,13 +134,3 @@ Event = Annotated[
 EventAdapter: TypeAdapter[Event] = TypeAdapter(Event)
 EventsAdapter: TypeAdapter[list[Event]] = TypeAdapter(list[Event])
 TERMINAL = {"run.finished", "run.failed", "run.cancelled"}
-TerminalEvent = Union[RunFinished, RunFailed, RunCancelled]
-
-
-def wire(event: "_Event") -> dict[str, Any]:
-    """The event as JSON-ready data (what is stored and sent)."""
-    return event.model_dump(mode="json")
-
-
-def from_wire(data: dict[str, Any]) -> Event:
-    return EventAdapter.validate_python(data)

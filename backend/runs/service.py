@@ -65,12 +65,12 @@ class RunService:
     """Prepares runs. ``data_roots`` None (the command line) trusts every path, made absolute."""
 
     def __init__(self, registry: Registry, store: Any, data_roots: list[Path] | None = None,
-                 worker_settings: RunSettings | dict[str, Any] | None = None) -> None:
+                 worker_settings: RunSettings | None = None) -> None:
         self.registry = registry
         self.store = store            # FileResultStore (has, summary) of the server
         self.data_roots = data_roots
         # what every run's components are told (``Settings.run_settings()``)
-        self.run_settings = RunSettings.model_validate(worker_settings or {})
+        self.run_settings = worker_settings or RunSettings()
 
     # -- checking -----------------------------------------------------------------------
     def check(self, graph: Graph) -> tuple[Graph, Validation, list[dict[str, Any]]]:

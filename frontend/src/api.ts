@@ -2,7 +2,7 @@
 // Every failed answer becomes an ApiError carrying the server's error code.
 import createClient from "openapi-fetch";
 import type { components, paths } from "./api/schema";
-import { edgeId } from "./lib/graph";
+import { withEdgeIds } from "./lib/graph";
 import type {
   Catalog, ErrorBody, Graph, GraphDocument, Project, Run, RunEvent, RunMode, Template, TemplateInfo, Validation,
   VersionInfo, VersionWithGraph,
@@ -56,7 +56,7 @@ async function unwrap<T>(pending: Promise<Answer<T>>): Promise<T> {
 
 /** A received graph as the editor holds it: the server may send an edge without an id. */
 function editorGraph(graph: GraphDocument): Graph {
-  return { ...graph, edges: graph.edges.map((e) => ({ ...e, id: e.id || edgeId(e) })) };
+  return { ...graph, edges: withEdgeIds(graph.edges) };
 }
 
 function projectOut(answer: components["schemas"]["ProjectPublic"]): Project {

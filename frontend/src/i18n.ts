@@ -325,10 +325,8 @@ export const dictionaries: Record<Lang, Record<Key, string>> = { en, zh };
 export type MessageKey = Key;
 
 /** A parameter's title in the person's language, from its JSON schema (each component gives
- * it in English and Chinese); the name when the schema has none. A bare string is taken as
- * the title in every language. */
-export function paramTitle(name: string, schema: JsonSchema | string | undefined, lang: Lang): string {
-  if (typeof schema === "string") return schema;
+ * it in English and Chinese); the name when the schema has none. */
+export function paramTitle(name: string, schema: JsonSchema | undefined, lang: Lang): string {
   return loc(schema && schemaText(schema, "title"), lang) || name;
 }
 

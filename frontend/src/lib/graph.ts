@@ -80,6 +80,11 @@ export function edgeId(c: ConnectionRequest): string {
   return `${c.source}.${c.sourceHandle}->${c.target}.${c.targetHandle}`;
 }
 
+/** Edges as the editor holds them: one saved or sent without an id gets the id `edgeId` gives. */
+export function withEdgeIds<E extends ConnectionRequest & { id?: string | null }>(edges: E[]): (E & { id: string })[] {
+  return edges.map((e) => ({ ...e, id: e.id || edgeId(e) }));
+}
+
 /** A readable, unique node id from a component id: layers.Dense -> dense, dense_2, ... */
 export function newNodeId(graph: Graph, componentId: string, taken: Set<string> = new Set()): string {
   const base = (componentId.split(".").pop() || "node")

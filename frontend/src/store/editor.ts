@@ -2,7 +2,7 @@
 // validation. Plain zustand; every action is a pure graph transformation plus history.
 import { create } from "zustand";
 import type { Catalog, Graph, GraphEdge, GraphNode, Validation, XY } from "../types";
-import { checkConnection, edgeId, groupAt, newNodeId, type ConnectionRequest, type ConnectionVerdict } from "../lib/graph";
+import { checkConnection, edgeId, groupAt, withEdgeIds, newNodeId, type ConnectionRequest, type ConnectionVerdict } from "../lib/graph";
 import { autoLayout } from "../lib/layout";
 
 const HISTORY_LIMIT = 200;
@@ -82,7 +82,7 @@ export const useEditor = create<EditorState>((set, get) => ({
 
   load: (graph) =>
     set((s) => ({
-      graph: { ...emptyGraph(), ...graph, nodes: graph.nodes ?? [], edges: (graph.edges ?? []).map((e) => ({ ...e, id: e.id || edgeId(e) })), groups: graph.groups ?? [] },
+      graph: { ...emptyGraph(), ...graph, nodes: graph.nodes ?? [], edges: withEdgeIds(graph.edges ?? []), groups: graph.groups ?? [] },
       revision: s.revision + 1,
       past: [],
       future: [],
