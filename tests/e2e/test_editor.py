@@ -398,4 +398,6 @@ def test_delete_a_project(page, shot):
     vgg.get_by_title("Delete").click()
     vgg.get_by_role("button", name="Delete").click()
     page.wait_for_function("() => document.querySelectorAll('[data-testid=project-row]').length === 1")
+    # back on the start page, the template previews are drawn again (their layouts are kept)
+    page.wait_for_function("() => document.querySelectorAll('svg.preview').length === 2")
     shot(page, "16-home-english")

@@ -58,20 +58,26 @@ function wirePath(sx: number, sy: number, tx: number, ty: number): string {
   return `M${sx},${sy} C${sx},${sy + bend} ${tx},${ty - bend} ${tx},${ty}`;
 }
 
-/** The graph to draw: laid out when asked (nothing until ELK answers), else as it is. */
+// Laid-out previews by the template graph they show: a gallery shown again (back from the
+// editor) draws at once, without asking ELK again. The query cache keeps each graph object
+// (structural sharing keeps it across refetches), so the entry lives as long as it does.
+const laidOutPreviews = new WeakMap<Graph, Graph>();
+
+/** The graph to draw: laid out when asked (nothing until ELK first answers), else as it is. */
 function useShownGraph(graph: Graph | undefined, layout: boolean): Graph | undefined {
-  const [laidOut, setLaidOut] = useState<{ from: Graph; graph: Graph } | null>(null);
+  const [, setLaidOut] = useState(0);
   useEffect(() => {
-    if (!layout || !graph?.nodes?.length) return;
+    if (!layout || !graph?.nodes?.length || laidOutPreviews.has(graph)) return;
     let current = true;
-    autoLayout(graph).then(
-      (g) => current && setLaidOut({ from: graph, graph: g }),
-      () => current && setLaidOut({ from: graph, graph }), // no layout: draw it where it stands
-    );
+    const keep = (shown: Graph) => {
+      laidOutPreviews.set(graph, shown);
+      if (current) setLaidOut((n) => n + 1);
+    };
+    autoLayout(graph).then(keep, () => keep(graph)); // no layout: draw it where it stands
     return () => { current = false; };
   }, [graph, layout]);
   if (!layout) return graph;
-  return laidOut && laidOut.from === graph ? laidOut.graph : undefined;
+  return graph && laidOutPreviews.get(graph);
 }
 
 export function Home() {
