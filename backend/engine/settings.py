@@ -1,4 +1,5 @@
-"""What a run knows of the machine it runs on: device, CPU threads, mixed precision, pace.
+"""What a run knows of the machine it runs on: device, CPU threads, mixed precision, pace, and
+the data roots its files must lie in.
 
 The studio's ``Settings`` (environment variables ABACUS_*) make one for each run; it travels
 with the prepared run to the worker, and components read it as ``ctx.settings``: they never
@@ -28,3 +29,23 @@ class RunSettings(BaseModel):
     progress_interval_s: float = Field(
         0.0, ge=0, description="Send a node's progress at most this often (first and last step of a "
                                "phase always); 0 sends every call")
+    data_roots: tuple[str, ...] | None = Field(
+        None, exclude_if=lambda v: v is None,  # the command line's runs cross as they always did
+        description="Folders every file a run reads must resolve inside (links followed); the "
+                    "run service sets them from its data-root policy. None (the command line) "
+                    "trusts every path")
+
+
+MB = 1024 * 1024
+
+
+class WorkerMemory(BaseModel):
+    """How much a worker keeps in memory between runs (``Settings.worker_memory()``). It is
+    handed to the worker process when it starts (a run's ``RunSettings`` travel with each run);
+    least recently used entries go first, sized by the bytes of their tensors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    results_bytes: int = Field(1024 * MB, ge=0, description="Node outputs kept for the next runs; 0 keeps none "
+                                                            "(stored results are then read from disk)")
+    models_bytes: int = Field(512 * MB, ge=0, description="Models loaded for predictions")

@@ -5,6 +5,10 @@ existing match inside a root wins, otherwise the path is taken relative to the f
 A relative path that starts with a root's own folder name also matches inside that root,
 so the templates' ``data/cats_vs_dogs`` finds ``cats_vs_dogs`` in a root named ``data``.
 Symlinks are resolved before the check, so a link pointing out of a root is refused.
+A blank value is refused too (it would read the worker's working directory), and a param
+left out of the graph is resolved from the component's default like any value sent.
+Files *inside* a dataset folder are checked where they are read: the run service tells the
+run its roots (``RunSettings.data_roots``) and the dataset component refuses links out.
 """
 from __future__ import annotations
 
@@ -50,26 +54,63 @@ def resolve_path(value: str, roots: list[Path]) -> Path | None:
     return None
 
 
-def resolve_data_paths(graph: Graph, roots: list[Path]) -> tuple[Graph, list[dict[str, Any]]]:
-    """A copy of ``graph`` with every path param made absolute, plus one issue per refused path."""
+def _reads(params: dict[str, Any], name: str) -> bool:
+    """Whether the component reads this path param: a weight file only when weights is 'file'."""
+    return name != "weights_file" or params.get("weights", "imagenet") == "file"
+
+
+def _default(registry: Any, node_type: str, name: str) -> str | None:
+    """The component's default for a path param the graph leaves out (``data/cats_vs_dogs``)."""
+    comp = registry.get(node_type) if registry is not None else None
+    field = getattr(getattr(comp, "Params", None), "model_fields", {}).get(name)
+    default = getattr(field, "default", None)
+    return default if isinstance(default, str) and default.strip() else None
+
+
+def _issue(code: str, node: str, name: str, message: str) -> dict[str, Any]:
+    return {"code": code, "node": node, "port": None, "param": name, "edge": None, "message": message}
+
+
+def resolve_data_paths(graph: Graph, roots: list[Path] | None,
+                       registry: Any = None) -> tuple[Graph, list[dict[str, Any]]]:
+    """A copy of ``graph`` with every path param made absolute, plus one issue per refused path.
+
+    ``roots`` None (the command line) trusts every path but still refuses a blank one;
+    ``registry`` supplies the defaults of path params the graph leaves out.
+    """
     out = graph.model_copy(deep=True)
     issues: list[dict[str, Any]] = []
-    shown = ", ".join(str(r) for r in roots)
+    shown = ", ".join(str(r) for r in roots or [])
     for node in out.nodes:
         for name in PATH_PARAMS:
             value = node.params.get(name)
-            if not isinstance(value, str) or not value.strip():
+            if value is None and name not in node.params:
+                value = _default(registry, node.type, name)
+                if value is None:
+                    continue
+                node.params[name] = value
+            if not isinstance(value, str):
+                continue
+            if not value.strip():
+                if _reads(node.params, name):
+                    where = "a folder or file under a data root" if roots is not None else "a folder or file"
+                    issues.append(_issue("path_required", node.id, name,
+                                         f"{node.id}: {name} is empty; give {where} (an empty path would mean "
+                                         f"the working directory)"))
+                continue
+            if roots is None:
+                if "\x00" not in value:
+                    node.params[name] = str(Path(value).expanduser().resolve())  # the worker may run elsewhere
                 continue
             if "\x00" in value:
                 resolved = None
             else:
                 resolved = resolve_path(value, roots)
             if resolved is None:
-                issues.append({"code": "path_outside_data_roots", "node": node.id, "port": None, "param": name,
-                               "edge": None,
-                               "message": f"{node.id}: {name} '{value}' is outside the data roots ({shown}); "
-                                          f"put the files under a data root or start the server with "
-                                          f"--data-root"})
+                issues.append(_issue("path_outside_data_roots", node.id, name,
+                                     f"{node.id}: {name} '{value}' is outside the data roots ({shown}); "
+                                     f"put the files under a data root or start the server with "
+                                     f"--data-root"))
             else:
                 node.params[name] = str(resolved)
     return out, issues

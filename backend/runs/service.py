@@ -75,11 +75,14 @@ class RunService:
     # -- checking -----------------------------------------------------------------------
     def check(self, graph: Graph) -> tuple[Graph, Validation, list[dict[str, Any]]]:
         """(graph with absolute data paths, the engine's validation, path issues)."""
-        if self.data_roots is None:
-            resolved, path_issues = _absolute_paths(graph), []
-        else:
-            resolved, path_issues = resolve_data_paths(graph, self.data_roots)
+        resolved, path_issues = resolve_data_paths(graph, self.data_roots, self.registry)
         return resolved, validate(resolved, self.registry), path_issues
+
+    def settings_for_run(self) -> RunSettings:
+        """What a run's components are told: the machine's settings and the data roots every
+        file they read must lie in (None, the command line, trusts every path)."""
+        roots = None if self.data_roots is None else tuple(str(r) for r in self.data_roots)
+        return self.run_settings.model_copy(update={"data_roots": roots})
 
     @staticmethod
     def graph_for_project(latest: Any, sent: Graph | None, graph_json: Any) -> tuple[Graph, int | None]:
@@ -118,7 +121,7 @@ class RunService:
         return PreparedRun(run_id=run_id, graph=resolved.model_dump(mode="json"), targets=plan.targets,
                            mode=plan.mode, order=plan.order, keys=plan.keys, force=sorted(plan.force),
                            stored=stored, execute=execute, graph_version=graph_version,
-                           settings=self.run_settings)
+                           settings=self.settings_for_run())
 
     # -- answering from the store -------------------------------------------------------
     def from_store(self, prepared: PreparedRun) -> list[ev.Event] | None:
@@ -142,15 +145,3 @@ class RunService:
         out += [ev.NodeCached(node=nid, key=prepared.keys[nid], summary=summaries[nid]) for nid in cached]
         out.append(ev.RunFinished(seconds=round(time.time() - started, 3)))
         return out
-
-
-def _absolute_paths(graph: Graph) -> Graph:
-    from .paths import PATH_PARAMS
-
-    out = graph.model_copy(deep=True)
-    for node in out.nodes:
-        for name in PATH_PARAMS:
-            value = node.params.get(name)
-            if isinstance(value, str) and value.strip() and "\x00" not in value:
-                node.params[name] = str(Path(value).expanduser().resolve())  # the worker may run elsewhere
-    return out

@@ -62,6 +62,12 @@ def _find_layout(root: Path) -> tuple[str, Path]:
     for base in (root, root / "train"):
         if base.is_dir() and any(KAGGLE_NAME.match(p.name) for p in base.iterdir()):
             return "kaggle", base
+    for base in (root, root / "PetImages"):
+        present = [c for c in ("Cat", "Dog") if (base / c).is_dir()]
+        if len(present) == 1:
+            missing = "Dog" if present == ["Cat"] else "Cat"
+            raise NodeError(f"{base} has a {present[0]}/ folder but no {missing}/ folder: the PetImages layout "
+                            f"needs both Cat/ and Dog/", code="dataset_class_missing", param="root")
     raise NodeError(f"no cats-vs-dogs images in {root}: expected Cat/ and Dog/ folders (PetImages) "
                     f"or files named cat.N.jpg and dog.N.jpg (Kaggle)", code="dataset_empty", param="root")
 
@@ -92,6 +98,33 @@ def _scan(root: Path, with_stat: bool = False) -> tuple[Path, list[tuple]]:
                 if m and entry.is_file():
                     add(entry, entry.name, CLASSES.index(m.group(1).lower()))
     return base, items
+
+
+def _data_roots(ctx) -> list[Path] | None:
+    """The folders every file read must resolve inside (``ctx.settings.data_roots``, set by the
+    run service); None (the command line) trusts every path."""
+    roots = getattr(getattr(ctx, "settings", None), "data_roots", None)
+    return None if roots is None else [Path(r).resolve() for r in roots]
+
+
+def _inside(path: Path, roots: list[Path]) -> bool:
+    real = Path(os.path.realpath(path))
+    return any(real == r or real.is_relative_to(r) for r in roots)
+
+
+def _outside_roots(base: Path, rels: list[str], roots: list[Path]) -> list[str]:
+    """The files whose real path (links followed) lies outside every root, in listing order.
+    Only folders and links need resolving: a plain file lies where its folder does."""
+    folders: dict[str, bool] = {}
+    out = []
+    for rel in rels:
+        folder = os.path.dirname(rel)
+        if folder not in folders:
+            folders[folder] = _inside(base / folder, roots)
+        path = base / rel
+        if not folders[folder] or (os.path.islink(path) and not _inside(path, roots)):
+            out.append(rel)
+    return out
 
 
 def _list_images(root: Path) -> tuple[Path, list[tuple[str, int]]]:
@@ -151,12 +184,27 @@ class CatsVsDogs(Component):
         return h.hexdigest()[:32]
 
     def run(self, ctx, params, inputs):
+        if not params.root.strip():  # Path("") is the working directory
+            raise NodeError("root is empty: give the dataset folder", code="path_required", param="root")
         root = Path(os.path.expanduser(params.root))
+        roots = _data_roots(ctx)
+        if roots is not None and not _inside(root, roots):
+            raise NodeError(f"dataset folder {root} is outside the data roots", code="path_outside_data_roots",
+                            param="root")
         if params.download and (not root.exists() or not any(root.iterdir())):
             self._download(ctx, root)
         if not root.is_dir():
             raise NodeError(f"dataset folder not found: {root}", code="dataset_missing", param="root")
         base, items = _list_images(root)
+        if roots is not None:
+            # every image must resolve inside a data root. Failing (not skipping) keeps the
+            # listing the fingerprint hashes the listing that is trained on, and says why.
+            outside = _outside_roots(base, [rel for rel, _ in items], roots)
+            if outside:
+                raise NodeError(f"{len(outside)} image(s) of root resolve outside the data roots (links "
+                                f"out of the dataset folder), the first: {base / outside[0]}; copy the files "
+                                f"under a data root or remove the links", code="path_outside_data_roots",
+                                param="root")
         skipped = []
         kept: list[tuple[str, int]] = []
         for i, (rel, label) in enumerate(items):

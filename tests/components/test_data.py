@@ -113,3 +113,61 @@ def test_image_format_component_infers_and_describes(tmp_path):
     ctx = Ctx(tmp_path)
     fmt = comp.run(ctx, p, {"dataset": ds})["images"]
     assert fmt.cache_key == ctx.key and fmt.augmentation == "none"
+
+
+def _dataset_in_roots(root, roots, **params):
+    """The dataset component run the way a studio's worker runs it: told the data roots."""
+    comp = components.registry.get("data.CatsVsDogs")
+    ctx = Ctx()
+    ctx.settings = RunSettings(data_roots=[str(r) for r in roots])
+    return comp.run(ctx, comp.Params.model_validate({"root": str(root), **params}), {})["dataset"]
+
+
+def test_images_linked_from_outside_the_data_roots_fail_the_node(tmp_path):
+    data, outside = tmp_path / "data", make_image_folder(tmp_path / "outside", per_class=2, seed=4)
+    root = make_image_folder(data / "pets", per_class=6)
+    (root / "Dog" / "zz-link.jpg").symlink_to(outside / "Dog" / "0.jpg")
+    (root / "Cat" / "a-link.jpg").symlink_to(outside / "Cat" / "1.jpg")
+    (root / "Cat" / "inside-link.jpg").symlink_to(root / "Cat" / "0.jpg")   # a link within the root is fine
+    with pytest.raises(NodeError) as err:
+        _dataset_in_roots(root, [data])
+    assert (err.value.code, err.value.param) == ("path_outside_data_roots", "root")
+    assert "2 image(s)" in str(err.value) and "Cat/a-link.jpg" in str(err.value)
+    # without data roots (the command line) every path is trusted, links included
+    ds, _ = _dataset(root)
+    assert sum(len(f) for f in ds.files.values()) == 15
+    # once the links out are gone the dataset runs, the link inside the root included
+    (root / "Dog" / "zz-link.jpg").unlink()
+    (root / "Cat" / "a-link.jpg").unlink()
+    ds = _dataset_in_roots(root, [data])
+    assert "Cat/inside-link.jpg" in [f for s in ds.files.values() for f in s]
+
+
+def test_dataset_folder_outside_the_data_roots_fails_the_node(tmp_path):
+    outside = make_image_folder(tmp_path / "outside", per_class=4)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "PetImages").symlink_to(outside, target_is_directory=True)
+    for value in (outside, tmp_path / "data"):          # the folder itself, and PetImages/ linked out
+        with pytest.raises(NodeError) as err:
+            _dataset_in_roots(value, [tmp_path / "data"])
+        assert err.value.code == "path_outside_data_roots"
+
+
+@pytest.mark.parametrize("blank", ["", "  "])
+def test_blank_root_is_refused(tmp_path, blank):
+    with pytest.raises(NodeError) as err:
+        _dataset(blank)
+    assert (err.value.code, err.value.param) == ("path_required", "root")
+
+
+@pytest.mark.parametrize("present", ["Cat", "Dog"])
+def test_a_missing_class_folder_is_named(tmp_path, present):
+    root = make_image_folder(tmp_path / "pets", per_class=3)
+    missing = "Dog" if present == "Cat" else "Cat"
+    for f in (root / missing).iterdir():
+        f.unlink()
+    (root / missing).rmdir()
+    with pytest.raises(NodeError) as err:
+        _dataset(root)
+    assert (err.value.code, err.value.param) == ("dataset_class_missing", "root")
+    assert f"{missing}/" in str(err.value) and f"{present}/" in str(err.value) and str(root) in str(err.value)

@@ -60,6 +60,7 @@ const LEADS: Record<Lang, Record<string, Lead>> = {
     shape_mismatch: (p) => (p.hasPort ? `The shape at input ${p.port} of ${p.node} does not fit` : `Shapes do not fit at ${p.node}`),
     unknown_target: (p) => `There is no node ${p.node} to run`,
     path_outside_data_roots: (p) => `${p.hasParam ? `${p.param} of ` : ""}${p.node} lies outside the data roots`,
+    path_required: (p) => `${p.hasParam ? `${p.param} of ` : "A path of "}${p.node} is empty`,
   },
   zh: {
     unknown_component: (p) => `节点 ${p.node} 使用了服务器不认识的组件`,
@@ -74,6 +75,7 @@ const LEADS: Record<Lang, Record<string, Lead>> = {
     shape_mismatch: (p) => (p.hasPort ? `${p.node} 的输入 ${p.port} 形状不匹配` : `${p.node} 的形状不匹配`),
     unknown_target: (p) => `没有可运行的节点 ${p.node}`,
     path_outside_data_roots: (p) => `${p.node}${p.hasParam ? ` 的 ${p.param}` : ""} 不在数据根目录内`,
+    path_required: (p) => `${p.node}${p.hasParam ? ` 的 ${p.param}` : " 的路径"} 为空`,
   },
 };
 
