@@ -165,6 +165,26 @@ def test_copy_paste_and_automatic_layout(page, shot):
     page.get_by_test_id("fit").click()
 
 
+def view_offset(page):
+    """The canvas's pan, (x, y) in screen pixels, from React Flow's viewport transform."""
+    return page.evaluate("() => { const m = new DOMMatrix(getComputedStyle("
+                         "document.querySelector('.react-flow__viewport')).transform); return [m.e, m.f]; }")
+
+
+def test_the_minimap_moves_the_view(page, shot):
+    """A click near the minimap's top-left corner brings the top left of the graph into view."""
+    x0, y0 = view_offset(page)
+    box = page.get_by_test_id("minimap").locator(".minimap-map").bounding_box()
+    page.mouse.click(box["x"] + 12, box["y"] + 12)
+    page.wait_for_function("([x, y]) => { const m = new DOMMatrix(getComputedStyle("
+                           "document.querySelector('.react-flow__viewport')).transform);"
+                           " return m.e > x + 50 && m.f > y + 50; }", arg=[x0, y0])
+    frame = page.locator(".minimap-view").bounding_box()
+    assert frame["x"] < box["x"] + box["width"] / 2 and frame["y"] < box["y"] + box["height"] / 2, (frame, box)
+    shot(page, "05b-minimap-moved-the-view")
+    page.get_by_test_id("fit").click()
+
+
 def test_a_param_that_fails_validation_shows_on_the_node(page, shot):
     set_number(page, "dense", "units", 0)
     badge = node(page, "dense").get_by_test_id("node-issue-badge")

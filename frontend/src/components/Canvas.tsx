@@ -2,12 +2,14 @@
 // checked against the server's compatibility table, drag-and-drop from the palette.
 // Big graphs stay fluid: nodes and edges are kept while unchanged (lib/canvasElements), cards
 // and edges are memoised and subscribe to nothing per node, and above a few hundred nodes
-// only what is in view is rendered (BIG_GRAPH).
+// only what is in view is rendered (BIG_GRAPH). Panning repaints little: the dotted
+// background (DotGrid) and the viewport are layers the compositor moves, the minimap paints
+// its nodes once on a canvas (MiniMap), and zoomed out the cards drop their small text.
 import {
   memo, useCallback, useContext, useEffect, useMemo, useRef, useState, type DragEvent, type MouseEvent as ReactMouseEvent,
 } from "react";
 import {
-  Background, BackgroundVariant, Controls, MiniMap, ReactFlow, useConnection, useReactFlow,
+  Controls, ReactFlow, useConnection, useReactFlow, useStoreApi,
   type Connection, type Edge, type EdgeChange, type FinalConnectionState, type IsValidConnection, type Node, type NodeChange,
 } from "@xyflow/react";
 import { loc, translate, useLang, useT } from "../i18n";
@@ -21,6 +23,8 @@ import { useEditor } from "../store/editor";
 import { useUi } from "../store/ui";
 import type { Catalog, Lang, XY } from "../types";
 import { NodeCard } from "./NodeCard";
+import { DotGrid } from "./DotGrid";
+import { MiniMap } from "./MiniMap";
 import { GroupFrame } from "./GroupFrame";
 import { TypedEdge } from "./TypedEdge";
 import { categoryColor, Icon } from "./common";
@@ -54,6 +58,26 @@ function minimapColor(n: Node): string {
   if (n.type !== "component") return FRAME_COLOR;
   const { component, node } = (n as CardNode).data;
   return categoryColor(component?.category ?? node.type.split(".")[0]);
+}
+
+// Below this zoom a card's text is a few pixels tall: the cards then show their frame, title
+// and ports only (as ComfyUI draws nodes zoomed out), which also makes panning cheaper.
+const LOW_DETAIL_ZOOM = 0.45;
+
+/** Toggles ``low-detail`` on the canvas when the zoom crosses LOW_DETAIL_ZOOM (not per frame). */
+function useLowDetail(wrapper: { current: HTMLDivElement | null }): void {
+  const store = useStoreApi();
+  useEffect(() => {
+    let low: boolean | null = null;
+    const follow = (zoom: number) => {
+      const now = zoom < LOW_DETAIL_ZOOM;
+      if (now === low || !wrapper.current) return;
+      low = now;
+      wrapper.current.classList.toggle("low-detail", now);
+    };
+    follow(store.getState().transform[2]);
+    return store.subscribe((s) => follow(s.transform[2]));
+  }, [store, wrapper]);
 }
 
 export function verdictMessage(v: ConnectionVerdict, catalog: Catalog | null, lang: Lang): string {
@@ -117,6 +141,7 @@ export const Canvas = memo(function Canvas() {
   const [measureTick, setMeasureTick] = useState(0);
   const [menu, setMenu] = useState<Menu | null>(null);
   const wrapper = useRef<HTMLDivElement>(null);
+  useLowDetail(wrapper);
   const previousCards = useRef(new Map<string, CardNode>());
   const previousFrames = useRef(new Map<string, FrameNode>());
   const previousEdges = useRef(new Map<string, TypedEdgeType>());
@@ -294,15 +319,8 @@ export const Canvas = memo(function Canvas() {
         onlyRenderVisibleElements={big}
         colorMode="dark"
       >
-        <Background variant={BackgroundVariant.Dots} gap={20} size={1.4} color="#2a3142" />
-        <MiniMap
-          pannable
-          zoomable
-          className="minimap"
-          maskColor="rgba(8,10,15,0.6)"
-          nodeColor={minimapColor}
-          nodeStrokeWidth={0}
-        />
+        <DotGrid gap={20} size={1.4} color="#2a3142" />
+        <MiniMap nodeColor={minimapColor} />
         <Controls showInteractive={false} position="bottom-left" />
         <ConnectionHint />
       </ReactFlow>
