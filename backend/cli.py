@@ -126,7 +126,7 @@ class _Bars:
                 print(f"✗ {e.node or 'run'}: {e.code}: {e.message}", file=sys.stderr)
             case ev.RunCancelled():
                 self.close()
-                print(f"cancelled: {e.message}", file=sys.stderr)
+                print(e.message or "cancelled", file=sys.stderr)  # the message says "cancelled ..." itself
 
 
 def _copy_models(summary, out_dir: Path) -> None:
@@ -260,11 +260,38 @@ def cmd_templates(args) -> int:
     return 0
 
 
-def cmd_serve(args) -> int:
-    from backend.api.security import check_bind
+def _read_token_file(path: str) -> str:
+    """The token in a file, stripped; a missing, unreadable or empty file is an error."""
+    import os
+    import stat
 
+    try:
+        token = Path(path).read_text(encoding="utf-8").strip()
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise SystemExit(f"abacus: --token-file {path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise SystemExit(f"abacus: --token-file {path}: cannot read it: {err}") from None
+    if not token:
+        raise SystemExit(f"abacus: --token-file {path} is empty")
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        print(f"abacus: warning: {path} can be read by other users (chmod 600 {path})", file=sys.stderr)
+    return token
+
+
+def cmd_serve(args) -> int:
+    from backend.api.security import check_bind, check_token_strength, redact_tokens_in_logs
+
+    if args.token is not None:
+        print("abacus: warning: --token is visible to every user of this machine (ps, /proc); "
+              "prefer --token-file PATH or ABACUS_TOKEN", file=sys.stderr)
+    if args.token_file is not None:
+        args.token = _read_token_file(args.token_file)
     settings = _settings(args)
     check_bind(settings.host, settings.token)
+    weak = check_token_strength(settings.host, settings.token)   # refuses a weak token off loopback
+    if weak:
+        print(weak, file=sys.stderr)
     _check_cluster(settings)   # refuse to start rather than serve with nowhere to run
     import uvicorn
 
@@ -276,6 +303,7 @@ def cmd_serve(args) -> int:
                             ws_ping_interval=20.0, ws_ping_timeout=20.0,
                             # events are ~150-byte JSON messages: compressing them costs more than it saves
                             ws_per_message_deflate=False)
+    redact_tokens_in_logs(settings.token)   # after uvicorn set up logging: URLs carry ?token=
     server = uvicorn.Server(config)
     real_startup = server.startup
 
@@ -289,7 +317,10 @@ def cmd_serve(args) -> int:
         print(f"Abacus studio: http://{shown}:{port}", flush=True)
 
     server.startup = startup
-    server.run()
+    try:
+        server.run()
+    except KeyboardInterrupt:   # Ctrl-C: uvicorn shut down gracefully, then re-raised SIGINT to report it
+        return 130
     if not server.started:   # the lifespan failed, e.g. the cluster refused the connection
         print("abacus: the studio did not start (see the error above)", file=sys.stderr)
         return 3
@@ -333,13 +364,18 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("serve", help="start the studio server (API, live events and the editor)")
-    p.add_argument("--host", help="address to bind (default 127.0.0.1; any other needs --token)")
+    p.add_argument("--host", help="address to bind (default 127.0.0.1; any other needs a token)")
     p.add_argument("--port", type=int, help="port (default 8000; 0 picks a free one)")
     p.add_argument("--db", help="database URL (default: SQLite at $ABACUS_HOME/abacus.db), "
                                 "e.g. postgresql://user:pass@host/abacus")
     p.add_argument("--data-root", action="append", metavar="DIR",
                    help="a folder datasets and weight files may be read from (repeatable)")
-    p.add_argument("--token", help="access token every request must carry (or ABACUS_TOKEN)")
+    given = p.add_mutually_exclusive_group()
+    given.add_argument("--token-file", metavar="PATH",
+                       help="read the access token every request must carry from this file (or ABACUS_TOKEN); "
+                            "off loopback it needs at least 16 characters")
+    given.add_argument("--token", help="the access token itself: visible to other users in ps, "
+                                       "prefer --token-file or ABACUS_TOKEN")
     p.add_argument("--home", help="where the database, cache and artifacts live (or ABACUS_HOME)")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     _executor_args(p)

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from backend.engine.settings import DEVICE_PATTERN, AmpSetting, RunSettings
+from backend.engine.settings import DEVICE_PATTERN, MB, AmpSetting, RunSettings, WorkerMemory
 
 
 class Settings(BaseSettings):
@@ -21,6 +21,12 @@ class Settings(BaseSettings):
     amp: AmpSetting = Field(
         "auto", description="Mixed precision: auto (bf16 on GPUs that support it), off, or bf16 (also on a CPU); "
                             "1 and 0 are read as auto and off")
+
+    # -- what a worker keeps in memory (``worker_memory``) ----------------------------------
+    worker_memory_mb: int = Field(
+        1024, ge=0, description="MB of node outputs a worker keeps in memory between runs, least recently used "
+                                "dropped first (stored results stay on disk); 0 keeps none")
+    worker_models_mb: int = Field(512, ge=0, description="MB of models a worker keeps loaded for predictions")
 
     # -- where runs execute ---------------------------------------------------------------
     executor: Literal["local", "ray"] = Field(
@@ -43,11 +49,20 @@ class Settings(BaseSettings):
         description="Folders datasets and weight files may be read from; "
                     "default: $ABACUS_HOME/data and ./data")
     max_upload_bytes: int = Field(10 * 1024 * 1024, ge=1, description="Largest accepted upload (predict)")
+    max_body_bytes: int = Field(
+        16 * 1024 * 1024, ge=1, description="Largest accepted request body of any kind, counted as it streams "
+                                            "(chunked too); at least max_upload_bytes plus 64 KiB of form framing")
+    max_json_depth: int = Field(64, ge=1, le=200, description="Deepest nesting of arrays and objects accepted in a "
+                                                              "JSON request body")
     progress_coalesce_s: float = Field(
         0.1, ge=0, description="Websocket: send only the latest node.progress per node within this window "
                                "(0 sends every one)")
     frontend_dir: Path | None = Field(None, description="Built editor to serve at /; default frontend/dist")
     predict_timeout_s: float = Field(120.0, gt=0, description="How long a prediction may take")
+    worker_max_file_bytes: int = Field(
+        0, ge=0, description="Fault injection for tests, never for use: the embedded worker may write no file "
+                             "larger than this (RLIMIT_FSIZE; writes past it fail with EFBIG, as on a full "
+                             "disk); 0: no limit")
 
     @field_validator("amp", mode="before")
     @classmethod
@@ -72,6 +87,15 @@ class Settings(BaseSettings):
     def run_settings(self) -> RunSettings:
         """What every run gets to know of the machine (components read it as ``ctx.settings``)."""
         return RunSettings(device=self.device, threads=self.threads, amp=self.amp)
+
+    def worker_memory(self) -> WorkerMemory:
+        """What a worker keeps in memory; handed to it when it starts."""
+        return WorkerMemory(results_bytes=self.worker_memory_mb * MB, models_bytes=self.worker_models_mb * MB)
+
+    @property
+    def body_limit_bytes(self) -> int:
+        """The request body limit: max_body_bytes, raised to let a whole upload and its form framing in."""
+        return max(self.max_body_bytes, self.max_upload_bytes + 64 * 1024)
 
     @property
     def cache_dir(self) -> Path:

@@ -25,7 +25,8 @@ from . import errors
 from .broadcast import Broadcaster
 from .deps import Services
 from .dispatcher import Dispatcher
-from .security import TokenMiddleware, UploadLimitMiddleware, check_bind
+from .bodies import BodyLimitMiddleware
+from .security import TokenMiddleware, check_bind
 
 log = logging.getLogger("abacus.api")
 FRONTEND_DIST = Path(__file__).resolve().parents[2] / "frontend" / "dist"
@@ -94,7 +95,8 @@ def create_app(settings: Settings | None = None, *, start_worker: bool = True) -
                   description="Graphs, runs and live events of the Abacus transfer-learning studio")
     app.state.services = services
     errors.install(app)
-    app.add_middleware(UploadLimitMiddleware, limit=max(settings.max_upload_bytes, 16 * 1024 * 1024))
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.body_limit_bytes,
+                       max_json_depth=settings.max_json_depth)
     if settings.token:  # added last: runs first, so nothing is read from a stranger
         app.add_middleware(TokenMiddleware, token=settings.token)
 

@@ -2,12 +2,19 @@
 the worker has free slots (oldest first), and stores every event a run sends back before
 broadcasting it. It holds a ``Worker`` (the embedded process or a Ray cluster) and knows
 no concrete class; a worker that is down is started again, and runs wait meanwhile.
+
+Storage that fails (a full disk, a database refusing writes) fails the run whose events
+cannot be stored (``storage_full`` / ``storage_error``, naming the node that was running)
+and stops it in the worker; when even that failure cannot be stored, it is retried with
+backoff, then kept in ``unrecorded`` and stored by the loop as soon as writes work again.
+The dispatcher itself never stops serving: every write it makes may fail.
 """
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +23,8 @@ from backend.engine.reduce import RunReducer
 from backend.runs import RunRejected, RunService
 from backend.settings import Settings
 from backend.store.artifact_index import ArtifactIndex
-from backend.store.events import EventLog
+from backend.store.events import ACTIVE, EventLog
+from backend.store.faults import storage_failure
 from backend.store.models import Run
 from backend.store.runs import INTERRUPTED_MESSAGE, RunQueue
 from backend.worker import Worker, WorkerError
@@ -25,6 +33,16 @@ from .broadcast import Broadcaster
 
 log = logging.getLogger("abacus.dispatcher")
 RESTART_EVERY_S = 5.0   # how often a worker that is down (a cluster away) is tried again
+END_RETRY_DELAYS_S = (0.2, 0.5, 1.0)   # storing a run's end again at once, before leaving it to the loop
+UNRECORDED_RETRY_S = 2.0   # how often the loop tries again to store the ends it could not
+
+
+@dataclass
+class Unrecorded:
+    """A run's last event (its failure, or a cancel) that could not be stored yet."""
+
+    run: Run
+    event: ev.Event
 
 
 class Dispatcher:
@@ -38,6 +56,8 @@ class Dispatcher:
         self.service = service
         self.worker = worker
         self.active: dict[str, threading.Thread] = {}
+        self.unrecorded: dict[str, Unrecorded] = {}   # run id -> its end, waiting for writes to work
+        self._claiming = False   # a run is being claimed: not yet in ``active``
         self._cancel: set[str] = set()
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -67,12 +87,43 @@ class Dispatcher:
         self._wake.set()
 
     def cancel(self, run_id: str) -> None:
-        """Ask the worker to stop a running run (it ends with a run.cancelled event)."""
+        """Cancel a run in any state: a queued one at once; a running one the worker stops (it
+        ends with run.cancelled); one that ended but whose end could not be stored gets it
+        stored now; one marked running that nothing follows (its thread hit an error) is
+        ended here. The wish is remembered first, so a cancel whose write fails (storage
+        errors are raised to the caller) still applies when the run is handed out."""
+        run = self.runs.get(run_id)
+        if run is None or run.status not in ACTIVE:
+            return
         with self._lock:
             self._cancel.add(run_id)
-            running = run_id in self.active
-        if running:
+        if run.status == "queued":
+            event = self.runs.cancel_queued(run_id)
+            if event is not None:
+                self._forget_cancel(run_id)
+                self.broadcaster.publish(event, run.project_id)
+                return
+            # claimed in the meantime: it is running now
+        pending = self.unrecorded.get(run_id)
+        if pending is not None:   # it has ended already: what ended it is the truth to store
+            self._store(pending.run, pending.event)
+            self.unrecorded.pop(run_id, None)
+            self._forget_cancel(run_id)
+            return
+        with self._lock:
+            following = run_id in self.active or self._claiming
+        if following:   # the wish stays until the run is done: it is checked when handed over
             self.worker.cancel(run_id)
+            return
+        event = self.runs.cancel_running(run_id, "cancelled; the server had lost track of this run")
+        if event is not None:
+            self.broadcaster.publish(event, run.project_id)
+        self._forget_cancel(run_id)
+
+    def _forget_cancel(self, run_id: str) -> None:
+        with self._lock:
+            if run_id not in self.active:
+                self._cancel.discard(run_id)
 
     def worker_status(self) -> dict[str, Any]:
         return self.worker.health()
@@ -97,20 +148,39 @@ class Dispatcher:
             return False
 
     def _loop(self) -> None:
+        next_retry = 0.0
+        claim_failing = False
         while not self._stop.is_set():
+            if self.unrecorded and time.monotonic() >= next_retry:
+                self._store_unrecorded()
+                next_retry = time.monotonic() + UNRECORDED_RETRY_S
             try:
                 ready = self._ensure_worker() and self.worker.free_slots() > 0
+                with self._lock:
+                    self._claiming = ready
                 run = self.runs.claim_next() if ready else None
-            except Exception:
-                log.exception("dispatcher: cannot read the queue")
+                if run is not None:
+                    with self._lock:
+                        self.active[run.id] = threading.current_thread()
+            except Exception as err:
+                failure = storage_failure(err)
+                if failure is None:
+                    log.exception("dispatcher: cannot read the queue")
+                elif not claim_failing:   # once, not every second while the disk stays full
+                    log.warning("dispatcher: cannot claim the next run (%s): %s; trying every second", *failure)
+                claim_failing = failure is not None
                 self._stop.wait(1.0)
                 continue
+            finally:
+                with self._lock:
+                    self._claiming = False
+            if claim_failing and ready:
+                log.warning("dispatcher: the queue can be written again")
+                claim_failing = False
             if run is None:
                 self._wake.wait(0.5)
                 self._wake.clear()
                 continue
-            with self._lock:
-                self.active[run.id] = threading.current_thread()
             try:
                 submitted = self._hand_over(run)
             except Exception as err:
@@ -131,7 +201,7 @@ class Dispatcher:
         with self._lock:
             cancelled = run.id in self._cancel
         if cancelled:
-            self._store(run, ev.RunCancelled(message="cancelled before it started"))
+            self._end(run, ev.RunCancelled(message="cancelled before it started"))
             return False
         try:
             prepared = self.service.prepare(run.graph, list(run.targets), run.mode, run_id=run.id,
@@ -149,6 +219,8 @@ class Dispatcher:
         return True
 
     def _follow(self, run: Run) -> None:
+        node: str | None = None   # the node executing now: named when the run is cut off
+        stream = None
         try:
             with self._lock:
                 if run.id in self._cancel:   # a cancel that came while it was being handed over
@@ -156,23 +228,84 @@ class Dispatcher:
             # What the worker has already sent is stored in one transaction, then broadcast:
             # one commit per event capped the server at a few hundred events per second.
             reducer = RunReducer(run.id)
-            for batch in self.worker.events(run.id):
+            stream = self.worker.events(run.id)
+            for batch in stream:
                 for i, event in enumerate(batch):
-                    if isinstance(event, ev.RunFailed) and event.code == "worker_died" and self._stop.is_set():
-                        batch[i] = ev.RunFailed(code="interrupted", message=INTERRUPTED_MESSAGE)
-                self._store_many(run, batch, reducer)
+                    if isinstance(event, ev.NodeStarted):
+                        node = event.node
+                    elif isinstance(event, (ev.NodeFinished, ev.NodeFailed, ev.NodeCached)) and event.node == node:
+                        node = None
+                    elif isinstance(event, ev.RunFailed) and event.code == "worker_died":
+                        if self._stop.is_set():
+                            event = batch[i] = ev.RunFailed(code="interrupted", message=INTERRUPTED_MESSAGE)
+                        if event.node is None:
+                            event.node = node
+                try:
+                    self._store_many(run, batch, reducer)
+                except Exception as err:
+                    # Its events cannot be stored: the run fails and stops in the worker. A run
+                    # that ended in the worker failed or cancelled keeps that end (the worker's
+                    # storage_full naming its node, say); one that finished fails: what it made
+                    # is not on record.
+                    end = next((e for e in batch if e.type in ev.TERMINAL), None)
+                    if end is None:
+                        self.worker.cancel(run.id)
+                    self._fail(run, err, node=node,
+                               end=end if isinstance(end, (ev.RunFailed, ev.RunCancelled)) else None)
+                    return
         except Exception as err:  # a bug here must not stop the queue
-            self._fail(run, err)
+            self._fail(run, err, node=node)
         finally:
+            if stream is not None:
+                stream.close()   # a run left early: the worker's later events for it are dropped
             self._done(run)
 
-    def _fail(self, run: Run, err: Exception) -> None:
-        log.exception("dispatcher: run %s", run.id)
-        try:
-            self._store(run, ev.RunFailed(code="server_error",
-                                          message=f"the server failed while running this: {type(err).__name__}: {err}"))
-        except Exception:
-            log.exception("dispatcher: cannot record the failure of run %s", run.id)
+    def _fail(self, run: Run, err: Exception, node: str | None = None, end: ev.Event | None = None) -> None:
+        """End ``run`` failed because of ``err``: storage_full / storage_error when storage
+        failed, server_error for anything else (``end``: the failure to store instead)."""
+        failure = storage_failure(err)
+        if failure is None:
+            log.exception("dispatcher: run %s", run.id)
+        else:
+            log.warning("dispatcher: run %s fails, its events cannot be stored (%s): %s", run.id, *failure)
+        if end is None:
+            if failure is not None:
+                code, message = failure[0], f"the run's events could not be stored: {failure[1]}"
+            else:
+                code, message = "server_error", f"the server failed while running this: {type(err).__name__}: {err}"
+            end = ev.RunFailed(code=code, node=node, message=message)
+        self._end(run, end)
+
+    def _end(self, run: Run, event: ev.Event) -> None:
+        """Store a run's last event, trying again with backoff; when it still cannot be stored,
+        the loop keeps trying (``unrecorded``) and this thread goes on serving."""
+        for delay in (*END_RETRY_DELAYS_S, None):
+            try:
+                self._store(run, event)
+                self.unrecorded.pop(run.id, None)
+                return
+            except Exception as err:
+                failure = storage_failure(err)
+                if delay is None or self._stop.is_set():
+                    log.warning("dispatcher: cannot store the end of run %s yet (%s); will try again", run.id,
+                                failure[1] if failure else f"{type(err).__name__}: {err}")
+                    self.unrecorded[run.id] = Unrecorded(run=run, event=event)
+                    return
+                self._stop.wait(delay)
+
+    def _store_unrecorded(self) -> None:
+        """Store the ends that could not be stored before (storage works again), oldest first."""
+        for run_id, pending in list(self.unrecorded.items()):
+            try:
+                current = self.runs.get(run_id)
+                if current is not None and current.status in ACTIVE:
+                    self._store(pending.run, pending.event)
+                    log.warning("dispatcher: stored the end of run %s (%s)", run_id, pending.event.type)
+                self.unrecorded.pop(run_id, None)
+            except Exception as err:
+                failure = storage_failure(err)
+                log.debug("dispatcher: still cannot store the end of run %s: %s", run_id, failure or err)
+                return   # storage still fails: the next round tries again
 
     def _done(self, run: Run) -> None:
         with self._lock:
@@ -193,15 +326,16 @@ class Dispatcher:
             return  # the project was deleted meanwhile
         reducer = reducer or RunReducer(run.id)
         for event in stored:
-            if isinstance(event, (ev.NodeFinished, ev.NodeCached)):   # what says which node made which model
+            # what says which node made which model: its result, or the model a cancelled trainer saved
+            if isinstance(event, (ev.NodeFinished, ev.NodeCached)) or (isinstance(event, ev.NodeLog) and event.model):
                 reducer.add(event)
                 try:
-                    self._record_model_file(run, event.node, event.key, reducer)
+                    self._record_model_file(run, event.node, getattr(event, "key", None), reducer)
                 except Exception:
                     log.exception("dispatcher: cannot record the outputs of %s", event.node)
         self.broadcaster.publish_many(stored, run.project_id)
 
-    def _record_model_file(self, run: Run, node: str, key: str, reducer: RunReducer) -> None:
+    def _record_model_file(self, run: Run, node: str, key: str | None, reducer: RunReducer) -> None:
         """A trained model's file, when it lies in the server's store, becomes a run artifact."""
         model = reducer.summary.model(node)
         if model is None or not model.model_file:

@@ -1,5 +1,6 @@
 """Every 4xx (and the rare 5xx) carries one typed body:
 ``{"error": {"code", "message", "node", "port", "field"}}`` plus optional extras (``issues``).
+While the database or the disk fails, any route answers 503 ``storage_full`` or ``storage_error``.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("abacus.api")
@@ -95,6 +96,22 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(IntegrityError)
     async def _integrity(_request: Request, exc: IntegrityError) -> JSONResponse:
         return error_response(409, "conflict", "the change conflicts with another one; try again")
+
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(OSError)
+    async def _storage(_request: Request, exc: Exception) -> JSONResponse:
+        # The database or the disk failing (full, gone read-only): 503 with a stable code while
+        # it lasts; nothing is kept from the failed attempt, so the next request works once
+        # there is room again, without a restart.
+        from backend.store.faults import storage_failure
+
+        failure = storage_failure(exc)
+        if failure is None:
+            log.exception("unexpected error")
+            return error_response(500, "internal_error", f"unexpected server error: {type(exc).__name__}")
+        code, message = failure
+        log.warning("storage failure (%s): %s", code, message)
+        return error_response(503, code, message, headers={"Retry-After": "5"})
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

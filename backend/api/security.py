@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import logging
+import re
 import secrets
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs
@@ -10,6 +12,7 @@ from urllib.parse import parse_qs
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 COOKIE = "abacus_token"
+MIN_TOKEN_LENGTH = 16  # off loopback; `openssl rand -hex 16` gives 32 characters
 
 
 def is_loopback(host: str) -> bool:
@@ -22,10 +25,70 @@ def is_loopback(host: str) -> bool:
 
 
 def check_bind(host: str, token: str | None) -> None:
-    """Refuse to serve a non-loopback address without an access token."""
-    if not is_loopback(host) and not token:
+    """Refuse to serve a non-loopback address without an access token (blank counts as none)."""
+    if not is_loopback(host) and not (token or "").strip():
         raise SystemExit(f"abacus: refusing to listen on {host} without an access token: "
-                         f"set --token or ABACUS_TOKEN (only 127.0.0.1 may go without one)")
+                         f"set ABACUS_TOKEN or --token-file PATH (only 127.0.0.1 may go without one)")
+
+
+def check_token_strength(host: str, token: str | None) -> str | None:
+    """Refuse a weak token (shorter than MIN_TOKEN_LENGTH, blank) off loopback; on loopback
+    return a warning for it instead. ``abacus serve`` applies this on top of ``check_bind``."""
+    if not token or len(token.strip()) >= MIN_TOKEN_LENGTH:
+        return None
+    if not is_loopback(host):
+        raise SystemExit(f"abacus: refusing to listen on {host} with a weak access token: it needs at least "
+                         f"{MIN_TOKEN_LENGTH} characters that are not blank (e.g. `openssl rand -hex 16`)")
+    return (f"abacus: warning: the access token is shorter than {MIN_TOKEN_LENGTH} characters: "
+            f"accepted on {host}, refused on any other address")
+
+
+_TOKEN_IN_TEXT = re.compile(r"(?i)(token=|bearer\s+)[^&\s\"';,]+")
+
+
+class RedactTokens(logging.Filter):
+    """Replaces ``token=...`` (query strings, cookies), ``Bearer ...`` and the token itself with
+    ``***`` in log records: uvicorn's access log prints the URL with its query string.
+
+    The record's arguments are redacted one by one, not merged into the message: uvicorn's
+    access formatter reads them by position.
+    """
+
+    def __init__(self, token: str | None = None) -> None:
+        super().__init__()
+        self.token = token if token and len(token.strip()) >= 8 else None  # shorter: too common a word
+
+    def redact(self, text: str) -> str:
+        text = _TOKEN_IN_TEXT.sub(r"\1***", text)
+        return text.replace(self.token, "***") if self.token else text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not isinstance(record.msg, str):
+            record.msg = str(record.msg)
+        record.msg = self.redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(self.redact(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {k: self.redact(v) if isinstance(v, str) else v for k, v in record.args.items()}
+        return True
+
+
+REDACTED_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi", "websockets",
+                    "websockets.server", "websockets.protocol", "abacus", "backend", "")
+
+
+def redact_tokens_in_logs(token: str | None) -> RedactTokens:
+    """Install RedactTokens on the server's loggers and on their handlers (a handler's filter
+    also sees records propagated from child loggers). Call after uvicorn configured logging."""
+    redact = RedactTokens(token)
+    handlers = {logging.lastResort} if logging.lastResort is not None else set()
+    for name in REDACTED_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.addFilter(redact)
+        handlers.update(logger.handlers)
+    for handler in handlers:
+        handler.addFilter(redact)
+    return redact
 
 
 def _presented(scope: Scope) -> tuple[str | None, bool]:
@@ -89,31 +152,3 @@ class TokenMiddleware:
         await send({"type": "http.response.start", "status": 401,
                     "headers": [(b"content-type", b"application/json"), (b"www-authenticate", b"Bearer")]})
         await send({"type": "http.response.body", "body": body})
-
-
-class UploadLimitMiddleware:
-    """Refuse a request body larger than the upload limit before reading it."""
-
-    def __init__(self, app: ASGIApp, limit: int, slack: int = 64 * 1024) -> None:
-        self.app = app
-        self.limit = limit + slack  # multipart framing around the file
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            for key, value in scope.get("headers", []):
-                if key == b"content-length":
-                    try:
-                        too_big = int(value) > self.limit
-                    except ValueError:
-                        too_big = False
-                    if too_big:
-                        body = json.dumps({"error": {"code": "upload_too_large",
-                                                     "message": f"the request body is larger than the upload "
-                                                                f"limit ({self.limit} bytes)",
-                                                     "node": None, "port": None, "field": None}}).encode()
-                        await send({"type": "http.response.start", "status": 413,
-                                    "headers": [(b"content-type", b"application/json"),
-                                                (b"connection", b"close")]})
-                        await send({"type": "http.response.body", "body": body})
-                        return
-        await self.app(scope, receive, send)

@@ -5,6 +5,9 @@ in ``run``.
 """
 from __future__ import annotations
 
+import dataclasses
+import sys
+import threading
 import time
 import traceback
 from collections import OrderedDict
@@ -16,7 +19,8 @@ from .component import Registry
 from .graph import Graph
 from .plan import Plan, split_cached
 from .settings import RunSettings
-from .summaries import CacheNote, NodeSummary, ValueSummary
+from .storage import storage_failure
+from .summaries import CacheNote, ModelSummary, NodeSummary, ValueSummary
 from .validate import Validation
 
 
@@ -27,42 +31,129 @@ class Cancelled(Exception):
 class NodeError(Exception):
     """A failure a person can act on (bad folder, missing weights, corrupt file)."""
 
-    def __init__(self, message: str, *, code: str = "node_error", param: str | None = None):
+    def __init__(self, message: str, *, code: str = "node_error", param: str | None = None,
+                 params: dict[str, Any] | None = None):
         super().__init__(message)
         self.code = code
         self.param = param
+        # what the editor's sentence for ``code`` names (with the param at fault, when there is one)
+        self.params = {**({"param": param} if param else {}), **(params or {})}
 
 
 class ResultStore(Protocol):
     """Persistent results: node outputs by cache key, plus a folder per key for artifacts."""
 
     def has(self, key: str) -> bool: ...
-    def load(self, key: str) -> dict[str, Any]: ...
+    def load(self, key: str) -> dict[str, Any]:
+        """The outputs stored under ``key``; raises CorruptResult (having removed the files)
+        when they cannot be trusted."""
+        ...
     def save(self, key: str, node_id: str, component: str, outputs: dict[str, Any]) -> None: ...
     def artifact_dir(self, key: str) -> Path: ...
 
 
+class CorruptResult(Exception):
+    """A stored result that cannot be trusted (a file whose digest or size is wrong, or that
+    does not load). The store has removed its files when it raises this: the result is missing
+    now, and the node runs again."""
+
+    def __init__(self, key: str, message: str, files: list[str] | None = None):
+        super().__init__(message)
+        self.key = key
+        self.files = list(files or [])
+
+
+MB = 1024 * 1024
+# What an entry costs besides its tensors (its dicts, strings and the cache's own books): so
+# that many tiny entries are bounded too, and a bound of 0 keeps nothing.
+ENTRY_OVERHEAD = 1024
+
+
+def nbytes(value: Any, _seen: set[int] | None = None) -> int:
+    """The bytes of the tensors and arrays a value holds, walking dicts, lists, tuples and
+    dataclasses; strings count their length. Duck typed (no torch here): anything with an
+    ``nbytes`` (a torch tensor or numpy array: numel * element size; a value object may
+    define an ``nbytes()`` method) counts that. A tensor reached twice counts once."""
+    seen = set() if _seen is None else _seen
+    if isinstance(value, (str, bytes, bytearray)):
+        return len(value)
+    if value is None or isinstance(value, (bool, int, float)):
+        return 0
+    if id(value) in seen:
+        return 0
+    seen.add(id(value))
+    size = getattr(value, "nbytes", None)
+    if callable(size):
+        size = size()
+    if isinstance(size, int):
+        return size
+    if isinstance(value, dict):
+        return sum(nbytes(k, seen) + nbytes(v, seen) for k, v in value.items())
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return sum(nbytes(v, seen) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return sum(nbytes(getattr(value, f.name), seen) for f in dataclasses.fields(value))
+    return 0
+
+
 class MemoryCache:
-    """Small results kept in the worker between runs, least recently used dropped first."""
+    """Values kept in memory between runs, bounded by bytes: the least recently used go first.
 
-    def __init__(self, capacity: int = 64) -> None:
-        self.capacity = capacity
-        self._items: OrderedDict[str, dict[str, Any]] = OrderedDict()
+    An entry's size is ``sizeof(value)`` (by default the bytes of the tensors it holds, see
+    ``nbytes``) plus a small overhead; an entry larger than the whole bound is not kept. The
+    executor keeps every node's outputs here; the ones worth keeping across a restart are in
+    the store as well, the rest are cheap to make again (components that do not ``persist``).
+    Thread safe: a worker's predictions share one from several threads.
+    """
 
-    def get(self, key: str) -> dict[str, Any] | None:
-        item = self._items.get(key)
-        if item is not None:
+    def __init__(self, max_bytes: int = 1024 * MB, sizeof: Callable[[Any], int] = nbytes) -> None:
+        self.max_bytes = max_bytes
+        self.sizeof = sizeof
+        self.total = 0   # bytes held now
+        self._items: OrderedDict[str, tuple[Any, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                return None
             self._items.move_to_end(key)
-        return item
+            return item[0]
 
-    def put(self, key: str, outputs: dict[str, Any]) -> None:
-        self._items[key] = outputs
-        self._items.move_to_end(key)
-        while len(self._items) > self.capacity:
-            self._items.popitem(last=False)
+    def put(self, key: Any, value: Any, size: int | None = None) -> bool:
+        """Keep ``value`` (``size``: its bytes when the caller knows them); False when it is
+        larger than the whole bound and so not kept."""
+        size = (self.sizeof(value) if size is None else size) + ENTRY_OVERHEAD
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self.total -= old[1]
+            if size > self.max_bytes:
+                return False
+            self._items[key] = (value, size)
+            self.total += size
+            while self.total > self.max_bytes:
+                _, (_, dropped) = self._items.popitem(last=False)
+                self.total -= dropped
+            return True
 
-    def __contains__(self, key: str) -> bool:
+    def discard(self, key: Any) -> None:
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self.total -= old[1]
+
+    def keys(self) -> list[Any]:
+        """Least recently used first."""
+        with self._lock:
+            return list(self._items)
+
+    def __contains__(self, key: Any) -> bool:
         return key in self._items
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 _NO_PHASE = object()
@@ -85,9 +176,12 @@ class Context:
 
     # -- reporting --------------------------------------------------------------
     def progress(self, step: int, total: int | None = None, unit: str = "step",
-                 phase: str | None = None) -> None:
+                 phase: str | None = None, *, code: str | None = None, split: str | None = None,
+                 epoch: int | None = None, epochs: int | None = None) -> None:
         """Report progress; cancellation is checked on every call, even an unsent one.
 
+        ``phase`` says what is being done in English (the command line); ``code`` with ``split``,
+        ``epoch`` and ``epochs`` say it for the editor, which words it in the person's language.
         With an interval, the first step of a phase and its last step are always sent.
         """
         self.check_cancelled()
@@ -100,15 +194,21 @@ class Context:
                 return
             self._last_phase, self._last_progress = phase, now
         self._executor.emit(ev.NodeProgress(node=self.node_id, step=step, total=total, unit=unit,
-                                            phase=phase))
+                                            phase=phase, code=code, split=split, epoch=epoch, epochs=epochs))
 
-    def metrics(self, epoch: int, values: dict[str, float]) -> None:
-        self._executor.emit(ev.NodeMetrics(node=self.node_id, epoch=epoch,
+    def metrics(self, epoch: int, values: dict[str, float], best_epoch: int | None = None) -> None:
+        """One epoch's metrics; ``best_epoch``: the epoch whose weights the trainer keeps so far."""
+        self._executor.emit(ev.NodeMetrics(node=self.node_id, epoch=epoch, best_epoch=best_epoch,
                                            metrics={k: float(v) for k, v in values.items()}))
 
-    def log(self, message: str, level: str = "info", cache: CacheNote | None = None, **data: Any) -> None:
-        """A log line; ``cache`` when it tells of a cache, ``data`` for further details."""
-        self._executor.emit(ev.NodeLog(node=self.node_id, level=level, message=message, cache=cache, data=data))
+    def log(self, message: str, level: str = "info", cache: CacheNote | None = None, *,
+            code: str | None = None, params: dict[str, Any] | None = None, model: ModelSummary | None = None,
+            **data: Any) -> None:
+        """A log line: the English ``message``, and its ``code`` with the ``params`` the editor words
+        it with; ``cache`` when it tells of a cache, ``model`` of a model file saved (a cancelled
+        trainer's), ``data`` for further details."""
+        self._executor.emit(ev.NodeLog(node=self.node_id, level=level, message=message, code=code,
+                                       params=params or {}, cache=cache, model=model, data=data))
 
     def check_cancelled(self) -> None:
         if self._executor.cancelled():
@@ -145,10 +245,23 @@ class Executor:
         self.settings = settings or RunSettings()
         self.worker = worker   # who runs this, reported in run.started
         self.results: dict[str, dict[str, Any]] = {}   # node id -> outputs, this run
+        self._corrupt: set[str] = set()   # keys whose stored result was found corrupt in this run
+        self._split: tuple[list[str], list[str]] = ([], [])   # the latest schedule, and the node being loaded
+        self._loading: str | None = None
         self.nodes = {n.id: n for n in graph.nodes}
 
-    def _has(self, key: str) -> bool:
-        return key in self.memory or self.store.has(key)
+    def _is_cached(self, nid: str, key: str) -> bool:
+        if nid in self.results:
+            return True
+        if key in self._corrupt:
+            return False
+        out = self.memory.get(key)
+        if out is not None:
+            # held for the run from now on: loading other results may evict it from memory,
+            # and a result that lives only there (not persisted) could not be loaded again
+            self.results[nid] = out
+            return True
+        return self.store.has(key)
 
     def _load(self, nid: str, key: str) -> dict[str, Any]:
         if nid not in self.results:
@@ -161,14 +274,40 @@ class Executor:
 
     def schedule(self, plan: Plan) -> tuple[list[str], list[str]]:
         """Split the plan into nodes to execute and nodes served from the cache."""
-        return split_cached(plan, self.validation.inputs, lambda nid: self._has(plan.keys[nid]))
+        return split_cached(plan, self.validation.inputs, lambda nid: self._is_cached(nid, plan.keys[nid]))
+
+    def _schedule_loaded(self, plan: Plan, corrupt: list[tuple[str, CorruptResult]]) -> tuple[list[str], list[str]]:
+        """``schedule``, with every cached node's outputs loaded. A stored result that turns
+        out corrupt is missing from then on (the store removed it): the node joins the nodes
+        to execute, with whatever it needs, and the split is made again."""
+        while True:
+            execute, cached = self._split = self.schedule(plan)
+            for nid in cached:
+                self._loading = nid
+                try:
+                    self._load(nid, plan.keys[nid])
+                except CorruptResult as err:
+                    self._corrupt.add(plan.keys[nid])
+                    corrupt.append((nid, err))
+                    break
+            else:
+                return execute, cached
 
     def run(self, plan: Plan) -> str:
         """Execute the plan; returns 'finished', 'failed' or 'cancelled'."""
         started = time.time()
-        execute, cached = self.schedule(plan)
-        self.emit(ev.RunStarted(plan=execute, cached=cached, worker=self.worker))
+        corrupt: list[tuple[str, CorruptResult]] = []
         current = None
+        try:
+            execute, cached = self._schedule_loaded(plan, corrupt)
+        except Exception:  # a stored result that fails otherwise: reported after run.started
+            execute, cached = self._split
+            self.emit(ev.RunStarted(plan=execute, cached=cached, worker=self.worker))
+            return self._failed(self._loading)
+        self.emit(ev.RunStarted(plan=execute, cached=cached, worker=self.worker))
+        for nid, err in corrupt:
+            self.emit(ev.NodeLog(node=nid, level="warning", message=f"{err}: removed, the node runs again",
+                                 code="cache_corrupt", data={"code": "cache_corrupt", "key": err.key, "files": list(err.files)}))
         try:
             for nid in cached:
                 current = nid
@@ -181,17 +320,23 @@ class Executor:
             self.emit(ev.RunCancelled(node=current, message=f"cancelled during {current}"))
             return "cancelled"
         except NodeError as err:
-            self.emit(ev.NodeFailed(node=current, code=err.code, message=str(err)))
-            self.emit(ev.RunFailed(node=current, code=err.code, message=str(err)))
+            self.emit(ev.NodeFailed(node=current, code=err.code, message=str(err), params=err.params))
+            self.emit(ev.RunFailed(node=current, code=err.code, message=str(err), params=err.params))
             return "failed"
-        except Exception as err:  # a bug or an environment problem: keep the traceback for debugging
-            message = f"{type(err).__name__}: {err}"
-            debug = traceback.format_exc()
-            self.emit(ev.NodeFailed(node=current, code="runtime_error", message=message, debug=debug))
-            self.emit(ev.RunFailed(node=current, code="runtime_error", message=message, debug=debug))
-            return "failed"
+        except Exception:
+            return self._failed(current)
         self.emit(ev.RunFinished(seconds=round(time.time() - started, 3)))
         return "finished"
+
+    def _failed(self, current: str | None) -> str:
+        """A bug or an environment problem (called in ``except``): keep the traceback for debugging."""
+        err = sys.exc_info()[1]
+        code, message = storage_failure(err) or ("runtime_error", f"{type(err).__name__}: {err}")
+        debug = traceback.format_exc()
+        if current is not None:   # storage_full / storage_error: a write the disk refused (its file removed)
+            self.emit(ev.NodeFailed(node=current, code=code, message=message, debug=debug))
+        self.emit(ev.RunFailed(node=current, code=code, message=message, debug=debug))
+        return "failed"
 
     def _run_node(self, nid: str, key: str, plan: Plan) -> None:
         node = self.nodes[nid]

@@ -1,6 +1,14 @@
-"""Results and artifacts on disk, addressed by cache key, so a new process reuses them."""
+"""Results and artifacts on disk, addressed by cache key, so a new process reuses them.
+
+Each result's metadata (``KEY.json`` next to ``KEY.pt``) records the size and sha256 of its
+files (the result, and the model file it refers to), by path relative to the store's root;
+loading verifies them, and a result that does not match, or does not load, is corrupt: its
+files are removed and the node runs again.
+"""
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
 import time
@@ -9,6 +17,8 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from backend.engine.execute import CorruptResult
+from backend.engine.storage import write_file
 from backend.engine.summaries import NodeSummary
 from backend.engine.values import decode, encode, requirements
 
@@ -20,6 +30,9 @@ class FileResultStore:
         self.root = Path(root)
         (self.root / "results").mkdir(parents=True, exist_ok=True)
         (self.root / "artifacts").mkdir(parents=True, exist_ok=True)
+        # path -> (stat signature, sha256) of files this process hashed: an unchanged file is
+        # not read again to verify it
+        self._hashed: dict[str, tuple[tuple[int, ...], str]] = {}
 
     def result_path(self, key: str) -> Path:
         return self.root / "results" / key[:2] / f"{key}.pt"
@@ -33,24 +46,104 @@ class FileResultStore:
         return meta is None or _complete(meta)  # no metadata: stored before requirements were recorded
 
     def load(self, key: str) -> dict[str, Any]:
+        """The stored outputs, their files verified against the recorded digests (the result
+        hashed as it is read). Raises CorruptResult, having removed the files, when a file
+        does not match or the result does not load."""
         import torch
 
-        return decode(torch.load(self.result_path(key), map_location="cpu", weights_only=True))
+        path = self.result_path(key)
+        meta = self.meta(key) or {}
+        problem, bad = None, []
+        try:
+            data = path.read_bytes()
+        except OSError as err:
+            data, problem, bad = b"", f"it cannot be read ({err.strerror or err})", [self._rel(path)]
+        if problem is None:
+            problem, bad = self._check(meta, {self._rel(path): data})
+        if problem is None:
+            try:
+                return decode(torch.load(io.BytesIO(data), map_location="cpu", weights_only=True))
+            except Exception as err:
+                problem, bad = f"it does not load ({type(err).__name__}: {err})", [self._rel(path)]
+        self.discard(key, bad)
+        raise CorruptResult(key, f"the stored result {key[:12]} is corrupt: {problem}", bad)
+
+    def verify(self, key: str) -> str | None:
+        """What is wrong with a stored result's files (None: their digests match, or none were
+        recorded). Cheap when they were verified before and have not changed since."""
+        return self._check(self.meta(key) or {}, {})[0]
+
+    def discard(self, key: str, files: list[str] = ()) -> None:
+        """Remove a stored result (its result file and metadata) and the given files of it
+        (relative to the root): the result is missing from then on."""
+        path = self.result_path(key)
+        for p in [path, path.with_suffix(".json"), *(self.root / rel for rel in files)]:
+            self._hashed.pop(str(p), None)
+            try:
+                p.unlink()
+            except FileNotFoundError:
+                pass
+
+    def _rel(self, path: Path) -> str:
+        return Path(os.path.abspath(path)).relative_to(os.path.abspath(self.root)).as_posix()
+
+    def _check(self, meta: dict[str, Any], read: dict[str, bytes]) -> tuple[str | None, list[str]]:
+        """(what is wrong, the files at fault) for the files ``meta`` records; ``read``: the
+        bytes of those already in hand."""
+        for rel, want in (meta.get("files") or {}).items():
+            if rel in read:
+                got = (len(read[rel]), hashlib.sha256(read[rel]).hexdigest())
+            else:
+                try:
+                    got = self._hash(self.root / rel)
+                except OSError as err:
+                    return f"{rel} cannot be read ({err.strerror or err})", [rel]
+            if got[0] != want.get("size"):
+                return f"{rel} has {got[0]} bytes, {want.get('size')} were stored", [rel]
+            if got[1] != want.get("sha256"):
+                return f"the sha256 of {rel} does not match the one stored with it", [rel]
+        return None, []
+
+    def _hash(self, path: Path) -> tuple[int, str]:
+        st = os.stat(path)
+        signature = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+        known = self._hashed.get(str(path))
+        if known is not None and known[0] == signature:
+            return st.st_size, known[1]
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
+        self._hashed[str(path)] = (signature, digest.hexdigest())
+        return st.st_size, digest.hexdigest()
 
     def save(self, key: str, node_id: str, component: str, outputs: dict[str, Any]) -> None:
         import torch
 
         path = self.result_path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        torch.save(encode(outputs), tmp)
-        os.replace(tmp, path)  # atomic: a crash never leaves a half-written result behind
+        buffer = io.BytesIO()
+        torch.save(encode(outputs), buffer)
+        data = buffer.getvalue()
+        write_file(path, data)  # atomic: a crash or a full disk never leaves a half-written result behind
         from backend.engine.execute import summaries
 
+        requires = requirements(outputs)
+        files = {self._rel(path): {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}}
+        root = os.path.abspath(self.root)
+        for required in requires:   # files the result refers to that lie in this store (a model file)
+            p = Path(os.path.abspath(required))
+            if p.is_relative_to(root) and p.is_file():
+                size, digest = self._hash(p)
+                files[self._rel(p)] = {"size": size, "sha256": digest}
         meta = {"key": key, "node": node_id, "component": component, "created": time.time(),
-                "requires": requirements(outputs),
+                "requires": requires, "files": files,
                 "summary": _SUMMARIES.dump_python(summaries(outputs), mode="json")}
-        path.with_suffix(".json").write_text(json.dumps(meta, default=str))
+        try:
+            write_file(path.with_suffix(".json"), json.dumps(meta, default=str).encode())
+        except OSError:   # a result without its metadata is not stored: the node failed
+            self.discard(key)
+            raise
 
     def meta(self, key: str) -> dict[str, Any] | None:
         try:
@@ -64,6 +157,8 @@ class FileResultStore:
         meta = self.meta(key) if self.result_path(key).exists() else None
         if not meta or not _complete(meta) or meta.get("summary") is None:
             return None
+        if self._check(meta, {})[0] is not None:
+            return None   # corrupt: the worker finds it so, says so, and makes it again
         try:
             return _SUMMARIES.validate_python(meta["summary"])
         except ValidationError:
@@ -97,9 +192,7 @@ class FileResultStore:
             if not target.is_relative_to(root):
                 raise ValueError(f"a bundle file lies outside the store: {rel}")
             target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f"{target.name}.tmp{os.getpid()}")
-            tmp.write_bytes(files[rel])
-            os.replace(tmp, target)
+            write_file(target, files[rel])
 
     def artifact_dir(self, key: str) -> Path:
         path = self.root / "artifacts" / key
@@ -128,19 +221,39 @@ def rebase(value: Any, old_root: str, new_root: str) -> Any:
 
 def rebase_bundle(files: dict[str, bytes], old_root: str, new_root: str) -> dict[str, bytes]:
     """A bundle whose result and metadata name paths under ``new_root`` instead of ``old_root``
-    (a stored trained model refers to its model file by absolute path). Needs torch."""
-    import io
+    (a stored trained model refers to its model file by absolute path). Needs torch.
 
+    A rewritten result gets its new digest in the metadata; a result that does not match its
+    recorded digest, or does not load, travels as it is, to be found corrupt where it lands."""
     import torch
 
-    out = {}
+    out: dict[str, bytes] = {}
+    digests: dict[str, dict[str, Any]] = {}
+    metas: dict[str, Any] = {}
+    for rel, data in files.items():
+        if rel.startswith("results/") and rel.endswith(".json"):
+            try:
+                metas[rel] = json.loads(data)
+            except ValueError:
+                pass
     for rel, data in files.items():
         if rel.startswith("results/") and rel.endswith(".pt"):
-            value = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-            buf = io.BytesIO()
-            torch.save(rebase(value, old_root, new_root), buf)
-            data = buf.getvalue()
-        elif rel.startswith("results/") and rel.endswith(".json"):
-            data = json.dumps(rebase(json.loads(data), old_root, new_root), default=str).encode()
+            meta = metas.get(rel[:-len(".pt")] + ".json")
+            want = (meta.get("files") or {}).get(rel) if isinstance(meta, dict) else None
+            if want is None or (len(data), hashlib.sha256(data).hexdigest()) == (want.get("size"), want.get("sha256")):
+                try:
+                    value = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+                except Exception:
+                    pass   # travels as it is
+                else:
+                    buf = io.BytesIO()
+                    torch.save(rebase(value, old_root, new_root), buf)
+                    data = buf.getvalue()
+                    digests[rel] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
         out[rel] = data
+    for rel, meta in metas.items():
+        meta = rebase(meta, old_root, new_root)
+        if isinstance(meta, dict) and isinstance(meta.get("files"), dict):
+            meta["files"].update({f: d for f, d in digests.items() if f in meta["files"]})
+        out[rel] = json.dumps(meta, default=str).encode()
     return out

@@ -13,6 +13,7 @@ from typing import Any
 from sqlmodel import col, select, update
 
 from backend.engine import events as ev
+from backend.engine.reduce import RunReducer
 
 from .db import Database
 from .events import EventLog
@@ -67,13 +68,32 @@ class RunQueue:
             [event] = self.events.append_in(s, run, [ev.RunCancelled(message=message)], terminal=False)
             return event
 
+    def cancel_running(self, run_id: str, message: str) -> ev.Event | None:
+        """End a run marked running that nothing follows any more (its dispatcher thread hit an
+        error); returns the stored run.cancelled, or None if it was not running."""
+        node = self.running_node(run_id)
+        with self.db.write() as s:
+            run = s.get(Run, run_id, with_for_update=True)
+            if run is None or run.status != "running":
+                return None
+            [event] = self.events.append_in(s, run, [ev.RunCancelled(node=node, message=message)])
+            return event
+
+    def running_node(self, run_id: str) -> str | None:
+        """The node the run's stored events say is executing (started, not yet ended)."""
+        reducer = RunReducer(run_id)
+        for event in self.events.after(run_id):
+            reducer.add(event)
+        return next((nid for nid, node in reducer.summary.nodes.items() if node.state == "running"), None)
+
     def interrupt_running(self, reason: str = INTERRUPTED_MESSAGE) -> list[tuple[Run, ev.Event]]:
         """At startup: runs still marked running were cut off by a stopped server."""
         out = []
         with self.db.read() as s:
             ids = list(s.exec(select(Run.id).where(Run.status == "running")))
         for run_id in ids:
-            event = self.events.append(run_id, ev.RunFailed(code="interrupted", message=reason))
+            event = self.events.append(run_id, ev.RunFailed(code="interrupted", message=reason,
+                                                            node=self.running_node(run_id)))
             if event is not None:
                 out.append((self.get(run_id), event))
         return out

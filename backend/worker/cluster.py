@@ -27,13 +27,14 @@ import socket
 import tempfile
 import threading
 import time
-from collections import Counter, OrderedDict
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from backend.engine import MemoryCache
 from backend.engine import events as ev
+from backend.engine.settings import WorkerMemory
 
 from .process import ProcessWorker, exit_with_parent
 
@@ -59,12 +60,12 @@ class RunActor:
     """Executes one run at a time on a worker node (``max_concurrency`` lets cancel, the
     input transfer and predictions through while a run goes on)."""
 
-    def __init__(self, worker_cache: str | None = None) -> None:
+    def __init__(self, worker_cache: str | None = None, memory_limits: dict[str, Any] | None = None) -> None:
         import ray
 
         from backend.store.artifacts import FileResultStore
 
-        from .local import warm_up
+        from .local import prediction_models, warm_up
 
         context = ray.get_runtime_context()
         self.node_id = context.get_node_id()
@@ -75,9 +76,10 @@ class RunActor:
                     or Path(tempfile.gettempdir()) / f"abacus-ray-{self.node_id[:12]}")
         self.store = FileResultStore(root)
         self.root = str(root.resolve())
-        self.memory = MemoryCache()
+        limits = WorkerMemory.model_validate(memory_limits or {})
+        self.memory = MemoryCache(limits.results_bytes)
         self.cancelled: set[str] = set()
-        self.models: OrderedDict[str, Any] = OrderedDict()
+        self.models = prediction_models(limits.models_bytes)
         self.me = ev.WorkerInfo(kind="ray", node_id=self.node_id, node_ip=ray.util.get_node_ip_address(),
                                 pid=os.getpid(), gpus=[str(g) for g in ray.get_gpu_ids()])
         threading.Thread(target=warm_up, daemon=True, name="abacus-warm-up").start()
@@ -112,6 +114,12 @@ class RunActor:
         def send(event: dict[str, Any]) -> None:
             if event["type"] == "node.finished" and self.store.has(event["key"]):
                 items.put(("files", rebase_bundle(self.store.bundle(event["key"]), self.root, server_root)))
+            elif event["type"] == "node.log" and (event.get("model") or {}).get("model_file"):
+                # the model a cancelled trainer saved: the server offers it for download too
+                path = Path(event["model"]["model_file"]).resolve()
+                root = Path(self.root).resolve()
+                if path.is_relative_to(root) and path.is_file():
+                    items.put(("files", {str(path.relative_to(root)): path.read_bytes()}))
             items.put(("event", rebase(event, self.root, server_root)))
 
         def work() -> None:
@@ -196,13 +204,15 @@ class _Driver:
         self.max_runs = int(opts.get("max_runs") or 0)
         self.idle_s = float(opts.get("idle_s") or 300.0)
         self.worker_cache = opts.get("worker_cache")
+        self.memory_limits = WorkerMemory.model_validate(opts.get("memory") or {})
         self.actor_class = ray.remote(RunActor)
         self.lock = threading.Lock()
         self.slots: list[_Slot] = []
         self.running: dict[str, _Slot] = {}
         self.cancelled: set[str] = set()
         self.made_on: dict[str, str] = {}     # cache key -> node that holds its result and caches
-        self.models: OrderedDict[str, Any] = OrderedDict()
+        # model files sent to actors for predictions (refs into Ray's object store), by bytes
+        self.models = MemoryCache(self.memory_limits.models_bytes)
         self.last_ok = time.monotonic()
 
     # -- room on the cluster -------------------------------------------------------------
@@ -248,7 +258,7 @@ class _Driver:
         if prefer:  # soft, and spilling: a node that is gone or has no room now is passed over
             options["scheduling_strategy"] = NodeAffinitySchedulingStrategy(node_id=prefer, soft=True,
                                                                             _spill_on_unavailable=True)
-        handle = self.actor_class.options(**options).remote(self.worker_cache)
+        handle = self.actor_class.options(**options).remote(self.worker_cache, self.memory_limits.model_dump())
         return _Slot(handle=handle, info=self.ray.get(handle.where.remote()), idle_since=time.monotonic())
 
     def _preferred_node(self, keys: list[str]) -> str | None:
@@ -379,9 +389,9 @@ class _Driver:
         try:
             ref = self.models.get(model_id)
             if ref is None:
-                ref = self.models[model_id] = self.ray.put(Path(model_file).read_bytes())
-                while len(self.models) > 4:
-                    self.models.popitem(last=False)
+                data = Path(model_file).read_bytes()
+                ref = self.ray.put(data)
+                self.models.put(model_id, ref, size=len(data))
             with self.lock:
                 slots = sorted(self.slots, key=lambda s: s.run is not None)
             slot = slots[0] if slots else None
@@ -440,13 +450,14 @@ class RayWorker(ProcessWorker):
 
     def __init__(self, address: str, cache_dir: str | os.PathLike, *, cpus_per_run: float = 1.0,
                  gpus_per_run: float = 1.0, max_runs: int = 0, worker_cache: str | None = None,
-                 idle_s: float = 300.0) -> None:
+                 idle_s: float = 300.0, memory: WorkerMemory | None = None) -> None:
         super().__init__()
         self.address = address
         self.cache_dir = str(Path(cache_dir).resolve())
         Path(self.cache_dir).mkdir(parents=True, exist_ok=True)
         self.opts = {"cpus_per_run": cpus_per_run, "gpus_per_run": gpus_per_run, "max_runs": max_runs,
-                     "worker_cache": worker_cache, "idle_s": idle_s}
+                     "worker_cache": worker_cache, "idle_s": idle_s,
+                     "memory": (memory or WorkerMemory()).model_dump()}
 
     def _child(self):
         return _driver_main, (self.address, self.cache_dir, self.opts)

@@ -10,12 +10,13 @@ import io
 import os
 import queue
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from backend.engine import events as ev
 from backend.engine import MemoryCache
+from backend.engine.execute import nbytes
+from backend.engine.settings import WorkerMemory
 
 from .base import WorkerError
 from .execution import execute_prepared
@@ -39,8 +40,19 @@ def reply_to(compute: Callable[[], dict[str, Any]]) -> tuple[dict[str, Any] | No
         return None, {"code": "predict_failed", "message": f"{type(err).__name__}: {err}"}
 
 
-def _predict_loop(requests: queue.Queue, out: Any) -> None:
-    models: OrderedDict[tuple[str, int], Any] = OrderedDict()
+def loaded_model_bytes(loaded: tuple[Any, Any]) -> int:
+    """Memory a loaded model holds: the module's weights and the state it was built from."""
+    model, trained = loaded
+    return nbytes(model.state_dict()) + nbytes(trained.state)
+
+
+def prediction_models(max_bytes: int) -> MemoryCache:
+    """Models loaded for predictions, least recently used dropped first."""
+    return MemoryCache(max_bytes, sizeof=loaded_model_bytes)
+
+
+def _predict_loop(requests: queue.Queue, out: Any, models_bytes: int) -> None:
+    models = prediction_models(models_bytes)
     while True:
         req = requests.get()
         if req is None:
@@ -48,7 +60,7 @@ def _predict_loop(requests: queue.Queue, out: Any) -> None:
         out.put(("reply", req.request_id, *reply_to(lambda: predict_one(req, models))))
 
 
-def predict_one(req: PredictRequest, models: OrderedDict) -> dict[str, Any]:
+def predict_one(req: PredictRequest, models: MemoryCache) -> dict[str, Any]:
     from backend.predict import predict_arrays
     from components.torchkit.images import format_image
     from components.torchkit.model import load_model_file
@@ -63,10 +75,7 @@ def predict_one(req: PredictRequest, models: OrderedDict) -> dict[str, Any]:
             loaded = load_model_file(req.model_file)
         except ValueError as err:
             raise WorkerError("model_unreadable", str(err)) from None
-        models[cache_key] = loaded
-        while len(models) > 4:
-            models.popitem(last=False)
-    models.move_to_end(cache_key)
+        models.put(cache_key, loaded)   # not kept when larger than the whole bound
     model, trained = loaded
     h, w, c = trained.input_shape
     try:
@@ -85,6 +94,19 @@ def warm_up() -> None:
         import torch._dynamo  # noqa: F401  (torch.optim imports it on the first optimizer: ~2 s)
     except Exception:
         pass
+
+
+def limit_file_size(max_bytes: int) -> None:
+    """Fault injection for tests (``Settings.worker_max_file_bytes``): no file this process
+    writes may grow past ``max_bytes``. SIGXFSZ is ignored, so a write past the limit fails
+    with EFBIG, as one on a full disk fails with ENOSPC, instead of killing the process."""
+    import resource
+    import signal
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (max_bytes if hard == resource.RLIM_INFINITY else min(max_bytes, hard),
+                                               hard))
 
 
 class EventSender:
@@ -116,18 +138,23 @@ class EventSender:
                 self.out.put(("events", batch))
 
 
-def _local_main(commands: Any, out: Any, parent_pid: int, cache_dir: str) -> None:
+def _local_main(commands: Any, out: Any, parent_pid: int, cache_dir: str,
+                memory_limits: dict[str, Any] | None = None, max_file_bytes: int = 0) -> None:
     # Imports that pull in torch happen here, in the worker, never in the caller.
     from backend.store.artifacts import FileResultStore
 
     exit_with_parent(parent_pid)
+    if max_file_bytes:
+        limit_file_size(max_file_bytes)
+    limits = WorkerMemory.model_validate(memory_limits or {})
     store = FileResultStore(cache_dir)
-    memory = MemoryCache()
+    memory = MemoryCache(limits.results_bytes)
     threading.Thread(target=warm_up, daemon=True, name="abacus-warm-up").start()
     runs: queue.Queue = queue.Queue()
     predictions: queue.Queue = queue.Queue()
     cancelled: set[str] = set()
-    threading.Thread(target=_predict_loop, args=(predictions, out), daemon=True, name="abacus-predict").start()
+    threading.Thread(target=_predict_loop, args=(predictions, out, limits.models_bytes), daemon=True,
+                     name="abacus-predict").start()
 
     def read_commands() -> None:
         while True:
@@ -161,9 +188,12 @@ class LocalWorker(ProcessWorker):
 
     kind = "local"
 
-    def __init__(self, cache_dir: str | os.PathLike) -> None:
+    def __init__(self, cache_dir: str | os.PathLike, memory: WorkerMemory | None = None, *,
+                 max_file_bytes: int = 0) -> None:
         super().__init__()
         self.cache_dir = str(cache_dir)
+        self.memory = memory or WorkerMemory()   # what the worker keeps in memory between runs
+        self.max_file_bytes = max_file_bytes     # fault injection (tests): see limit_file_size
 
     def _child(self):
-        return _local_main, (self.cache_dir,)
+        return _local_main, (self.cache_dir, self.memory.model_dump(), self.max_file_bytes)

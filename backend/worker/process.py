@@ -13,6 +13,7 @@ predictions waiting on it; the caller never imports torch or Ray.
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
 import queue
@@ -67,6 +68,9 @@ class ProcessWorker(Worker):
         self._fatal: str | None = None
         self._gone = True
         self._ready = threading.Event()
+        self._commands: Any = None
+        self._out: Any = None
+        self._reader: threading.Thread | None = None
 
     # -- what a subclass provides ------------------------------------------------------
     @abstractmethod
@@ -87,15 +91,16 @@ class ProcessWorker(Worker):
         with self._lock:
             if self._proc is None or not self._proc.is_alive() or self._gone:
                 self._commands = self._ctx.Queue()
-                out = self._ctx.Queue()
+                out = self._out = self._ctx.Queue()
                 fn, args = self._child()
                 proc = self._ctx.Process(target=fn, args=(self._commands, out, os.getpid(), *args), daemon=True,
                                          name=f"abacus-{self.kind}-worker")
                 proc.start()
                 self._ready = threading.Event()
                 self._proc, self._gone, self._fatal, self._capacity, self._info = proc, False, None, 0, {}
-                threading.Thread(target=self._read, args=(proc, out, self._ready), daemon=True,
-                                 name="abacus-worker-reader").start()
+                self._reader = threading.Thread(target=self._read, args=(proc, out, self._ready), daemon=True,
+                                                name="abacus-worker-reader")
+                self._reader.start()
         if wait:
             self._wait_ready()
 
@@ -124,13 +129,34 @@ class ProcessWorker(Worker):
         if proc.is_alive():
             try:
                 self._commands.put(None)
-            except (OSError, ValueError):
+            except (OSError, ValueError, AttributeError):   # AttributeError: released already
                 pass
             proc.join(timeout)
             if proc.is_alive():
                 proc.kill()
                 proc.join(timeout)
         self._mark_gone(proc)
+        self._release_queues()
+
+    def _release_queues(self) -> None:
+        """Close the queues to a child that is gone and let go of them, so that their
+        semaphores are unlinked now. Left to the interpreter's exit they are not when the
+        server ends by a signal (uvicorn re-raises SIGTERM after shutting down gracefully),
+        and the resource tracker reports them as leaked."""
+        reader = self._reader
+        if reader is not None and reader is not threading.current_thread():
+            reader.join(2.0)   # it ends once it has seen the child gone
+        with self._lock:
+            queues, self._commands, self._out, self._reader = (self._commands, self._out), None, None, None
+        for q in queues:
+            if q is None:
+                continue
+            q.close()
+            feeder = getattr(q, "_thread", None)   # the thread flushing what was put: let it finish
+            if feeder is not None:
+                feeder.join(1.0)
+        del queues, q
+        gc.collect()   # what a cycle still holds
 
     # -- the reader -----------------------------------------------------------------------
     def _read(self, proc: mp.Process, out: mp.Queue, ready: threading.Event) -> None:
@@ -200,8 +226,9 @@ class ProcessWorker(Worker):
         self._commands.put(("run", run.model_dump(mode="json")))
 
     def cancel(self, run_id: str) -> None:
-        if self.alive():
-            self._commands.put(("cancel", run_id))
+        commands = self._commands
+        if self.alive() and commands is not None:
+            commands.put(("cancel", run_id))
 
     def events(self, run_id: str, max_events: int = 500) -> Iterator[list[ev.Event]]:
         box = self._runs.get(run_id)

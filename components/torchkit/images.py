@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from backend.engine.storage import write_file
+
 from ..values import FormattedImages
 from . import cachefiles
 
@@ -64,6 +66,9 @@ def load_split(fmt: FormattedImages, split: str, cache_dir: Path, progress=None
     kept_labels = [lab for lab, good in zip(labels, ok) if good]
     bad = [f for f, good in zip(files, ok) if not good]
     images = out if ok.all() else out[ok]
-    meta_path.write_text(json.dumps({"files": kept_files, "labels": kept_labels, "skipped": bad}))
+    try:
+        write_file(meta_path, json.dumps({"files": kept_files, "labels": kept_labels, "skipped": bad}).encode())
+    except OSError:  # a full disk: this run goes on from memory, the next decodes again
+        return images, np.asarray(kept_labels, dtype=np.int64), kept_files
     cachefiles.save_later(images_path, images)  # on disk for later runs; this one goes on
     return images, np.asarray(kept_labels, dtype=np.int64), kept_files

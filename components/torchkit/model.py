@@ -11,6 +11,7 @@ from typing import Any
 import torch
 import torch.nn as nn
 
+from backend.engine.storage import write_file
 from backend.engine.values import decode, encode
 
 from ..values import LayerSpec, TrainedModel
@@ -120,10 +121,9 @@ def save_model_file(path: str | os.PathLike, trained: TrainedModel) -> Path:
         "history": trained.history,
         "best_epoch": trained.best_epoch,
     }
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
-    return path
+    # through a Python file object: a full disk surfaces as an OSError (ENOSPC), and the
+    # partial file is removed (torch's own file writer says only "unexpected pos")
+    return write_file(path, lambda f: torch.save(payload, f))
 
 
 def load_model_file(path: str | os.PathLike) -> tuple[StagedModel, TrainedModel]:

@@ -48,3 +48,23 @@ def test_openapi_fuzzing_finds_no_server_errors(tmp_path, data_root):
             except BaseException as err:  # collect, so one run reports every broken operation
                 failures.append(f"{operation.label} [{mode.value}]: {err}")
     assert not failures, f"{len(failures)} failing operation(s):\n\n" + "\n\n".join(failures)
+
+
+def test_every_json_body_refuses_deep_nesting(tmp_path, data_root):
+    """What Hypothesis never draws: JSON nested past the limit gets a typed 400, never a 5xx."""
+    from backend.api.app import create_app
+
+    settings = make_settings(tmp_path / "home", data_root)
+    app = create_app(settings, start_worker=False)
+    too_deep = "[" * (settings.max_json_depth + 1) + "]" * (settings.max_json_depth + 1)
+    with TestClient(app) as c:
+        pid = c.post("/api/projects", json={"name": "seed"}).json()["id"]
+        operations = [(method, path.replace("{project_id}", str(pid)).replace("{run_id}", "0abc"))
+                      for path, item in app.openapi()["paths"].items() for method, op in item.items()
+                      if "application/json" in op.get("requestBody", {}).get("content", {})]
+        assert len(operations) >= 5
+        for method, path in operations:
+            r = c.request(method, path, content=f'{{"graph": {{"x": {too_deep}}}, "name": {too_deep}}}',
+                          headers={"Content-Type": "application/json"})
+            assert r.status_code == 400, (method, path, r.text)
+            assert r.json()["error"]["code"] == "json_too_deep", (method, path)

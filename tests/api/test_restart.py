@@ -111,16 +111,19 @@ def test_refuses_public_address_without_token(tmp_path, data_root):
     assert "without an access token" in result.stderr
 
 
+TOKEN = "s3cret-s3cret-s3cret"  # off loopback a token needs 16 characters or more
+
+
 @pytest.mark.parametrize("host", ["0.0.0.0"])
 def test_public_address_with_token(tmp_path, data_root, host):
     port = free_port()
-    server = ServerProcess(tmp_path / "home", data_root, port, "--host", host, "--token", "s3cret")
+    server = ServerProcess(tmp_path / "home", data_root, port, "--host", host, "--token", TOKEN)
 
     def ready():
         if server.proc.poll() is not None:
             raise AssertionError(server.output())
         try:
-            return server.http.get("/api/health", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+            return server.http.get("/api/health", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
         except httpx.HTTPError:
             return False
 
@@ -130,6 +133,6 @@ def test_public_address_with_token(tmp_path, data_root, host):
         r = server.http.get("/api/health")
         assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"
         assert server.http.get("/api/health", params={"token": "wrong"}).status_code == 401
-        assert server.http.get("/api/health", params={"token": "s3cret"}).status_code == 200
+        assert server.http.get("/api/health", params={"token": TOKEN}).status_code == 200
     finally:
         server.stop()

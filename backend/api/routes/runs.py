@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from pathlib import Path as FsPath
 from typing import Annotated
 
@@ -72,15 +73,13 @@ def get_run(run_id: RunId, services: ServicesDep) -> RunPublic:
 @router.post("/runs/{run_id}/cancel", response_model=RunPublic)
 def cancel_run(run_id: RunId, services: ServicesDep) -> RunPublic:
     """Cancel a queued run at once, or ask a running one to stop (it ends with run.cancelled)."""
+    # The dispatcher also ends at once a run it lost track of (its storage failed). While
+    # storage fails this answers 503 (storage_full / storage_error); the cancel still
+    # applies when the run would start.
     run = require_run(services, run_id)
-    if run.status == "queued":
-        event = services.runs.cancel_queued(run_id)
-        if event is not None:
-            services.broadcaster.publish(event, run.project_id)
-            return run_out(require_run(services, run_id))
-        run = require_run(services, run_id)
-    if run.status == "running":
+    if run.status in ("queued", "running"):
         services.dispatcher.cancel(run_id)
+        run = require_run(services, run_id)
     return run_out(run)
 
 
@@ -101,9 +100,21 @@ def run_summary(run_id: RunId, services: ServicesDep) -> RunSummary:
 
 @router.get("/runs/{run_id}/artifacts", response_model=list[ArtifactPublic])
 def run_artifacts(run_id: RunId, services: ServicesDep) -> list[ArtifactPublic]:
-    require_run(services, run_id)
-    return [ArtifactPublic(node=a.node, kind=a.kind, path=a.path, url=f"/api/runs/{run_id}/artifacts/{a.node}/{a.kind}")
-            for a in services.artifacts.of_run(run_id)]
+    """The run's files: each trainer's model, with the epoch of its weights; a trainer whose run
+    was cancelled offers the model it saved (its last completed epoch, ``partial``)."""
+    run = require_run(services, run_id)
+    artifacts = services.artifacts.of_run(run_id)
+    summary = reduce_run(run_id, services.events.after(run_id), run.status) if artifacts else None
+    out = []
+    for a in artifacts:
+        node = summary.nodes.get(a.node) if summary else None
+        model = summary.model(a.node) if summary and a.kind == "model" else None
+        out.append(ArtifactPublic(
+            node=a.node, kind=a.kind, path=a.path, run_id=run_id, created_at=a.created_at,
+            url=f"/api/runs/{run_id}/artifacts/{a.node}/{a.kind}",
+            epoch=model.best_epoch if model else None, epochs=model.epochs if model else None,
+            partial=bool(model and node and node.state not in ("done", "cached"))))
+    return out
 
 
 def _model_path(services, run_id: str, node: str) -> FsPath:
@@ -150,8 +161,23 @@ def sample_image(run_id: RunId, node: NodeId, index: Annotated[int, Path(ge=0, l
     return Response(data, media_type=media_type, headers={"Cache-Control": "private, max-age=86400"})
 
 
+NOT_AN_IMAGE = "the file is not an image that can be read (JPEG, PNG, BMP, GIF or WebP)"
+
+
+def _check_image(data: bytes) -> None:
+    """A 415 ``not_an_image`` (naming the field ``file``) for an upload that is no image, before
+    the worker is asked: never the decoder's own words (a Python repr) in the answer."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.verify()
+    except Exception:   # unidentified, truncated header, a decompression bomb: not an image to read
+        raise ApiError(415, "not_an_image", NOT_AN_IMAGE, field="file") from None
+
+
 @router.post("/runs/{run_id}/predict", response_model=Prediction,
-             responses={409: {"model": ErrorBody}, 503: {"model": ErrorBody}})
+             responses={409: {"model": ErrorBody}, 415: {"model": ErrorBody}, 503: {"model": ErrorBody}})
 async def predict(run_id: RunId, request: Request, services: ServicesDep, file: UploadFile = File(...),
                   node: Annotated[str, Query(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")] = ...
                   ) -> Prediction:
@@ -161,15 +187,15 @@ async def predict(run_id: RunId, request: Request, services: ServicesDep, file: 
     if len(data) > limit:
         raise ApiError(413, "upload_too_large", f"the upload is larger than {limit} bytes", field="file")
     if not data:
-        raise ApiError(400, "invalid_image", "the upload is empty", field="file")
+        raise ApiError(415, "not_an_image", "the file is empty, not an image", field="file")
     path = await run_in_threadpool(_model_path, services, run_id, node)
+    await run_in_threadpool(_check_image, data)
     try:
         row = await asyncio.to_thread(services.dispatcher.worker.predict, str(path), data,
                                       services.settings.predict_timeout_s)
     except WorkerError as err:
-        if err.code == "invalid_image":
-            raise ApiError(400, "invalid_image", f"cannot read the upload as an image: {err.message}",
-                           field="file") from None
+        if err.code == "invalid_image":   # its header passed, its pixels do not decode
+            raise ApiError(415, "not_an_image", NOT_AN_IMAGE, field="file") from None
         if err.code in ("model_missing", "model_unreadable"):
             raise ApiError(409, err.code, err.message, node=node) from None
         raise ApiError(503, err.code, err.message, node=node) from None

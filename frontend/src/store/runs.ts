@@ -167,6 +167,8 @@ export const useRuns = create<RunsState>((set, get) => ({
     live.set(runId, openStream(url, {
       onOpen: () => set({ connection: "live" }),
       onDrop: () => set({ connection: "reconnecting" }),
+      // the server closed for good (the run is over, or no such run): stop following it
+      onEnd: () => void finish(),
       onMessage: (msg) => {
         const events = eventsOf(msg).filter((e) => typeof e.seq === "number" && typeof e.type === "string");
         if (!events.length) return;
