@@ -6,11 +6,13 @@
 // background (DotGrid) and the viewport are layers the compositor moves, the minimap paints
 // its nodes once on a canvas (MiniMap), and zoomed out the cards drop their small text.
 import {
-  memo, useCallback, useContext, useEffect, useMemo, useRef, useState, type DragEvent, type MouseEvent as ReactMouseEvent,
+  memo, useCallback, useContext, useEffect, useLayoutEffect, useMemo, useRef, useState, type DragEvent,
+  type MouseEvent as ReactMouseEvent,
 } from "react";
 import {
-  Controls, ReactFlow, useConnection, useReactFlow, useStoreApi,
+  Controls, ReactFlow, useConnection, useNodesInitialized, useReactFlow, useStoreApi,
   type Connection, type Edge, type EdgeChange, type FinalConnectionState, type IsValidConnection, type Node, type NodeChange,
+  type ReactFlowInstance,
 } from "@xyflow/react";
 import { loc, translate, useLang, useT } from "../i18n";
 import {
@@ -18,7 +20,11 @@ import {
   type CardNode, type FrameNode, type Size, type TypedEdgeType,
 } from "../lib/canvasElements";
 import { checkConnection, type ConnectionVerdict } from "../lib/graph";
-import { NODE_W } from "../lib/layout";
+import { flowAriaLabels } from "../lib/messages";
+import { NODE_H, NODE_W } from "../lib/layout";
+import { nodeSize } from "../lib/nodeSize";
+import { placeDropped } from "../lib/placement";
+import { useFitGraph } from "../hooks/useCanvasView";
 import { useEditor } from "../store/editor";
 import { useUi } from "../store/ui";
 import type { Catalog, Lang, XY } from "../types";
@@ -43,8 +49,6 @@ const edgeTypes = { typed: TypedEdge };
 
 // Props that never change, made once: a new array or object each render would update React
 // Flow's store, and every subscriber on the canvas would run again.
-const FIT_VIEW_OPTIONS = { padding: 0.12 };
-const BIG_GRAPH_FIT_VIEW_OPTIONS = { padding: 0.12, minZoom: 0.4 };
 const SNAP_GRID: [number, number] = [10, 10];
 const MULTI_SELECTION_KEYS = ["Meta", "Control"];
 const PRO_OPTIONS = { hideAttribution: true };
@@ -78,6 +82,27 @@ function useLowDetail(wrapper: { current: HTMLDivElement | null }): void {
     follow(store.getState().transform[2]);
     return store.subscribe((s) => follow(s.transform[2]));
   }, [store, wrapper]);
+}
+
+const DROP_EDGE = 16; // screen pixels kept between a new card and the canvas's edges
+
+/**
+ * Where a new card of ``type`` goes when asked for at ``want`` (its top-left corner, in flow
+ * coordinates): inside the visible canvas and clear of the cards already there (lib/placement).
+ */
+export function placeNewCard(rf: ReactFlowInstance, canvas: Element | null, type: string, want: XY): XY {
+  const comp = useEditor.getState().catalog?.components.find((c) => c.id === type);
+  const size = nodeSize(comp ? { inputs: comp.inputs.map((p) => p.name), outputs: comp.outputs.map((p) => p.name) } : undefined);
+  const taken = rf.getNodes().filter((n) => n.type === "component").map((n) => {
+    const measured = rf.getInternalNode(n.id)?.measured;
+    return { ...n.position, width: measured?.width ?? NODE_W, height: measured?.height ?? NODE_H };
+  });
+  const box = canvas?.getBoundingClientRect();
+  if (!box) return want;
+  const corner = rf.screenToFlowPosition({ x: box.left + DROP_EDGE, y: box.top + DROP_EDGE }, { snapToGrid: false });
+  const far = rf.screenToFlowPosition({ x: box.right - DROP_EDGE, y: box.bottom - DROP_EDGE }, { snapToGrid: false });
+  const view = { ...corner, width: far.x - corner.x, height: far.y - corner.y };
+  return placeDropped({ ...want, ...size }, taken, view);
 }
 
 export function verdictMessage(v: ConnectionVerdict, catalog: Catalog | null, lang: Lang): string {
@@ -126,6 +151,7 @@ interface Menu {
 
 export const Canvas = memo(function Canvas() {
   const t = useT();
+  const lang = useLang((s) => s.lang); // React Flow's own tooltips and labels follow it
   const graph = useEditor((s) => s.graph);
   const catalog = useEditor((s) => s.catalog);
   const validation = useEditor((s) => s.validation);
@@ -162,11 +188,11 @@ export const Canvas = memo(function Canvas() {
   }, [graph, catalog, selectedNodes, selectedGroups, statuses, issues, measureTick]);
 
   const edges: Edge[] = useMemo(() => {
-    const next = typedEdges({ graph, catalog, selected: new Set(selectedEdges), statuses, validation: issues },
-      previousEdges.current);
+    const next = typedEdges({ graph, catalog, selected: new Set(selectedEdges), statuses, validation: issues,
+      edgeLabel: (source, target) => translate(lang, "flow.edge", { source, target }) }, previousEdges.current);
     previousEdges.current = byId(next);
     return next;
-  }, [graph, catalog, selectedEdges, statuses, issues]);
+  }, [graph, catalog, selectedEdges, statuses, issues, lang]);
 
   const onNodesChange = useCallback((changes: NodeChange[]) => {
     const store = useEditor.getState();
@@ -253,8 +279,19 @@ export const Canvas = memo(function Canvas() {
     const type = e.dataTransfer.getData(DRAG_MIME) || e.dataTransfer.getData("text/plain");
     if (!type) return;
     const p = rf.screenToFlowPosition({ x: e.clientX, y: e.clientY });
-    useEditor.getState().addNode(type, { x: p.x - NODE_W / 2, y: p.y - 24 });
+    useEditor.getState().addNode(type, placeNewCard(rf, wrapper.current, type, { x: p.x - NODE_W / 2, y: p.y - 24 }));
   }, [rf]);
+
+  // The first view fits the graph (an empty project keeps 1:1, so the first card dropped in
+  // lands where it was dropped, at a readable size), once its cards have been measured.
+  const fitGraph = useFitGraph();
+  const initialFit = useRef(graph.nodes.length > 0);
+  const nodesInitialized = useNodesInitialized();
+  useLayoutEffect(() => {
+    if (!initialFit.current || !nodesInitialized) return;
+    initialFit.current = false;
+    fitGraph({ minZoom: big ? 0.4 : undefined });
+  }, [nodesInitialized, fitGraph, big]);
 
   useEffect(() => {
     if (!focus) return;
@@ -308,8 +345,6 @@ export const Canvas = memo(function Canvas() {
         deleteKeyCode={null}
         multiSelectionKeyCode={MULTI_SELECTION_KEYS}
         selectionKeyCode="Shift"
-        fitView
-        fitViewOptions={big ? BIG_GRAPH_FIT_VIEW_OPTIONS : FIT_VIEW_OPTIONS}
         minZoom={0.15}
         maxZoom={2.5}
         snapToGrid
@@ -318,6 +353,7 @@ export const Canvas = memo(function Canvas() {
         proOptions={PRO_OPTIONS}
         onlyRenderVisibleElements={big}
         colorMode="dark"
+        ariaLabelConfig={flowAriaLabels(lang)}
       >
         <DotGrid gap={20} size={1.4} color="#2a3142" />
         <MiniMap nodeColor={minimapColor} />

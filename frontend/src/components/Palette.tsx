@@ -5,7 +5,7 @@ import { loc, useLang, useT } from "../i18n";
 import { useEditor } from "../store/editor";
 import type { Catalog, ComponentDesc } from "../types";
 import { categoryColor, Icon, portColor } from "./common";
-import { DRAG_MIME } from "./Canvas";
+import { DRAG_MIME, placeNewCard } from "./Canvas";
 import { NODE_W } from "../lib/layout";
 
 export function matches(c: ComponentDesc, catalog: Catalog, query: string): boolean {
@@ -47,7 +47,7 @@ export function Palette() {
       x: (box?.left ?? 0) + (box?.width ?? 800) / 2,
       y: (box?.top ?? 0) + (box?.height ?? 600) / 2,
     });
-    useEditor.getState().addNode(type, { x: p.x - NODE_W / 2, y: p.y - 45 });
+    useEditor.getState().addNode(type, placeNewCard(rf, el, type, { x: p.x - NODE_W / 2, y: p.y - 45 }));
   };
 
   return (

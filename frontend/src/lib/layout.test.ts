@@ -26,6 +26,12 @@ function cardBoxes(graph: Graph): Map<string, Box> {
   }));
 }
 
+function bounds(boxes: Box[]): Box {
+  const x = Math.min(...boxes.map((b) => b.x));
+  const y = Math.min(...boxes.map((b) => b.y));
+  return { x, y, w: Math.max(...boxes.map((b) => b.x + b.w)) - x, h: Math.max(...boxes.map((b) => b.y + b.h)) - y };
+}
+
 function overlaps(a: Box, b: Box): boolean {
   return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
 }
@@ -116,6 +122,58 @@ describe("automatic layout", () => {
     // Nothing else about the graph changes.
     expect(laidOut.edges).toEqual(graph.edges);
     expect(laidOut.nodes.map((n) => [n.id, n.group, n.params])).toEqual(graph.nodes.map((n) => [n.id, n.group, n.params]));
+  });
+
+  it("lays separate chains out apart and puts an unconnected node aside", async () => {
+    const first = chain(["a1", "a2", "a3"]);
+    const second = chain(["b1", "b2", "b3"]);
+    const graph: Graph = {
+      // interleaved on purpose, with the loose node among them
+      nodes: [first.nodes[0], second.nodes[0], dense("loose"), first.nodes[1], second.nodes[1], first.nodes[2], second.nodes[2]],
+      edges: [...first.edges, ...second.edges],
+      groups: [],
+    };
+    const laidOut = await autoLayout(graph, catalog);
+    const boxes = cardBoxes(laidOut);
+    const a = bounds(["a1", "a2", "a3"].map((id) => boxes.get(id)!));
+    const b = bounds(["b1", "b2", "b3"].map((id) => boxes.get(id)!));
+    const loose = boxes.get("loose")!;
+    expectNoOverlaps([a, b, loose]);
+    // Each chain still reads left to right, and the loose node stands right of both chains.
+    for (const ids of [["a1", "a2", "a3"], ["b1", "b2", "b3"]]) {
+      const xs = ids.map((id) => boxes.get(id)!.x);
+      expect([...xs].sort((p, q) => p - q)).toEqual(xs);
+    }
+    expect(loose.x).toBeGreaterThanOrEqual(Math.max(a.x + a.w, b.x + b.w));
+    // The first chain in execution order comes first (on top).
+    expect(a.y + a.h).toBeLessThanOrEqual(b.y);
+    expectNoOverlaps([...boxes.values()]);
+  });
+
+  it("keeps a group that connects to nothing apart from a chain", async () => {
+    const loose = chain(["a", "b"]);
+    const grouped = chain(["g1", "g2"], "g");
+    const graph: Graph = {
+      nodes: [...loose.nodes, ...grouped.nodes],
+      edges: [...loose.edges, ...grouped.edges],
+      groups: [{ id: "g", label: { en: "G" }, position: { x: 0, y: 0 }, width: 10, height: 10 }],
+    };
+    const laidOut = await autoLayout(graph, catalog);
+    const boxes = cardBoxes(laidOut);
+    const g = laidOut.groups[0];
+    const frame = { x: g.position.x, y: g.position.y, w: g.width, h: g.height };
+    expect(grouped.nodes.every((n) => inside(boxes.get(n.id)!, frame))).toBe(true);
+    expectNoOverlaps([frame, bounds([boxes.get("a")!, boxes.get("b")!])]);
+  });
+
+  it("lays out many unconnected nodes in columns without overlaps", async () => {
+    const graph: Graph = { nodes: Array.from({ length: 10 }, (_, i) => dense(`n${i}`)), edges: [], groups: [] };
+    const laidOut = await autoLayout(graph, catalog);
+    const boxes = [...cardBoxes(laidOut).values()];
+    expectNoOverlaps(boxes);
+    const all = bounds(boxes);
+    expect(new Set(boxes.map((b) => b.x)).size).toBeGreaterThan(1); // not one endless column
+    expect(all.h).toBeLessThan(10 * NODE_H);
   });
 
   it("keeps an empty group's size and places it apart from the rest", async () => {

@@ -1,13 +1,14 @@
 // Automatic layout with ELK's layered algorithm. The top level (groups and loose nodes) flows
 // left to right in execution order; inside a group the members flow top to bottom, as a card's
 // inputs are on its top edge and its outputs on its bottom edge, and each group frame is sized
-// to hold its members. In the browser ELK runs in a web worker, so a big graph does not stall
-// the editor.
+// to hold its members. Each connected part is laid out on its own, the parts one below the
+// other, and nodes connected to nothing in a column to their right (see autoLayout). In the
+// browser ELK runs in a web worker, so a big graph does not stall the editor.
 import type { ELK, ElkExtendedEdge, ElkNode, ElkPort } from "elkjs/lib/elk-api";
 import elkWorkerUrl from "elkjs/lib/elk-worker.min.js?url";
 import type { Catalog, Graph, GraphGroup, XY } from "../types";
 import { topoOrder } from "./graph";
-import { cardPorts, nodeSize, portPoint, type CardPorts } from "./nodeSize";
+import { cardPorts, NODE_H, nodeSize, portPoint, type CardPorts } from "./nodeSize";
 
 export { NODE_H, NODE_W } from "./nodeSize";
 
@@ -55,12 +56,19 @@ function elk(): Promise<ELK> {
   return engine;
 }
 
-/** The graph laid out: new positions for every node, and group frames around their members. */
+/**
+ * The graph laid out: new positions for every node, and group frames around their members.
+ * Each connected part is laid out on its own and the parts are stacked top to bottom, across
+ * the flow, so two chains never interleave and no edge runs behind a node it does not join;
+ * nodes (and empty groups) connected to nothing stand aside, in a column right of the parts.
+ */
 export async function autoLayout(graph: Graph, catalog?: Catalog | null): Promise<Graph> {
-  const laidOut = await (await elk()).layout(elkGraph(graph, catalog));
+  const { parts, aside } = connectedParts(elkGraph(graph, catalog));
+  const engine = await elk();
+  const laidOut = await Promise.all(parts.map((part) => engine.layout(part)));
   const nodes = new Map<string, XY>();
   const frames = new Map<string, ElkNode>();
-  for (const child of laidOut.children ?? []) {
+  for (const child of packParts(laidOut, aside)) {
     if (child.id.startsWith(GROUP)) {
       frames.set(child.id, child);
       for (const member of child.children ?? []) nodes.set(member.id, { x: at(child.x) + at(member.x), y: at(child.y) + at(member.y) });
@@ -77,6 +85,87 @@ export async function autoLayout(graph: Graph, catalog?: Catalog | null): Promis
 
 function at(v: number | undefined): number {
   return Math.round(v ?? 0);
+}
+
+const PART_GAP = 100; // between connected parts: wider than inside one, so two parts read as two
+const ASIDE_GAP = 120; // between the parts and the column of unconnected nodes
+const ASIDE_MIN_HEIGHT = 4 * NODE_H + 3 * Number(NODE_GAP); // a column of loose nodes holds at least four cards
+
+/**
+ * The top level split into connected parts, each an ELK graph of its own in execution order
+ * (the order of its first box), and the boxes that connect to nothing, kept aside.
+ */
+function connectedParts(root: ElkNode): { parts: ElkNode[]; aside: ElkNode[] } {
+  const children = root.children ?? [];
+  const edges = root.edges ?? [];
+  const parent = new Map(children.map((c) => [c.id, c.id]));
+  const find = (id: string): string => {
+    let r = id;
+    while (parent.get(r) !== r) r = parent.get(r)!;
+    parent.set(id, r);
+    return r;
+  };
+  const linked = new Set<string>();
+  for (const e of edges) {
+    const [a, b] = [find(e.sources[0]), find(e.targets[0])];
+    linked.add(e.sources[0]).add(e.targets[0]);
+    if (a !== b) parent.set(b, a);
+  }
+  const byRoot = new Map<string, ElkNode[]>();
+  const aside: ElkNode[] = [];
+  for (const child of children) {
+    // A group with members is a part of its own even when nothing enters or leaves it.
+    if (!linked.has(child.id) && !child.children?.length) aside.push(child);
+    else {
+      const r = find(child.id);
+      if (!byRoot.has(r)) byRoot.set(r, []);
+      byRoot.get(r)!.push(child);
+    }
+  }
+  const parts = [...byRoot.values()].map((members, i) => {
+    const ids = new Set(members.map((m) => m.id));
+    return {
+      id: `root${KEY_SEP}${i}`, layoutOptions: TOP_LEVEL, children: members,
+      edges: edges.filter((e) => ids.has(e.sources[0])),
+    };
+  });
+  return { parts, aside };
+}
+
+/**
+ * The laid-out parts one below the other (each moved to x = 0), then the unconnected boxes in
+ * columns to their right, as tall as the parts (wrapping into a new column when taller).
+ */
+function packParts(parts: ElkNode[], aside: ElkNode[]): ElkNode[] {
+  const placed: ElkNode[] = [];
+  let top = 0;
+  let right = 0;
+  for (const part of parts) {
+    const children = part.children ?? [];
+    const x0 = Math.min(...children.map((c) => c.x ?? 0));
+    const y0 = Math.min(...children.map((c) => c.y ?? 0));
+    const bottom = Math.max(...children.map((c) => (c.y ?? 0) + (c.height ?? 0)));
+    for (const c of children) {
+      placed.push({ ...c, x: (c.x ?? 0) - x0, y: (c.y ?? 0) - y0 + top });
+      right = Math.max(right, (c.x ?? 0) - x0 + (c.width ?? 0));
+    }
+    top += bottom - y0 + PART_GAP;
+  }
+  const limit = Math.max(top - PART_GAP, ASIDE_MIN_HEIGHT);
+  let x = parts.length ? right + ASIDE_GAP : 0;
+  let y = 0;
+  let column = 0;
+  for (const box of aside) {
+    if (y > 0 && y + (box.height ?? 0) > limit) {
+      x += column + Number(NODE_GAP);
+      y = 0;
+      column = 0;
+    }
+    placed.push({ ...box, x, y });
+    y += (box.height ?? 0) + Number(NODE_GAP);
+    column = Math.max(column, box.width ?? 0);
+  }
+  return placed;
 }
 
 function placedGroup(group: GraphGroup, frame: ElkNode | undefined): GraphGroup {
@@ -112,17 +201,19 @@ function elkGraph(graph: Graph, catalog?: Catalog | null): ElkNode {
       .filter((e) => groupOf.get(e.source) === g.id && groupOf.get(e.target) === g.id)
       .map((e) => ({ id: e.id, sources: [portId(e.source, "out", e.sourceHandle)], targets: [portId(e.target, "in", e.targetHandle)] })),
   }));
-  // Groups come in the execution order of their first member; empty groups last.
-  const firstRank = (g: ElkNode) => Math.min(Infinity, ...(g.children ?? []).map((c) => rank.get(c.id)!));
-  groups.sort((a, b) => firstRank(a) - firstRank(b));
   const loose = inOrder.filter((n) => groupOf.get(n.id) === null).map((n) => ({ id: n.id, ...nodeSize(ports.get(n.id)) }));
+  // Groups and loose nodes come in execution order (a group at its first member's); empty groups last.
+  const firstRank = (box: ElkNode) => box.id.startsWith(GROUP)
+    ? Math.min(Number.MAX_SAFE_INTEGER, ...(box.children ?? []).map((c) => rank.get(c.id)!))
+    : rank.get(box.id)!;
+  const children = [...groups, ...loose].sort((a, b) => firstRank(a) - firstRank(b));
 
   const between = new Map<string, ElkExtendedEdge>();
   for (const e of graph.edges) {
     const [from, to] = [boxOf(e.source), boxOf(e.target)];
     if (from !== to) between.set(`${from}>${to}`, { id: `${KEY_SEP}${from}>${to}`, sources: [from], targets: [to] });
   }
-  return { id: "root", layoutOptions: TOP_LEVEL, children: [...groups, ...loose], edges: [...between.values()] };
+  return { id: "root", layoutOptions: TOP_LEVEL, children, edges: [...between.values()] };
 }
 
 /** A card with its ports fixed where NodeCard draws them: inputs on top, outputs below. */
