@@ -205,7 +205,7 @@ class Dispatcher:
             return False
         try:
             prepared = self.service.prepare(run.graph, list(run.targets), run.mode, run_id=run.id,
-                                            graph_version=run.graph_version)
+                                            graph_version=run.graph_version, resume=run.resumed_from is not None)
         except RunRejected as err:   # a component changed under a queued run
             first = err.issues[0]
             self._store(run, ev.RunFailed(code="invalid_graph", node=first.get("node"),
@@ -218,9 +218,40 @@ class Dispatcher:
         self.worker.submit(prepared)
         return True
 
+    # -- resuming ----------------------------------------------------------------------------
+    def resume(self, run: Run, *, auto: bool = False) -> Run:
+        """Queue a new run of ``run``'s graph version and targets that continues from the
+        checkpoints its trainers left (finished nodes come from the cache). ``auto``: the studio
+        resumes it by itself after a worker death. Raises RunRejected when the graph cannot run
+        any more (a data folder gone, a component changed)."""
+        self.service.prepare(run.graph, list(run.targets), run.mode, run_id=run.id, graph_version=run.graph_version,
+                             resume=True)
+        resumed, event = self.runs.enqueue(run.project_id, run.graph, list(run.targets), run.mode, run.graph_version,
+                                           resumed_from=run.id, auto_resumes=run.auto_resumes + 1 if auto else 0)
+        self.broadcaster.publish(event, run.project_id)
+        self.wake()
+        return resumed
+
+    def _resume_after_death(self, run: Run) -> None:
+        """The policy after a worker death: resume by itself, at most ``auto_resume`` times in a
+        row (counted along the chain of automatic resumes), so a crash that repeats does not
+        loop; after that the run stays failed and a person may resume it."""
+        if run.auto_resumes >= self.settings.auto_resume:
+            log.warning("run %s: its worker died again; it stays failed (resume it by hand)", run.id)
+            return
+        try:
+            resumed = self.resume(run, auto=True)
+        except RunRejected as err:
+            log.warning("run %s: its worker died and it cannot be resumed: %s", run.id, err)
+        except Exception:
+            log.exception("dispatcher: cannot resume run %s", run.id)
+        else:
+            log.warning("run %s: its worker died; resumed as run %s", run.id, resumed.id)
+
     def _follow(self, run: Run) -> None:
         node: str | None = None   # the node executing now: named when the run is cut off
         stream = None
+        died = False   # the run ended because its worker died (not because the server stops)
         try:
             with self._lock:
                 if run.id in self._cancel:   # a cancel that came while it was being handed over
@@ -238,6 +269,7 @@ class Dispatcher:
                     elif isinstance(event, ev.RunFailed) and event.code == "worker_died":
                         if self._stop.is_set():
                             event = batch[i] = ev.RunFailed(code="interrupted", message=INTERRUPTED_MESSAGE)
+                        died = event.code == "worker_died"
                         if event.node is None:
                             event.node = node
                 try:
@@ -255,10 +287,13 @@ class Dispatcher:
                     return
         except Exception as err:  # a bug here must not stop the queue
             self._fail(run, err, node=node)
+            died = False
         finally:
             if stream is not None:
                 stream.close()   # a run left early: the worker's later events for it are dropped
             self._done(run)
+        if died and not self._stop.is_set():
+            self._resume_after_death(run)
 
     def _fail(self, run: Run, err: Exception, node: str | None = None, end: ev.Event | None = None) -> None:
         """End ``run`` failed because of ``err``: storage_full / storage_error when storage

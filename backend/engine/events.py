@@ -12,7 +12,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter
 
-from .summaries import CacheNote, NodeSummary
+from .summaries import CacheNote, ModelSummary, NodeSummary
 
 
 # A field with a default is still always sent: the published schema marks it required, so the
@@ -44,6 +44,8 @@ class WorkerInfo(BaseModel):
 class RunQueued(_Event):
     type: Literal["run.queued"] = "run.queued"
     targets: list[str] = Field(default_factory=list)
+    resumed_from: str | None = Field(None, description="the run this one resumes (it continues from that run's "
+                                                       "checkpoints)")
 
 
 class RunStarted(_Event):
@@ -58,11 +60,18 @@ class RunFinished(_Event):
     seconds: float = 0.0
 
 
+# A message a person reads travels as a stable ``code`` with the ``params`` its sentence needs,
+# next to the English ``message`` (the command line's words, and the fallback for a code the
+# editor does not know): the editor renders the code in the person's language.
+PARAMS_DESCRIPTION = "the values the sentence for ``code`` names (counts, splits, epochs, file paths, ...)"
+
+
 class RunFailed(_Event):
     type: Literal["run.failed"] = "run.failed"
     code: str
     message: str
     node: str | None = None
+    params: dict[str, JsonValue] = Field(default_factory=dict, description=PARAMS_DESCRIPTION)
     debug: str | None = None
 
 
@@ -90,7 +99,14 @@ class NodeProgress(_Event):
     step: int
     total: int | None = None
     unit: str = "step"
-    phase: str | None = None
+    phase: str | None = Field(None, description="what is being done, in English (the command line's bar)")
+    code: Literal["scan", "decode", "features", "epoch", "evaluate"] | None = Field(
+        None, description="what is being done, for the editor to say in the person's language: scanning the "
+                          "dataset folder, decoding a split's images, computing a split's frozen features, "
+                          "training an epoch, evaluating a split")
+    split: str | None = Field(None, description="the split being decoded, computed or evaluated")
+    epoch: int | None = Field(None, description="the epoch being trained (from 1)")
+    epochs: int | None = Field(None, description="how many epochs the trainer runs")
 
 
 class NodeMetrics(_Event):
@@ -99,6 +115,13 @@ class NodeMetrics(_Event):
     epoch: int
     metrics: dict[str, float | None] = Field(description="loss, accuracy, val_loss, val_accuracy, ...; "
                                                          "null where the number is not finite")
+    best_epoch: int | None = Field(None, description="the epoch whose weights the trainer keeps so far: with "
+                                                     "keep-best the highest val_accuracy (the lower val_loss "
+                                                     "breaks a tie), else this epoch; its summary's best_epoch "
+                                                     "once it finishes")
+    resumed: bool = Field(False, description="an epoch trained by the run this one resumed: sent again, first, by "
+                                             "a trainer that continues from its checkpoint, so that the curves "
+                                             "show the whole training")
 
 
 class NodeLog(_Event):
@@ -106,7 +129,11 @@ class NodeLog(_Event):
     node: str
     level: Literal["info", "warning", "error"] = "info"
     message: str
+    code: str | None = Field(None, description="the line's stable code (e.g. images_decoded, cache_corrupt)")
+    params: dict[str, JsonValue] = Field(default_factory=dict, description=PARAMS_DESCRIPTION)
     cache: CacheNote | None = Field(None, description="set when the line is about a cache")
+    model: ModelSummary | None = Field(None, description="set when the line tells of a model file saved: the "
+                                                          "weights a trainer kept when its run was cancelled")
     data: dict[str, JsonValue] = Field(default_factory=dict, description="further details (skipped files, ...)")
 
 
@@ -123,7 +150,11 @@ class NodeFailed(_Event):
     node: str
     code: str
     message: str
+    params: dict[str, JsonValue] = Field(default_factory=dict, description=PARAMS_DESCRIPTION)
     debug: str | None = None
+    key: str | None = Field(None, description="the node's cache key in the failed run: once a validation "
+                                              "gives the node another key (its params, inputs or data "
+                                              "changed), the failure is out of date")
 
 
 Event = Annotated[

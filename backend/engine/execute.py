@@ -17,7 +17,8 @@ from typing import Any, Callable, Protocol
 from . import events as ev
 from .component import Registry
 from .graph import Graph
-from .plan import Plan, split_cached
+from .plan import Plan, ancestors, split_cached
+from .provenance import Provenance, new_provenance
 from .settings import RunSettings
 from .storage import storage_failure
 from .summaries import CacheNote, ModelSummary, NodeSummary, ValueSummary
@@ -196,9 +197,11 @@ class Context:
         self._executor.emit(ev.NodeProgress(node=self.node_id, step=step, total=total, unit=unit,
                                             phase=phase, code=code, split=split, epoch=epoch, epochs=epochs))
 
-    def metrics(self, epoch: int, values: dict[str, float], best_epoch: int | None = None) -> None:
-        """One epoch's metrics; ``best_epoch``: the epoch whose weights the trainer keeps so far."""
-        self._executor.emit(ev.NodeMetrics(node=self.node_id, epoch=epoch, best_epoch=best_epoch,
+    def metrics(self, epoch: int, values: dict[str, float], best_epoch: int | None = None,
+                resumed: bool = False) -> None:
+        """One epoch's metrics; ``best_epoch``: the epoch whose weights the trainer keeps so far;
+        ``resumed``: an epoch of an earlier run, sent again by a trainer that continues from it."""
+        self._executor.emit(ev.NodeMetrics(node=self.node_id, epoch=epoch, best_epoch=best_epoch, resumed=resumed,
                                            metrics={k: float(v) for k, v in values.items()}))
 
     def log(self, message: str, level: str = "info", cache: CacheNote | None = None, *,
@@ -229,6 +232,35 @@ class Context:
         node = self._executor.nodes.get(node_id)
         return node.type if node else None
 
+    # -- provenance -------------------------------------------------------------------
+    def provenance(self, **record: Any) -> Provenance | None:
+        """This node's story for a file it saves (a model file): the graph as it runs, this node,
+        the versions of the components, the cache keys of this node and every node it depends on,
+        and the fingerprints of their external data (the dataset's among them); ``record`` adds
+        what only the component knows (the metrics). None outside a run (no plan)."""
+        ex = self._executor
+        plan = getattr(ex, "plan", None)
+        if plan is None:
+            return None
+        needed = ancestors(ex.validation, [self.node_id])
+        order = [nid for nid in ex.validation.order if nid in needed]
+        fingerprints: dict[str, str] = {}
+        dataset = None
+        for nid in order:
+            comp = ex.registry.get(ex.nodes[nid].type)
+            params = ex.validation.params.get(nid)
+            stamp = comp.fingerprint(params) if comp is not None and params is not None else None
+            if stamp is not None:
+                fingerprints[nid] = str(stamp)
+                if dataset is None and getattr(comp, "category", None) == "data":
+                    dataset = str(stamp)
+        types = {n.type for n in ex.graph.nodes}
+        return new_provenance(
+            node=self.node_id, component=ex.nodes[self.node_id].type, graph=ex.graph.model_dump(mode="json"),
+            components={t: ex.registry.get(t).version for t in sorted(types) if ex.registry.get(t) is not None},
+            keys={nid: plan.keys[nid] for nid in order if nid in plan.keys}, dataset_fingerprint=dataset,
+            fingerprints=fingerprints, **record)
+
 
 class Executor:
     def __init__(self, graph: Graph, validation: Validation, registry: Registry, store: ResultStore,
@@ -249,6 +281,7 @@ class Executor:
         self._split: tuple[list[str], list[str]] = ([], [])   # the latest schedule, and the node being loaded
         self._loading: str | None = None
         self.nodes = {n.id: n for n in graph.nodes}
+        self.plan: Plan | None = None   # the plan being run (its keys go into provenance records)
 
     def _is_cached(self, nid: str, key: str) -> bool:
         if nid in self.results:
@@ -296,6 +329,7 @@ class Executor:
     def run(self, plan: Plan) -> str:
         """Execute the plan; returns 'finished', 'failed' or 'cancelled'."""
         started = time.time()
+        self.plan = plan
         corrupt: list[tuple[str, CorruptResult]] = []
         current = None
         try:
@@ -303,7 +337,7 @@ class Executor:
         except Exception:  # a stored result that fails otherwise: reported after run.started
             execute, cached = self._split
             self.emit(ev.RunStarted(plan=execute, cached=cached, worker=self.worker))
-            return self._failed(self._loading)
+            return self._failed(self._loading, plan)
         self.emit(ev.RunStarted(plan=execute, cached=cached, worker=self.worker))
         for nid, err in corrupt:
             self.emit(ev.NodeLog(node=nid, level="warning", message=f"{err}: removed, the node runs again",
@@ -320,21 +354,23 @@ class Executor:
             self.emit(ev.RunCancelled(node=current, message=f"cancelled during {current}"))
             return "cancelled"
         except NodeError as err:
-            self.emit(ev.NodeFailed(node=current, code=err.code, message=str(err), params=err.params))
+            self.emit(ev.NodeFailed(node=current, code=err.code, message=str(err), params=err.params,
+                                    key=plan.keys.get(current)))
             self.emit(ev.RunFailed(node=current, code=err.code, message=str(err), params=err.params))
             return "failed"
         except Exception:
-            return self._failed(current)
+            return self._failed(current, plan)
         self.emit(ev.RunFinished(seconds=round(time.time() - started, 3)))
         return "finished"
 
-    def _failed(self, current: str | None) -> str:
+    def _failed(self, current: str | None, plan: Plan) -> str:
         """A bug or an environment problem (called in ``except``): keep the traceback for debugging."""
         err = sys.exc_info()[1]
         code, message = storage_failure(err) or ("runtime_error", f"{type(err).__name__}: {err}")
         debug = traceback.format_exc()
         if current is not None:   # storage_full / storage_error: a write the disk refused (its file removed)
-            self.emit(ev.NodeFailed(node=current, code=code, message=message, debug=debug))
+            self.emit(ev.NodeFailed(node=current, code=code, message=message, debug=debug,
+                                    key=plan.keys.get(current)))
         self.emit(ev.RunFailed(node=current, code=code, message=message, debug=debug))
         return "failed"
 

@@ -57,7 +57,9 @@ class NodeRun(BaseModel):
     code: str | None = None
     key: str | None = None
     seconds: float | None = None
-    summary: dict[str, NodeSummary] | None = Field(None, description="output port -> summary, once done or cached")
+    summary: dict[str, NodeSummary] | None = Field(None, description="output port -> summary, once done or cached; "
+                                                                    "of a trainer whose run was cancelled, the "
+                                                                    "model it saved (its last completed epoch)")
 
 
 class RunSummary(BaseModel):
@@ -133,6 +135,10 @@ class RunReducer:
                 history = _history(event.summary)
                 if history and not view.metrics.get(event.node):
                     view.metrics[event.node] = history
+            case ev.NodeLog() if event.model is not None:
+                # a trainer cut short by a cancel saved its last completed epoch: that model is its output
+                current = view.nodes.get(event.node) or NodeRun(state="running")
+                view.nodes[event.node] = current.model_copy(update={"summary": {"model": event.model}})
             case ev.NodeFailed():
                 current = view.nodes.get(event.node) or NodeRun(state="failed")
                 view.nodes[event.node] = current.model_copy(update={"state": "failed", "code": event.code,

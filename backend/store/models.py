@@ -14,6 +14,7 @@ from pydantic import BaseModel, field_serializer
 from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from backend.engine.graph_diff import VersionChange
 from backend.engine.graph_document import GraphDocument
 
 RunStatus = Literal["queued", "running", "finished", "failed", "cancelled", "interrupted"]
@@ -39,7 +40,7 @@ def iso(dt: datetime | None) -> str | None:
 class _Public(SQLModel):
     """A public model: times in ISO 8601 with their UTC offset."""
 
-    @field_serializer("created_at", "updated_at", "started_at", "finished_at", when_used="json",
+    @field_serializer("created_at", "updated_at", "started_at", "finished_at", "saved_at", when_used="json",
                       check_fields=False)
     def _times(self, value: datetime | None) -> str | None:
         return iso(value)
@@ -67,6 +68,8 @@ class ProjectPublic(_Public, ProjectBase):
 class GraphVersionBase(SQLModel):
     version: int
     created_at: datetime = _time()
+    saved_at: datetime = _time(description="its last save: rapid saves from one editor replace the latest version")
+    saves: int = Field(default=1, description="how many saves it holds (rapid saves replace the latest version)")
 
 
 class GraphVersion(GraphVersionBase, table=True):
@@ -77,13 +80,19 @@ class GraphVersion(GraphVersionBase, table=True):
     project_id: int = Field(sa_column=Column(Integer, ForeignKey("projects.id", ondelete="CASCADE"),
                                              nullable=False, index=True))
     graph: dict[str, Any] = Field(sa_type=JSON)
+    changes: list[dict[str, Any]] | None = Field(
+        default=None, sa_type=JSON, description="VersionChange items from the version before (null: not yet known)")
+    client: str | None = Field(default=None, max_length=64,
+                               description="the editor that saved it; null for a creation, a restore or an API save")
 
 
 class VersionPublic(_Public, GraphVersionBase):
-    pass
+    changes: list[VersionChange] = Field(default=[], description="what changed from the version before, for the "
+                                                                 "editor to word (pydantic copies the default)")
+    runs: int = Field(0, description="how many runs ran this version (a version a run used is never rewritten)")
 
 
-class VersionWithGraph(VersionPublic):
+class VersionWithGraph(_Public, GraphVersionBase):
     graph: GraphDocument
 
 
@@ -102,6 +111,10 @@ class RunBase(SQLModel):
     created_at: datetime = _time()
     started_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     finished_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    resumed_from: str | None = Field(default=None, max_length=32,
+                                     description="the run this one resumes: it continues from that run's checkpoints")
+    auto_resumes: int = Field(default=0, description="how many times in a row the studio resumed this run's chain by "
+                                                     "itself after its worker died (0: started or resumed by a person)")
 
 
 class Run(RunBase, table=True):
@@ -157,5 +170,13 @@ class Artifact(ArtifactBase, table=True):
     created_at: datetime = _time()
 
 
-class ArtifactPublic(ArtifactBase):
+class ArtifactPublic(_Public, ArtifactBase):
+    """A run's file, with what the editor names it by: its run, when, and the epoch of its weights."""
+
+    run_id: str
+    created_at: datetime
     url: str = Field(description="where to download it")
+    epoch: int | None = Field(None, description="the epoch whose weights the model file holds")
+    epochs: int | None = Field(None, description="how many epochs the model had trained")
+    partial: bool = Field(False, description="true: the last completed epoch a trainer saved when its run "
+                                             "was cancelled, not a finished training")

@@ -20,9 +20,9 @@ from backend.engine.settings import AmpSetting
 
 from ..optimizers.base import build_optimizer
 from ..values import FormattedImages, OptimizerSpec, TrainedModel
-from . import cachefiles
+from . import cachefiles, checkpoint
 from .images import load_split
-from .model import StagedModel, frozen_prefix_length, fused_for_inference, save_model_file
+from .model import StagedModel, frozen_prefix_length, fused_for_inference, model_provenance, save_model_file
 
 EPS = 1e-7  # Keras' probability clamp
 
@@ -102,21 +102,31 @@ def load_images(ctx, fmt: FormattedImages, split: str) -> tuple[torch.Tensor, to
     reused = cachefiles.exists(cache_dir / f"{split}.images.npy")
     t0 = time.time()
     images, labels, _ = load_split(fmt, split, cache_dir,
-                                   progress=lambda i, n: ctx.progress(i, n, unit="image", phase=f"decode {split}"))
+                                   progress=lambda i, n: ctx.progress(i, n, unit="image", phase=f"decode {split}",
+                                                                      code="decode", split=split))
     meta = json.loads((cache_dir / f"{split}.json").read_text())
     if not reused:
-        ctx.log(f"decoded {len(labels)} {split} images in {time.time() - t0:.1f}s "
+        seconds = round(time.time() - t0, 1)
+        ctx.log(f"decoded {len(labels)} {split} images in {seconds:.1f}s "
                 f"({images.nbytes / 2**20:.0f} MB uint8 cache)",
-                cache=CacheNote(cache="images", split=split, built=True, bytes=int(images.nbytes)))
+                cache=CacheNote(cache="images", split=split, built=True, bytes=int(images.nbytes)),
+                code="images_decoded", params={"count": len(labels), "split": split, "seconds": seconds,
+                                               "mb": round(images.nbytes / 2**20)})
     if meta["skipped"]:
         ctx.log(f"{len(meta['skipped'])} {split} image(s) could not be decoded and were skipped",
-                level="warning", skipped=meta["skipped"][:20])
+                level="warning", skipped=meta["skipped"][:20], code="images_undecodable",
+                params={"count": len(meta["skipped"]), "split": split})
     if len(labels) == 0:
-        raise NodeError(f"the {split} split has no readable images", code="split_empty")
+        raise NodeError(f"the {split} split has no readable images", code="split_empty", params={"split": split})
     return torch.from_numpy(np.array(images)), torch.from_numpy(labels)
 
 
 # ----------------------------------------------------------------------- feature cache
+def _shape_text(feats: torch.Tensor) -> str:
+    """A sample's shape as a person reads it (1280x5x5), for the log's params."""
+    return "x".join(str(d) for d in feats.shape[1:])
+
+
 def _state_digest(modules: list[nn.Module]) -> str:
     h = hashlib.sha256()
     for module in modules:
@@ -175,24 +185,32 @@ def cached_features(ctx, model: StagedModel, prefix_len: int, fmt: FormattedImag
         ctx.log(f"feature cache reused for {split}: {tuple(feats.shape[1:])} after {names[prefix_len - 1]}, "
                 f"{feats.numel() * 4 / 2**20:.0f} MB",
                 cache=CacheNote(cache="features", split=split, built=False, stage=names[prefix_len - 1],
-                                bytes=feats.numel() * 4, key=key, precision=precision))
+                                bytes=feats.numel() * 4, key=key, precision=precision),
+                code="features_reused", params={"split": split, "shape": _shape_text(feats),
+                                                "stage": names[prefix_len - 1],
+                                                "mb": round(feats.numel() * 4 / 2**20)})
         return feats
     t0 = time.time()
     extra = {k: _features_key(model, k, fmt, split, digests, precision) for k in also_keep if 0 < k < prefix_len}
     extra = {k: kk for k, kk in extra.items() if not cachefiles.exists(ctx.artifact_dir(kk) / "features.npy")}
     outs = run_prefix([fused_for_inference(s) for s in stages[:prefix_len]], images, device, precision,
                       [prefix_len, *extra],
-                      progress=lambda i, n: ctx.progress(i, n, unit="image", phase=f"features {split}"))
+                      progress=lambda i, n: ctx.progress(i, n, unit="image", phase=f"features {split}",
+                                                         code="features", split=split))
     for k, kk in [(prefix_len, key), *extra.items()]:
         # written while training goes on; this process reads the array until the file is whole
         cachefiles.save_later(ctx.artifact_dir(kk) / "features.npy", outs[k].numpy())
     feats = outs[prefix_len]
+    seconds = round(time.time() - t0, 1)
     ctx.log(f"feature cache built for {split}: {tuple(feats.shape[1:])} after {names[prefix_len - 1]}, "
-            f"{feats.numel() * 4 / 2**20:.0f} MB in {time.time() - t0:.1f}s"
+            f"{feats.numel() * 4 / 2**20:.0f} MB in {seconds:.1f}s"
             + (f" (also kept the output of {', '.join(names[k - 1] for k in extra)} for fine-tuning)" if extra else ""),
             cache=CacheNote(cache="features", split=split, built=True, stage=names[prefix_len - 1],
                             bytes=feats.numel() * 4, key=key, also_kept=[names[k - 1] for k in extra],
-                            precision=precision))
+                            precision=precision),
+            code="features_built", params={"split": split, "shape": _shape_text(feats), "stage": names[prefix_len - 1],
+                                           "mb": round(feats.numel() * 4 / 2**20), "seconds": seconds,
+                                           "also_kept": ", ".join(names[k - 1] for k in extra)})
     return feats
 
 
@@ -311,23 +329,91 @@ def fit(ctx, model: StagedModel, fmt: FormattedImages, opt_spec: OptimizerSpec, 
     torch.manual_seed(cfg.seed)  # dropout
     eval_batch = max(inference_batch(device, fmt.height * fmt.width), cfg.batch_size)
     history: list[dict[str, float]] = []
+    best_epochs: list[int | None] = []   # each epoch's kept epoch, as its node.metrics said
     best, last_state = _BestEpoch(), None
+    if ctx.settings.resume:
+        resumed = _resume(ctx, model, optimizer, gen, device, cfg)
+        if resumed is not None:
+            history, best_epochs, best, last_state = resumed
     try:
-        for epoch in range(1, cfg.epochs + 1):
+        for epoch in range(len(history) + 1, cfg.epochs + 1):
             loss, accuracy = _train_epoch(ctx, inputs, optimizer, loss_fn, correct_fn, gen, device, precision,
-                                          cfg.batch_size, phase=f"epoch {epoch}/{cfg.epochs}")
+                                          cfg.batch_size, phase=f"epoch {epoch}/{cfg.epochs}",
+                                          epoch=epoch, epochs=cfg.epochs)
             val_loss, val_accuracy, _ = _score(inputs.head, inputs.val_x, inputs.val_y, device, precision,
                                                loss_fn, correct_fn, eval_batch)
             metrics = {"loss": loss, "accuracy": accuracy, "val_loss": val_loss, "val_accuracy": val_accuracy}
             history.append(metrics)
-            ctx.metrics(epoch, metrics)
             last_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             best.offer(epoch, metrics, last_state)
+            best_epochs.append(best.epoch if cfg.keep_best else epoch)
+            # before the metrics go out: an epoch the editor has seen end can always be resumed after
+            _save_checkpoint(ctx, model, optimizer, gen, device, cfg, history, best_epochs, best)
+            # the epoch whose weights are kept so far travels with the metrics: the editor shows it, never guesses it
+            ctx.metrics(epoch, metrics, best_epoch=best_epochs[-1])
     except Cancelled:
         _save_on_cancel(ctx, trained_template, last_state, history, opt_spec)
         raise
     state, chosen = _kept_weights(ctx, cfg, best, last_state, history)
     return _finish(trained_template, state, history, chosen, opt_spec)
+
+
+def _save_checkpoint(ctx, model: StagedModel, optimizer: torch.optim.Optimizer, gen: torch.Generator,
+                     device: torch.device, cfg: FitConfig, history: list[dict[str, float]],
+                     best_epochs: list[int | None], best: "_BestEpoch") -> None:
+    """The state after the last completed epoch, under this node's cache key (the older one goes)."""
+    epoch = len(history)
+    weights = checkpoint.trainable_weights(model)
+    kept = None
+    if best.state is not None:
+        # the best epoch's weights, unless they are this epoch's (stored once)
+        kept = {"epoch": best.epoch, "rank": list(best.rank or ()),
+                "weights": None if best.epoch == epoch else checkpoint.subset(best.state, weights)}
+    checkpoint.save(ctx.artifact_dir(), checkpoint.Checkpoint(
+        key=ctx.key, epoch=epoch, epochs=cfg.epochs, weights=weights, optimizer=optimizer.state_dict(),
+        rng=checkpoint.rng_state(gen, device), history=list(history), best_epochs=list(best_epochs), best=kept))
+
+
+def _resume(ctx, model: StagedModel, optimizer: torch.optim.Optimizer, gen: torch.Generator, device: torch.device,
+            cfg: FitConfig) -> tuple[list[dict[str, float]], list[int | None], "_BestEpoch",
+                                     dict[str, torch.Tensor]] | None:
+    """Continue from this node's last checkpoint: weights, optimizer, RNGs, history and the best
+    epoch restored, and the earlier epochs' metrics sent again (``resumed``) so that the curves
+    show the whole training. None (training starts at epoch 1) when there is none to use."""
+    ck, problem = checkpoint.latest(ctx.artifact_dir(), ctx.key)
+    if ck is not None and (set(ck.weights) != set(checkpoint.trainable_weights(model))
+                           or ck.epochs != cfg.epochs or not 0 < ck.epoch <= cfg.epochs
+                           or len(ck.history) != ck.epoch):
+        ck, problem = None, problem or "it does not fit this model"
+    if ck is None:
+        if problem:
+            ctx.log(f"the checkpoint cannot be used ({problem}): training starts at epoch 1", level="warning",
+                    code="checkpoint_unusable", params={"reason": problem})
+        else:
+            ctx.log("no checkpoint to continue from: training starts at epoch 1", code="no_checkpoint")
+        return None
+    model.load_state_dict({**model.state_dict(), **ck.weights})
+    optimizer.load_state_dict(ck.optimizer)
+    checkpoint.restore_rng(ck.rng, gen, device)
+    last_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    best = _BestEpoch()
+    if ck.best is not None:
+        weights = ck.best["weights"]
+        state = last_state if weights is None else \
+            {**last_state, **{k: v.to(last_state[k].device) for k, v in weights.items()}}
+        best = _BestEpoch(rank=tuple(ck.best["rank"]), epoch=ck.best["epoch"], state=state)
+    history = [dict(h) for h in ck.history]
+    best_epochs = list(ck.best_epochs) + [None] * (len(history) - len(ck.best_epochs))
+    ctx.log(f"resumed from the checkpoint of epoch {ck.epoch} of {cfg.epochs}", code="training_resumed",
+            params={"epoch": ck.epoch, "epochs": cfg.epochs})
+    for epoch, (metrics, kept) in enumerate(zip(history, best_epochs), 1):
+        ctx.metrics(epoch, metrics, best_epoch=kept, resumed=True)
+    return history, best_epochs, best, last_state
+
+
+def remove_checkpoints(ctx) -> None:
+    """Once the trained model is made, its checkpoints have served."""
+    checkpoint.prune(ctx.artifact_dir())
 
 
 def _training_inputs(ctx, model: StagedModel, fmt: FormattedImages, cfg: FitConfig, device: torch.device,
@@ -358,11 +444,12 @@ def _cached_prefix_length(ctx, model: StagedModel, fmt: FormattedImages, cfg: Fi
     if fmt.augmentation != "none":
         if cfg.feature_cache:
             ctx.log("feature cache off: random augmentation changes the backbone's input every epoch",
-                    cache=CacheNote(cache="features", enabled=False, reason="augmentation"))
+                    cache=CacheNote(cache="features", enabled=False, reason="augmentation"),
+                    code="feature_cache_off_augmentation")
         return 0
     if not cfg.feature_cache:
         ctx.log("feature cache turned off for this trainer",
-                cache=CacheNote(cache="features", enabled=False, reason="disabled"))
+                cache=CacheNote(cache="features", enabled=False, reason="disabled"), code="feature_cache_disabled")
         return 0
     return frozen_prefix_length(model)
 
@@ -380,7 +467,7 @@ def _with_fused_frozen_front(model: StagedModel) -> nn.Module:
 
 def _train_epoch(ctx, inputs: _TrainingInputs, optimizer: torch.optim.Optimizer, loss_fn, correct_fn,
                  gen: torch.Generator, device: torch.device, precision: str, batch_size: int,
-                 phase: str) -> tuple[float, float]:
+                 phase: str, epoch: int, epochs: int) -> tuple[float, float]:
     """One pass over the training split in a random order; its mean loss and accuracy."""
     head, train_x, train_y = inputs.head, inputs.train_x, inputs.train_y
     _set_train_mode(head)
@@ -402,7 +489,9 @@ def _train_epoch(ctx, inputs: _TrainingInputs, optimizer: torch.optim.Optimizer,
         optimizer.step()
         run_loss += loss.item() * len(idx)
         run_correct += correct_fn(out.detach().float(), yb)
-        ctx.progress(step + 1, steps, unit="batch", phase=phase)
+        if ctx.settings.train_step_delay_s:   # fault injection for tests: an epoch long enough to be cut
+            time.sleep(ctx.settings.train_step_delay_s)
+        ctx.progress(step + 1, steps, unit="batch", phase=phase, code="epoch", epoch=epoch, epochs=epochs)
     return run_loss / n, run_correct / n
 
 
@@ -412,9 +501,14 @@ def _save_on_cancel(ctx, template: TrainedModel, last_state: dict[str, torch.Ten
     if last_state is None:
         return
     partial = _finish(template, last_state, history, len(history), opt_spec)
-    path = save_model_file(ctx.artifact_dir() / "cancelled.pt", partial)
+    # named by epoch: the same cache key and epoch give the same weights, so a later cancel of
+    # this node never changes the file an earlier cancelled run offers for download
+    path = save_model_file(ctx.artifact_dir() / f"cancelled-epoch{len(history)}.pt", partial,
+                           provenance=model_provenance(ctx, partial))
+    partial.model_file = str(path)
     ctx.log(f"cancelled: the weights of epoch {len(history)} are saved in {path}",
-            level="warning", model_file=str(path), epoch=len(history))
+            level="warning", model_file=str(path), epoch=len(history), model=partial.summary(),
+            code="cancelled_weights_saved", params={"epoch": len(history), "path": str(path)})
 
 
 def _kept_weights(ctx, cfg: FitConfig, best: _BestEpoch, last_state: dict[str, torch.Tensor] | None,
@@ -424,7 +518,9 @@ def _kept_weights(ctx, cfg: FitConfig, best: _BestEpoch, last_state: dict[str, t
         return last_state, len(history)
     if best.epoch != len(history):
         ctx.log(f"restored the best weights, from epoch {best.epoch} "
-                f"(val_accuracy {history[best.epoch - 1]['val_accuracy']:.4f})")
+                f"(val_accuracy {history[best.epoch - 1]['val_accuracy']:.4f})",
+                code="best_weights_restored", params={"epoch": best.epoch,
+                                                      "val_accuracy": history[best.epoch - 1]["val_accuracy"]})
     return best.state, best.epoch
 
 

@@ -49,8 +49,8 @@ def test_run_trains_and_serves_artifacts_and_predictions(client, graph, settings
 
     bad = client.post(f"/api/runs/{run['id']}/predict", params={"node": "train"},
                       files={"file": ("x.jpg", b"definitely not an image", "image/jpeg")})
-    assert bad.status_code == 400
-    assert bad.json()["error"]["code"] == "invalid_image" and "image" in bad.json()["error"]["message"]
+    assert bad.status_code == 415
+    assert bad.json()["error"]["code"] == "not_an_image" and bad.json()["error"]["field"] == "file"
 
     # The same graph validates as "from cache" now, and a re-run serves the trainer from the cache.
     check = client.post("/api/validate", json={"graph": graph}).json()

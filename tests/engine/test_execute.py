@@ -80,6 +80,10 @@ def test_cancel_stops_within_a_batch_and_keeps_the_last_epoch(runner, image_fold
     assert saved and saved[0]["data"]["epoch"] == 2
     model, trained = load_model_file(saved[0]["data"]["model_file"])
     assert len(trained.history) == 2
+    # the line carries the saved model's summary: what the server offers for download
+    assert saved[0]["model"]["model_file"] == saved[0]["data"]["model_file"]
+    assert saved[0]["model"]["best_epoch"] == saved[0]["model"]["epochs"] == 2
+    assert [e["best_epoch"] is not None for e in of_type(events, "node.metrics", "train")] == [True, True]
     status, events, _ = runner.run(graph, ["train"])          # nothing half-done was cached
     assert not of_type(events, "node.cached", "train")
 

@@ -47,12 +47,13 @@ def start_run(project_id: ProjectId, body: RunCreate, services: ServicesDep) -> 
     """
     require_project(services, project_id)
     try:
-        graph, graph_version = services.service.graph_for_project(services.projects.latest(project_id), body.graph,
-                                                                  graph_json)
+        latest = services.projects.latest(project_id)
+        graph, graph_version = services.service.graph_for_project(latest, body.graph, graph_json)
         prepared = services.service.prepare(graph, list(body.targets), body.mode, graph_version=graph_version)
     except RunRejected as err:
         raise rejected_error(err) from None
-    run, event = services.runs.enqueue(project_id, prepared.graph, list(body.targets), body.mode, graph_version)
+    run, event = services.runs.enqueue(project_id, prepared.graph, list(body.targets), body.mode, graph_version,
+                                       version_saves=latest.saves if latest is not None else None)
     services.broadcaster.publish(event, project_id)
     services.dispatcher.wake()
     return run_out(run)
@@ -81,6 +82,30 @@ def cancel_run(run_id: RunId, services: ServicesDep) -> RunPublic:
         services.dispatcher.cancel(run_id)
         run = require_run(services, run_id)
     return run_out(run)
+
+
+RESUMABLE = ("failed", "interrupted", "cancelled")
+
+
+@router.post("/runs/{run_id}/resume", response_model=RunPublic, status_code=201,
+             responses={409: {"model": ErrorBody}, 422: {"model": ErrorBody}})
+def resume_run(run_id: RunId, services: ServicesDep) -> RunPublic:
+    """Resume a failed, interrupted or cancelled run: a new run of the same graph version and
+    targets (``resumed_from`` names this one) whose trainers continue from their last completed
+    epoch; finished nodes come from the cache. 409 ``not_resumable`` for a run that is queued,
+    running or finished, or that a run resuming it is already doing."""
+    run = require_run(services, run_id)
+    if run.status not in RESUMABLE:
+        raise ApiError(409, "not_resumable", f"run {run_id} is {run.status}: only a failed, interrupted or "
+                                             f"cancelled run can be resumed", field="run_id")
+    going = services.runs.resuming(run_id)
+    if going is not None:
+        raise ApiError(409, "not_resumable", f"run {going.id} is resuming run {run_id} already", field="run_id")
+    try:
+        resumed = services.dispatcher.resume(run)
+    except RunRejected as err:
+        raise rejected_error(err) from None
+    return run_out(resumed)
 
 
 @router.get("/runs/{run_id}/events", response_model=list[Event])

@@ -59,6 +59,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/projects/from-model": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Project From Model
+         * @description A new project whose graph is the one that made the uploaded model (its provenance record).
+         *
+         *     Where this studio has the same data (same cache keys), the nodes that made the model show as
+         *     cached: their results are stored here already, or the model becomes its node's stored result
+         *     (``model_result``). The upload has the size limit of every upload; a file that is no model
+         *     file is a 415 ``not_a_model``, one saved before provenance was recorded a 422
+         *     ``no_provenance``, each naming the field ``file``. ``name`` defaults to the file's name, or
+         *     the graph's and the node's when the file has the download's default name (``NODE.pt``).
+         */
+        post: operations["project_from_model_api_projects_from_model_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/projects/{project_id}": {
         parameters: {
             query?: never;
@@ -88,7 +115,9 @@ export interface paths {
         get?: never;
         /**
          * Save Graph
-         * @description Every save is kept as a new numbered version.
+         * @description Every save is kept as a new numbered version, except the editor's rapid ones: a save naming its
+         *     ``client`` replaces the latest version when the same client saved it less than 60 s ago (and first
+         *     less than 10 min ago) and no run used it, and one equal to the latest version stores nothing.
          */
         put: operations["save_graph_api_projects__project_id__graph_put"];
         post?: never;
@@ -127,7 +156,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Versions */
+        /**
+         * List Versions
+         * @description Newest first, each with what changed from the version before (typed items the editor words).
+         */
         get: operations["list_versions_api_projects__project_id__versions_get"];
         put?: never;
         post?: never;
@@ -165,7 +197,7 @@ export interface paths {
         put?: never;
         /**
          * Restore Version
-         * @description Save that version's graph as the new latest version.
+         * @description Save that version's graph as the new latest version (its changes begin with ``restored``).
          */
         post: operations["restore_version_api_projects__project_id__versions__version__restore_post"];
         delete?: never;
@@ -218,7 +250,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Run Artifacts */
+        /**
+         * Run Artifacts
+         * @description The run's files: each trainer's model, with the epoch of its weights; a trainer whose run
+         *     was cancelled offers the model it saved (its last completed epoch, ``partial``).
+         */
         get: operations["run_artifacts_api_runs__run_id__artifacts_get"];
         put?: never;
         post?: never;
@@ -240,6 +276,28 @@ export interface paths {
          * @description The self-contained model file (architecture, weights, classes) as NODE.pt.
          */
         get: operations["download_model_api_runs__run_id__artifacts__node__model_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{run_id}/artifacts/{node}/onnx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download Onnx
+         * @description The trained model as ONNX (NODE.onnx): float32 RGB N x C x H x W in [0, 1] in, class
+         *     probabilities out; input size, normalization and class names in its ``metadata_props``.
+         *     Made on first request (in a child process: the server never imports torch) and kept.
+         */
+        get: operations["download_onnx_api_runs__run_id__artifacts__node__onnx_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -302,6 +360,29 @@ export interface paths {
          * @description Class probabilities for one uploaded image, computed in the worker process.
          */
         post: operations["predict_api_runs__run_id__predict_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{run_id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume Run
+         * @description Resume a failed, interrupted or cancelled run: a new run of the same graph version and
+         *     targets (``resumed_from`` names this one) whose trainers continue from their last completed
+         *     epoch; finished nodes come from the cache. 409 ``not_resumable`` for a run that is queued,
+         *     running or finished, or that a run resuming it is already doing.
+         */
+        post: operations["resume_run_api_runs__run_id__resume_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -408,8 +489,23 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** ArtifactPublic */
+        /**
+         * ArtifactPublic
+         * @description A run's file, with what the editor names it by: its run, when, and the epoch of its weights.
+         */
         ArtifactPublic: {
+            /** Created At */
+            created_at: string | null;
+            /**
+             * Epoch
+             * @description the epoch whose weights the model file holds
+             */
+            epoch?: number | null;
+            /**
+             * Epochs
+             * @description how many epochs the model had trained
+             */
+            epochs?: number | null;
             /**
              * Kind
              * @default model
@@ -417,8 +513,16 @@ export interface components {
             kind: string;
             /** Node */
             node: string;
+            /**
+             * Partial
+             * @description true: the last completed epoch a trainer saved when its run was cancelled, not a finished training
+             * @default false
+             */
+            partial: boolean;
             /** Path */
             path: string;
+            /** Run Id */
+            run_id: string;
             /**
              * Url
              * @description where to download it
@@ -429,6 +533,16 @@ export interface components {
         Body_predict_api_runs__run_id__predict_post: {
             /** File */
             file: string;
+        };
+        /** Body_project_from_model_api_projects_from_model_post */
+        Body_project_from_model_api_projects_from_model_post: {
+            /**
+             * File
+             * @description a model file saved by a run (NODE.pt)
+             */
+            file: string;
+            /** Name */
+            name?: string | null;
         };
         /**
          * CacheNote
@@ -546,6 +660,23 @@ export interface components {
                 };
             };
         };
+        /**
+         * Created
+         * @description The project's first version.
+         */
+        Created: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "created";
+            /**
+             * Nodes
+             * @description how many nodes it started with
+             * @default 0
+             */
+            nodes: number;
+        };
         /** DatasetSummary */
         DatasetSummary: {
             /** Classes */
@@ -584,6 +715,20 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** EdgeAdded */
+        EdgeAdded: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "edge_added";
+            source: components["schemas"]["NodeRef"];
+            /** Source Port */
+            source_port: string;
+            target: components["schemas"]["NodeRef"];
+            /** Target Port */
+            target_port: string;
+        };
         /** EdgeDocument */
         EdgeDocument: {
             /** Id */
@@ -596,6 +741,20 @@ export interface components {
             target: string;
             /** Targethandle */
             targetHandle: string;
+        };
+        /** EdgeRemoved */
+        EdgeRemoved: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "edge_removed";
+            source: components["schemas"]["NodeRef"];
+            /** Source Port */
+            source_port: string;
+            target: components["schemas"]["NodeRef"];
+            /** Target Port */
+            target_port: string;
         };
         /**
          * EpochMetrics
@@ -710,6 +869,11 @@ export interface components {
         };
         /** GraphIn */
         GraphIn: {
+            /**
+             * Client
+             * @description the editor (one browser tab) saving: its rapid saves replace the latest version it saved instead of adding one (within 60 s, unless a run used that version); without it every save is a new version
+             */
+            client?: string | null;
             graph: components["schemas"]["Graph"];
         };
         /** Group */
@@ -734,6 +898,15 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** GroupAdded */
+        GroupAdded: {
+            group: components["schemas"]["GroupRef"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "group_added";
+        };
         /** GroupDocument */
         GroupDocument: {
             /**
@@ -753,6 +926,43 @@ export interface components {
              * @default 400
              */
             width: number;
+        };
+        /** GroupRef */
+        GroupRef: {
+            /** Id */
+            id: string;
+            /**
+             * Label
+             * @description the group's name in en and zh
+             */
+            label: {
+                [key: string]: string;
+            };
+        };
+        /** GroupRemoved */
+        GroupRemoved: {
+            group: components["schemas"]["GroupRef"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "group_removed";
+        };
+        /** GroupRenamed */
+        GroupRenamed: {
+            group: components["schemas"]["GroupRef"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "group_renamed";
+            /**
+             * Old
+             * @description the former name in en and zh
+             */
+            old: {
+                [key: string]: string;
+            };
         };
         /** Health */
         Health: {
@@ -807,10 +1017,38 @@ export interface components {
             node?: string | null;
             /** Param */
             param?: string | null;
+            /**
+             * Params
+             * @description what the editor words the issue with: for invalid_param, pydantic's error `type` (greater_than_equal, int_parsing, missing, ...) and its context (ge, lt, expected, ...)
+             */
+            params?: {
+                [key: string]: components["schemas"]["JsonValue"];
+            };
             /** Port */
             port?: string | null;
         };
         JsonValue: unknown;
+        /**
+         * LayoutChanged
+         * @description Nodes or groups that only moved (or groups that were resized).
+         */
+        LayoutChanged: {
+            /**
+             * Groups
+             * @default 0
+             */
+            groups: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "layout";
+            /**
+             * Nodes
+             * @default 0
+             */
+            nodes: number;
+        };
         /**
          * MetricPoint
          * @description One epoch of a trainer's curves (live node.metrics, or a stored model's history).
@@ -856,6 +1094,19 @@ export interface components {
             /** Trainable */
             trainable: string[];
         };
+        /** MoreChanges */
+        MoreChanges: {
+            /**
+             * Count
+             * @description how many further changes are not listed
+             */
+            count: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "more";
+        };
         /** Node */
         Node: {
             /** Group */
@@ -876,6 +1127,15 @@ export interface components {
             type: string;
         } & {
             [key: string]: unknown;
+        };
+        /** NodeAdded */
+        NodeAdded: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "node_added";
+            node: components["schemas"]["NodeRef"];
         };
         /** NodeCached */
         NodeCached: {
@@ -933,10 +1193,22 @@ export interface components {
             code: string;
             /** Debug */
             debug: string | null;
+            /**
+             * Key
+             * @description the node's cache key in the failed run: once a validation gives the node another key (its params, inputs or data changed), the failure is out of date
+             */
+            key: string | null;
             /** Message */
             message: string;
             /** Node */
             node: string;
+            /**
+             * Params
+             * @description the values the sentence for ``code`` names (counts, splits, epochs, file paths, ...)
+             */
+            params: {
+                [key: string]: components["schemas"]["JsonValue"];
+            };
             /**
              * Run Id
              * @default
@@ -996,6 +1268,11 @@ export interface components {
             /** @description set when the line is about a cache */
             cache: components["schemas"]["CacheNote"] | null;
             /**
+             * Code
+             * @description the line's stable code (e.g. images_decoded, cache_corrupt)
+             */
+            code: string | null;
+            /**
              * Data
              * @description further details (skipped files, ...)
              */
@@ -1010,8 +1287,17 @@ export interface components {
             level: "info" | "warning" | "error";
             /** Message */
             message: string;
+            /** @description set when the line tells of a model file saved: the weights a trainer kept when its run was cancelled */
+            model: components["schemas"]["ModelSummary"] | null;
             /** Node */
             node: string;
+            /**
+             * Params
+             * @description the values the sentence for ``code`` names (counts, splits, epochs, file paths, ...)
+             */
+            params: {
+                [key: string]: components["schemas"]["JsonValue"];
+            };
             /**
              * Run Id
              * @default
@@ -1032,6 +1318,11 @@ export interface components {
         };
         /** NodeMetrics */
         NodeMetrics: {
+            /**
+             * Best Epoch
+             * @description the epoch whose weights the trainer keeps so far: with keep-best the highest val_accuracy (the lower val_loss breaks a tie), else this epoch; its summary's best_epoch once it finishes
+             */
+            best_epoch: number | null;
             /** Epoch */
             epoch: number;
             /**
@@ -1043,6 +1334,12 @@ export interface components {
             };
             /** Node */
             node: string;
+            /**
+             * Resumed
+             * @description an epoch trained by the run this one resumed: sent again, first, by a trainer that continues from its checkpoint, so that the curves show the whole training
+             * @default false
+             */
+            resumed: boolean;
             /**
              * Run Id
              * @default
@@ -1063,9 +1360,27 @@ export interface components {
         };
         /** NodeProgress */
         NodeProgress: {
+            /**
+             * Code
+             * @description what is being done, for the editor to say in the person's language: scanning the dataset folder, decoding a split's images, computing a split's frozen features, training an epoch, evaluating a split
+             */
+            code: ("scan" | "decode" | "features" | "epoch" | "evaluate") | null;
+            /**
+             * Epoch
+             * @description the epoch being trained (from 1)
+             */
+            epoch: number | null;
+            /**
+             * Epochs
+             * @description how many epochs the trainer runs
+             */
+            epochs: number | null;
             /** Node */
             node: string;
-            /** Phase */
+            /**
+             * Phase
+             * @description what is being done, in English (the command line's bar)
+             */
             phase: string | null;
             /**
              * Run Id
@@ -1077,6 +1392,11 @@ export interface components {
              * @default 0
              */
             seq: number;
+            /**
+             * Split
+             * @description the split being decoded, computed or evaluated
+             */
+            split: string | null;
             /** Step */
             step: number;
             /** Total */
@@ -1093,6 +1413,68 @@ export interface components {
              * @default step
              */
             unit: string;
+        };
+        /**
+         * NodeRef
+         * @description A node as a change names it: the editor shows its label, else its component's name.
+         */
+        NodeRef: {
+            /** Id */
+            id: string;
+            /**
+             * Label
+             * @description the node's own label, when it has one
+             */
+            label: string | null;
+            /**
+             * Type
+             * @description component id, e.g. layers.Dense (empty when the graph had none)
+             */
+            type: string;
+        };
+        /**
+         * NodeRegrouped
+         * @description A node moved into a group, out of one, or from one to another.
+         */
+        NodeRegrouped: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "node_regrouped";
+            /** @description the group it is in now (null: none) */
+            new: components["schemas"]["GroupRef"] | null;
+            node: components["schemas"]["NodeRef"];
+            /** @description the group it was in (null: none) */
+            old: components["schemas"]["GroupRef"] | null;
+        };
+        /** NodeRemoved */
+        NodeRemoved: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "node_removed";
+            node: components["schemas"]["NodeRef"];
+        };
+        /** NodeRenamed */
+        NodeRenamed: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "node_renamed";
+            /**
+             * New
+             * @description the new label (null: the component's name)
+             */
+            new: string | null;
+            node: components["schemas"]["NodeRef"];
+            /**
+             * Old
+             * @description the former label (null: the component's name)
+             */
+            old: string | null;
         };
         /** NodeRun */
         NodeRun: {
@@ -1112,7 +1494,7 @@ export interface components {
             state: "queued" | "running" | "cached" | "done" | "failed" | "cancelled";
             /**
              * Summary
-             * @description output port -> summary, once done or cached
+             * @description output port -> summary, once done or cached; of a trainer whose run was cancelled, the model it saved (its last completed epoch)
              */
             summary: {
                 [key: string]: components["schemas"]["TensorSummary"] | components["schemas"]["DatasetSummary"] | components["schemas"]["ImagesSummary"] | components["schemas"]["OptimizerSummary"] | components["schemas"]["ModelSummary"] | components["schemas"]["EvaluationSummary"] | components["schemas"]["ValueSummary"];
@@ -1158,6 +1540,21 @@ export interface components {
             options: {
                 [key: string]: number | boolean;
             };
+        };
+        /** ParamChanged */
+        ParamChanged: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "param_changed";
+            /** @description the new value (a missing one read as the default) */
+            new: components["schemas"]["JsonValue"];
+            node: components["schemas"]["NodeRef"];
+            /** @description the former value (a missing one read as the default) */
+            old: components["schemas"]["JsonValue"];
+            /** Param */
+            param: string;
         };
         /**
          * PortInfo
@@ -1275,6 +1672,40 @@ export interface components {
              */
             template?: string | null;
         };
+        /**
+         * ProjectFromModel
+         * @description A project made from a model file: the graph that made the model, and whether the studio
+         *     holds the model as the stored result of the node that made it.
+         */
+        ProjectFromModel: {
+            /** Created At */
+            created_at?: string | null;
+            /** @description the latest graph version (when asked for one project) */
+            graph?: components["schemas"]["GraphDocument"] | null;
+            /** Id */
+            id: number;
+            /**
+             * Model Result
+             * @description stored: this studio already holds that node's result (the same graph ran here on the same data); imported: it did not, and the uploaded model became that result (its cache key here is the one the file records: same components, parameters and data); absent: the key differs here (other data or components, or the graph has issues), so the node trains again when run
+             * @enum {string}
+             */
+            model_result: "stored" | "imported" | "absent";
+            /** Name */
+            name: string;
+            /**
+             * Node
+             * @description the node that made the model
+             */
+            node: string;
+            /** Updated At */
+            updated_at?: string | null;
+            /**
+             * Version
+             * @description number of the latest graph version
+             * @default 0
+             */
+            version: number;
+        };
         /** ProjectPatch */
         ProjectPatch: {
             /** Name */
@@ -1296,6 +1727,22 @@ export interface components {
              * Version
              * @description number of the latest graph version
              * @default 0
+             */
+            version: number;
+        };
+        /**
+         * Restored
+         * @description The version restores an earlier one (the other items say what that changed).
+         */
+        Restored: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "restored";
+            /**
+             * Version
+             * @description the version it restores
              */
             version: number;
         };
@@ -1350,6 +1797,13 @@ export interface components {
             /** Node */
             node: string | null;
             /**
+             * Params
+             * @description the values the sentence for ``code`` names (counts, splits, epochs, file paths, ...)
+             */
+            params: {
+                [key: string]: components["schemas"]["JsonValue"];
+            };
+            /**
              * Run Id
              * @default
              */
@@ -1394,6 +1848,12 @@ export interface components {
         };
         /** RunPublic */
         RunPublic: {
+            /**
+             * Auto Resumes
+             * @description how many times in a row the studio resumed this run's chain by itself after its worker died (0: started or resumed by a person)
+             * @default 0
+             */
+            auto_resumes: number;
             /** Created At */
             created_at?: string | null;
             /** @description why it failed, was cancelled or interrupted */
@@ -1412,6 +1872,11 @@ export interface components {
             mode: "node" | "to" | "all";
             /** Project Id */
             project_id: number;
+            /**
+             * Resumed From
+             * @description the run this one resumes: it continues from that run's checkpoints
+             */
+            resumed_from?: string | null;
             /** Started At */
             started_at?: string | null;
             /**
@@ -1425,6 +1890,11 @@ export interface components {
         };
         /** RunQueued */
         RunQueued: {
+            /**
+             * Resumed From
+             * @description the run this one resumes (it continues from that run's checkpoints)
+             */
+            resumed_from: string | null;
             /**
              * Run Id
              * @default
@@ -1610,8 +2080,31 @@ export interface components {
         };
         /** VersionPublic */
         VersionPublic: {
+            /**
+             * Changes
+             * @description what changed from the version before, for the editor to word (pydantic copies the default)
+             * @default []
+             */
+            changes: (components["schemas"]["Created"] | components["schemas"]["Restored"] | components["schemas"]["NodeAdded"] | components["schemas"]["NodeRemoved"] | components["schemas"]["NodeRenamed"] | components["schemas"]["ParamChanged"] | components["schemas"]["NodeRegrouped"] | components["schemas"]["EdgeAdded"] | components["schemas"]["EdgeRemoved"] | components["schemas"]["GroupAdded"] | components["schemas"]["GroupRemoved"] | components["schemas"]["GroupRenamed"] | components["schemas"]["LayoutChanged"] | components["schemas"]["MoreChanges"])[];
             /** Created At */
             created_at?: string | null;
+            /**
+             * Runs
+             * @description how many runs ran this version (a version a run used is never rewritten)
+             * @default 0
+             */
+            runs: number;
+            /**
+             * Saved At
+             * @description its last save: rapid saves from one editor replace the latest version
+             */
+            saved_at?: string | null;
+            /**
+             * Saves
+             * @description how many saves it holds (rapid saves replace the latest version)
+             * @default 1
+             */
+            saves: number;
             /** Version */
             version: number;
         };
@@ -1620,6 +2113,17 @@ export interface components {
             /** Created At */
             created_at?: string | null;
             graph: components["schemas"]["GraphDocument"];
+            /**
+             * Saved At
+             * @description its last save: rapid saves from one editor replace the latest version
+             */
+            saved_at?: string | null;
+            /**
+             * Saves
+             * @description how many saves it holds (rapid saves replace the latest version)
+             * @default 1
+             */
+            saves: number;
             /** Version */
             version: number;
         };
@@ -1940,6 +2444,75 @@ export interface operations {
             };
             /** @description Request Entity Too Large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    project_from_model_api_projects_from_model_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_project_from_model_api_projects_from_model_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectFromModel"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2670,6 +3243,75 @@ export interface operations {
             };
         };
     };
+    download_onnx_api_runs__run_id__artifacts__node__onnx_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description run id */
+                run_id: string;
+                node: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     cancel_run_api_runs__run_id__cancel_post: {
         parameters: {
             query?: never;
@@ -2853,6 +3495,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
@@ -2864,6 +3515,74 @@ export interface operations {
             };
             /** @description Service Unavailable */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    resume_run_api_runs__run_id__resume_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description run id */
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunPublic"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

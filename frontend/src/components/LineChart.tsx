@@ -22,6 +22,8 @@ interface Props {
   height?: number;
   testId?: string;
   legend?: boolean;
+  /** An epoch to mark with a vertical line (the epoch whose weights the trainer keeps). */
+  marker?: number | null;
 }
 
 type Range = [number, number];
@@ -68,8 +70,27 @@ interface Bounds {
   yMax?: number;
 }
 
+/** A dashed vertical line at epoch ``x`` across the plot area. */
+function drawMarker(u: uPlot, x: number | null | undefined) {
+  if (x === null || x === undefined) return;
+  const px = Math.round(u.valToPos(x, "x", true));
+  const { left, top, width, height } = u.bbox;
+  if (!Number.isFinite(px) || px < left || px > left + width) return;
+  const ctx = u.ctx;
+  ctx.save();
+  ctx.strokeStyle = "rgba(111, 217, 160, 0.75)";
+  ctx.lineWidth = Math.max(1, devicePixelRatio || 1);
+  ctx.setLineDash([4 * (devicePixelRatio || 1), 3 * (devicePixelRatio || 1)]);
+  ctx.beginPath();
+  ctx.moveTo(px, top);
+  ctx.lineTo(px, top + height);
+  ctx.stroke();
+  ctx.restore();
+}
+
 function options(series: Series[], width: number, height: number, bounds: { current: Bounds },
-  zoomed: { current: boolean }, onHover: (idx: number | null) => void): uPlot.Options {
+  zoomed: { current: boolean }, onHover: (idx: number | null) => void,
+  marker: { current: number | null | undefined }): uPlot.Options {
   const showAll = (u: uPlot) => u.setScale("x", { min: bounds.current.x[0], max: bounds.current.x[1] });
   return {
     width,
@@ -98,6 +119,7 @@ function options(series: Series[], width: number, height: number, bounds: { curr
       })),
     ],
     hooks: {
+      draw: [(u) => drawMarker(u, marker.current)],
       setCursor: [(u) => onHover(u.cursor.idx ?? null)],
       setScale: [(u, key) => {
         if (key !== "x") return;
@@ -108,12 +130,14 @@ function options(series: Series[], width: number, height: number, bounds: { curr
   };
 }
 
-export function LineChart({ series, title, xMax, yMin, yMax, height = 170, testId, legend = true }: Props) {
+export function LineChart({ series, title, xMax, yMin, yMax, height = 170, testId, legend = true, marker }: Props) {
   const t = useT();
   const box = useRef<HTMLDivElement>(null);
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const zoomed = useRef(false);
+  const markerAt = useRef(marker);
+  markerAt.current = marker;
   const [hover, setHover] = useState<number | null>(null);
   const data = useMemo(() => chartData(series), [series]);
   const plotHeight = height - HEAD;
@@ -125,7 +149,7 @@ export function LineChart({ series, title, xMax, yMin, yMax, height = 170, testI
   useEffect(() => {
     if (!host.current || !canDraw()) return;
     const width = Math.max(160, box.current?.clientWidth ?? 360);
-    const u = new uPlot(options(series, width, plotHeight, bounds, zoomed, setHover), data, host.current);
+    const u = new uPlot(options(series, width, plotHeight, bounds, zoomed, setHover, markerAt), data, host.current);
     plot.current = u;
     return () => {
       u.destroy();
@@ -144,6 +168,8 @@ export function LineChart({ series, title, xMax, yMin, yMax, height = 170, testI
     u.setScale("x", keep); // also re-ranges y and redraws
   }, [data, xMax, yMin, yMax]);
 
+  useEffect(() => plot.current?.redraw(false, false), [marker]);
+
   useEffect(() => {
     const el = box.current;
     if (!el || typeof ResizeObserver === "undefined") return;
@@ -155,7 +181,7 @@ export function LineChart({ series, title, xMax, yMin, yMax, height = 170, testI
 
   const points = series.reduce((n, s) => n + s.points.length, 0);
   return (
-    <div ref={box} className="chart-box" data-testid={testId} data-points={points}>
+    <div ref={box} className="chart-box" data-testid={testId} data-points={points} data-marker={marker ?? undefined}>
       <div className="chart-head">
         <span className="chart-title" title={t("panel.chartHint")}>{title}</span>
         <Readout series={series} data={data} hover={hover} legend={legend} epochLabel={t("panel.epoch")} />

@@ -1,9 +1,11 @@
 // Validation as you edit: once the graph has been still for a moment, the server validates
 // it; the answer goes to the editor store (issues on nodes, ports and fields, inferred shapes,
 // cache keys and cached results), which the canvas and the inspector draw from.
-import { useEffect, useState } from "react";
-import { useValidation } from "../lib/queries";
+import { useEffect, useRef, useState } from "react";
+import { useQueryClient } from "@tanstack/react-query";
+import { queryKeys, useValidation } from "../lib/queries";
 import { useEditor } from "../store/editor";
+import { latestView, useRuns } from "../store/runs";
 import type { Graph } from "../types";
 
 const VALIDATE_DELAY_MS = 180;
@@ -16,6 +18,15 @@ export function useLiveValidation(enabled: boolean): { validating: boolean } {
   useEffect(() => {
     if (validation.data && settled) useEditor.getState().setValidation(validation.data, settled.revision);
   }, [validation.data, settled]);
+
+  // A run that ends changes what the cache holds: validate again for fresh `cached` flags.
+  const queryClient = useQueryClient();
+  const running = useRuns((s) => latestView(s)?.active ?? false);
+  const wasRunning = useRef(running);
+  useEffect(() => {
+    if (wasRunning.current && !running) void queryClient.invalidateQueries({ queryKey: queryKeys.validations });
+    wasRunning.current = running;
+  }, [running, queryClient]);
 
   return { validating: validation.isFetching };
 }

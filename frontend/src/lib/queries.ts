@@ -23,6 +23,7 @@ export const queryKeys = {
   version: (projectId: number, version: number) => ["project", projectId, "versions", version] as const,
   // The editor's graph changes revision on every edit; each revision is validated once.
   validation: (revision: number) => ["validation", revision] as const,
+  validations: ["validation"] as const, // every revision's (what the cache holds changed)
 };
 
 export function createQueryClient(): QueryClient {
@@ -83,7 +84,8 @@ const latestFirst = (versions: VersionInfo[]) => [...versions].sort((a, b) => b.
 export const useVersions = (projectId: number) =>
   useQuery({ queryKey: queryKeys.versions(projectId), queryFn: () => api.versions(projectId), select: latestFirst });
 
-/** One saved version with its graph (a version never changes); none while `version` is null. */
+/** One saved version with its graph; none while `version` is null. Only the newest version changes (a rapid
+ * save replaces it), and every save invalidates the versions' queries (`useNewVersion`). */
 export const useVersion = (projectId: number, version: number | null) =>
   useQuery({
     queryKey: queryKeys.version(projectId, version ?? -1),
@@ -109,6 +111,15 @@ export function useCreateProject() {
   return useMutation({
     mutationFn: ({ name, template, graph }: { name: string; template: string | null; graph: Graph | null }) =>
       api.createProject(name, template, graph),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: queryKeys.projects }),
+  });
+}
+
+/** A project from a dropped model file (the graph that made it). */
+export function useProjectFromModel() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (file: File) => api.projectFromModel(file),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: queryKeys.projects }),
   });
 }

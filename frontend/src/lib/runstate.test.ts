@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { lastResults, mergeEvents, nodeStatus, reduceRun, workerText } from "./runstate";
+import { lastResults, mergeEvents, nodeStatus, offeredModels, reduceRun, upToDate, workerText } from "./runstate";
 import { translate, type Key } from "../i18n";
 import type { RunEvent, WorkerInfo } from "../types";
 
@@ -138,5 +138,155 @@ describe("run state", () => {
     expect(workerText(worker({ kind: "local", pid: 42 }), en)).toBe("on the embedded worker (pid 42)");
     expect(workerText(worker({ kind: "server" }), en)).toBe("from the cache, no worker needed");
     expect(workerText(undefined, en)).toBe("");
+  });
+});
+
+describe("the trainer's kept epoch, as the trainer says it", () => {
+  const metrics = (epoch: number, val_accuracy: number, val_loss: number, best_epoch: number | null) =>
+    ev("node.metrics", { node: "train", epoch, best_epoch, metrics: { loss: 0.5, accuracy: 0.5, val_loss, val_accuracy } });
+
+  it("follows each epoch's best_epoch, not a recomputation from the curve", () => {
+    seq = 0;
+    // epochs 1 and 2 tie on val_accuracy; the trainer keeps 2 (its lower val_loss breaks the tie)
+    const live = reduceRun("r1", [ev("run.started", { plan: ["train"] }), ev("node.started", { node: "train" }),
+      metrics(1, 0.75, 0.6, 1), metrics(2, 0.75, 0.5, 2)], "running");
+    expect(live.best.train).toBe(2);
+  });
+
+  it("takes the model summary's best_epoch once the trainer is done, and a cached one's", () => {
+    seq = 0;
+    const model = { kind: "model", epochs: 15, best_epoch: 14, history: [], model_file: "/m.pt", classes: ["cat", "dog"] };
+    const done = reduceRun("r1", [ev("run.started", { plan: ["train"] }), ev("node.started", { node: "train" }),
+      metrics(1, 0.9, 0.2, 1), ev("node.finished", { node: "train", key: "k", summary: { model } }), ev("run.finished")]);
+    expect(done.best.train).toBe(14);
+    seq = 0;
+    const cached = reduceRun("r2", [ev("node.cached", { node: "train", key: "k", summary: { model } }), ev("run.finished")]);
+    expect(cached.best.train).toBe(14);
+  });
+
+  it("shows no kept epoch for events that do not say it", () => {
+    const view = reduceRun("r1", trainingRun(), "running");
+    expect(view.best.train).toBeUndefined();
+  });
+});
+
+describe("the models offered", () => {
+  const model = (best_epoch: number, epochs: number, file: string) =>
+    ({ kind: "model", epochs, best_epoch, history: [], model_file: file, classes: ["cat", "dog"], phase: "train",
+      best: { val_accuracy: 0.8 } });
+
+  function finished(runId: string, start: number): ReturnType<typeof reduceRun> {
+    seq = start;
+    return reduceRun(runId, [ev("run.started", { plan: ["train"] }), ev("node.started", { node: "train" }),
+      ev("node.finished", { node: "train", key: "k1", summary: { model: model(2, 3, "/k1/model.pt") } }), ev("run.finished")]);
+  }
+
+  function cancelled(runId: string, start: number): ReturnType<typeof reduceRun> {
+    seq = start;
+    return reduceRun(runId, [ev("run.started", { plan: ["train"] }), ev("node.started", { node: "train" }),
+      ev("node.log", { node: "train", level: "warning", message: "cancelled: saved", model: model(4, 4, "/k2/cancelled-epoch4.pt") }),
+      ev("run.cancelled", { node: "train", message: "cancelled during train" })]);
+  }
+
+  it("keeps a cancelled trainer's saved model on the node", () => {
+    const view = cancelled("r2", 0);
+    expect(view.nodes.train.state).toBe("cancelled");
+    expect(view.nodes.train.summary?.model).toMatchObject({ best_epoch: 4, model_file: "/k2/cancelled-epoch4.pt" });
+    expect(lastResults([view]).train).toBeUndefined(); // not a result: the node still needs to run
+  });
+
+  it("offers the finished model and a newer cancelled run's partial one, each named by run and epoch", () => {
+    const offered = offeredModels([finished("r1", 0), cancelled("r2", 100)]);
+    expect(offered.map((m) => [m.runId, m.partial, m.epoch, m.epochs, m.fromCache])).toEqual([
+      ["r2", true, 4, 4, false], ["r1", false, 2, 3, false],
+    ]);
+  });
+
+  it("drops a partial model once a later run finishes the trainer", () => {
+    const offered = offeredModels([cancelled("r1", 0), finished("r2", 100)]);
+    expect(offered.map((m) => [m.runId, m.partial])).toEqual([["r2", false]]);
+  });
+
+  it("names the run that trained a model served from the cache later, when it is loaded", () => {
+    seq = 200;
+    const served = reduceRun("r3", [ev("node.cached", { node: "train", key: "k1", summary: { model: model(2, 3, "/k1/model.pt") } }),
+      ev("run.finished")]);
+    expect(offeredModels([finished("r1", 0), served]).map((m) => [m.runId, m.fromCache])).toEqual([["r1", false]]);
+    expect(offeredModels([served]).map((m) => [m.runId, m.fromCache])).toEqual([["r3", true]]);
+  });
+});
+
+describe("nodes a run did not need", () => {
+  const edges = [
+    { source: "dataset", target: "format" }, { source: "format", target: "train" }, { source: "input", target: "dense" },
+    { source: "dense", target: "train" }, { source: "train", target: "evaluate" }, { source: "format", target: "evaluate" },
+  ];
+
+  it("are up to date when a stored result downstream covers them", () => {
+    const cached = upToDate(edges, { dataset: false, format: false, input: false, dense: false, train: true, evaluate: false });
+    expect(cached).toEqual({ train: true, format: true, dataset: true, dense: true, input: true });
+    expect(upToDate(edges, undefined)).toEqual({});
+  });
+
+  it("show as from the cache beside a cached trainer, not as not run", () => {
+    seq = 0;
+    const second = reduceRun("r2", [ev("run.started", { plan: [], cached: ["train"] }),
+      ev("node.cached", { node: "train", key: "k-train" }), ev("run.finished")]);
+    const results = lastResults([second]);
+    const keys = { dataset: "k-d", format: "k-f", input: "k-i", dense: "k-de", train: "k-train", evaluate: "k-e" };
+    const cachedNow = upToDate(edges, { train: true });
+    for (const id of ["dataset", "format", "input", "dense", "train"])
+      expect(nodeStatus(id, second, results, keys, cachedNow).state).toBe("cached");
+    expect(nodeStatus("evaluate", second, results, keys, cachedNow).state).toBe("idle");
+    // without a stored result downstream they are not run
+    expect(nodeStatus("dense", second, results, keys, upToDate(edges, { train: false })).state).toBe("idle");
+  });
+
+  it("are up to date, not out of date, when their current key is covered again", () => {
+    const done = reduceRun("r1", [...trainingRun(), ev("node.finished", { node: "train", key: "k-train" }), ev("run.finished")]);
+    const results = lastResults([done]);
+    expect(nodeStatus("dense", done, results, { dense: "k-back" }, {}).state).toBe("stale");
+    expect(nodeStatus("dense", done, results, { dense: "k-back" }, { dense: true }).state).toBe("cached");
+  });
+});
+
+describe("a failed node", () => {
+  const failedRun = () => {
+    seq = 0;
+    return reduceRun("r1", [
+      ev("run.started", { plan: ["dataset"], cached: [] }),
+      ev("node.started", { node: "dataset" }),
+      ev("node.failed", { node: "dataset", code: "dataset_empty", message: "no cats-vs-dogs images", params: {}, key: "k-old" }),
+      ev("run.failed", { node: "dataset", code: "dataset_empty", message: "no cats-vs-dogs images", params: {} }),
+    ]);
+  };
+
+  it("keeps its error while the node is what failed", () => {
+    const view = failedRun();
+    expect(view.nodes.dataset).toMatchObject({ state: "failed", key: "k-old" });
+    expect(nodeStatus("dataset", view, {}, { dataset: "k-old" }, {})).toMatchObject({ state: "failed", code: "dataset_empty" });
+    // no key to compare with (the graph has issues now): the error stays
+    expect(nodeStatus("dataset", view, {}, undefined, {}).state).toBe("failed");
+    expect(nodeStatus("dataset", view, {}, {}, {}).state).toBe("failed");
+  });
+
+  it("is out of date, without its error, once its params (so its key) changed", () => {
+    const status = nodeStatus("dataset", failedRun(), {}, { dataset: "k-new" }, {});
+    expect(status.state).toBe("stale");
+    expect(status.message).toBeUndefined();
+    expect(nodeStatus("dataset", failedRun(), {}, { dataset: "k-new" }, { dataset: true }).state).toBe("cached");
+  });
+});
+
+describe("a failed node without keys to compare", () => {
+  it("is out of date when the editor saw it change", () => {
+    seq = 0;
+    const view = reduceRun("r1", [
+      ev("run.started", { plan: ["dataset"], cached: [] }),
+      ev("node.failed", { node: "dataset", code: "dataset_empty", message: "m", params: {}, key: "k-old" }),
+      ev("run.failed", { node: "dataset", code: "dataset_empty", message: "m", params: {} }),
+    ]);
+    expect(nodeStatus("dataset", view, {}, {}, {}, true).state).toBe("stale");
+    expect(nodeStatus("dataset", view, {}, {}, {}, false).state).toBe("failed");
   });
 });

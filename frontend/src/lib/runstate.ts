@@ -12,14 +12,22 @@ export interface Progress {
   step: number;
   total?: number | null;
   unit?: string;
-  phase?: string | null;
+  phase?: string | null; // the English words (older events have only these)
+  code?: string | null; // what is being done (scan, decode, features, epoch, evaluate): lib/messages words it
+  split?: string | null;
+  epoch?: number | null;
+  epochs?: number | null;
 }
+
+/** The params of a failure's code (lib/messages words it). */
+export type MessageParams = Record<string, unknown>;
 
 export interface NodeRun {
   state: "queued" | "running" | "cached" | "done" | "failed" | "cancelled";
   progress?: Progress;
   message?: string;
   code?: string;
+  params?: MessageParams;
   key?: string;
   seconds?: number;
   summary?: Record<string, NodeSummary>;
@@ -38,7 +46,10 @@ export interface RunView {
   cached: string[];
   nodes: Record<string, NodeRun>;
   metrics: Record<string, MetricPoint[]>;
-  error?: { code?: string; message?: string; node?: string | null };
+  /** Each trainer's kept epoch, as the trainer says it: the latest node.metrics' best_epoch, then
+   * its model summary's best_epoch once it is done or cached. Never recomputed from the curve. */
+  best: Record<string, number>;
+  error?: { code?: string; message?: string; node?: string | null; params?: MessageParams };
   lastSeq: number;
   active: boolean;
 }
@@ -92,10 +103,16 @@ export function workerText(worker: WorkerInfo | null | undefined,
   return tr("log.worker.local", { pid: worker.pid ?? "?" });
 }
 
+/** The epoch whose weights a trained model keeps (its summary's best_epoch), as the node's best. */
+function keptEpoch(view: RunView, node: string, summary: Record<string, NodeSummary> | undefined) {
+  const epoch = modelOf(summary)?.best_epoch;
+  if (typeof epoch === "number") view.best[node] = epoch;
+}
+
 export function reduceRun(runId: string, events: RunEvent[], recordStatus?: RunStatus): RunView {
   const view: RunView = {
     runId, status: recordStatus && !isActive(recordStatus) ? recordStatus : "queued", plan: [], cached: [],
-    nodes: {}, metrics: {}, lastSeq: 0, active: true,
+    nodes: {}, metrics: {}, best: {}, lastSeq: 0, active: true,
   };
   let terminal: RunStatus | null = null;
   for (const e of events) {
@@ -117,7 +134,8 @@ export function reduceRun(runId: string, events: RunEvent[], recordStatus?: RunS
           const cur = view.nodes[node] ?? { state: "running" };
           view.nodes[node] = {
             ...cur, state: "running",
-            progress: { step: e.step, total: e.total, unit: e.unit, phase: e.phase },
+            progress: { step: e.step, total: e.total, unit: e.unit, phase: e.phase, code: e.code, split: e.split,
+              epoch: e.epoch, epochs: e.epochs },
           };
         }
         break;
@@ -128,13 +146,19 @@ export function reduceRun(runId: string, events: RunEvent[], recordStatus?: RunS
           const at = pts.findIndex((p) => p.epoch === e.epoch);
           if (at >= 0) pts[at] = point;
           else pts.push(point);
+          if (typeof e.best_epoch === "number") view.best[node] = e.best_epoch;
         }
+        break;
+      case "node.log":
+        // A trainer cut short by a cancel saved its last completed epoch: that model is its output.
+        if (node && e.model) view.nodes[node] = { ...(view.nodes[node] ?? { state: "running" }), summary: { model: e.model } };
         break;
       case "node.cached":
         if (node) {
           view.nodes[node] = { state: "cached", key: e.key, summary: e.summary };
           const hist = historyFromSummary(e.summary);
           if (hist && !view.metrics[node]?.length) view.metrics[node] = hist;
+          keptEpoch(view, node, e.summary);
         }
         break;
       case "node.finished":
@@ -142,17 +166,19 @@ export function reduceRun(runId: string, events: RunEvent[], recordStatus?: RunS
           view.nodes[node] = { state: "done", key: e.key, seconds: e.seconds, summary: e.summary };
           const hist = historyFromSummary(e.summary);
           if (hist && !view.metrics[node]?.length) view.metrics[node] = hist;
+          keptEpoch(view, node, e.summary);
         }
         break;
       case "node.failed":
-        if (node) view.nodes[node] = { ...(view.nodes[node] ?? {}), state: "failed", code: e.code, message: e.message };
+        if (node) view.nodes[node] = { ...(view.nodes[node] ?? {}), state: "failed", code: e.code, message: e.message, params: e.params,
+          key: e.key ?? undefined };
         break;
       case "run.finished":
         terminal = "finished";
         break;
       case "run.failed":
         terminal = e.code === "interrupted" ? "interrupted" : "failed";
-        view.error = { code: e.code, message: e.message, node: e.node };
+        view.error = { code: e.code, message: e.message, node: e.node, params: e.params };
         break;
       case "run.cancelled":
         terminal = "cancelled";
@@ -170,7 +196,7 @@ export function reduceRun(runId: string, events: RunEvent[], recordStatus?: RunS
       if (n.state === "queued") delete view.nodes[id];
       else if (n.state === "running")
         view.nodes[id] = { ...n, state: view.status === "cancelled" ? "cancelled" : "failed",
-          message: n.message ?? view.error?.message };
+          ...(n.message ? {} : { message: view.error?.message, code: view.error?.code, params: view.error?.params }) };
     }
   }
   for (const pts of Object.values(view.metrics)) pts.sort((a, b) => a.epoch - b.epoch);
@@ -197,14 +223,41 @@ export function lastResults(views: RunView[]): Record<string, NodeResult> {
 export interface NodeStatus {
   state: NodeState;
   progress?: Progress;
-  message?: string;
+  message?: string; // why it failed, in English; `code` and `params` let lib/messages word it
+  code?: string;
+  params?: MessageParams;
+}
+
+/**
+ * Which nodes are up to date in the cache, from validation's per-node `cached` flags (computed
+ * for the current cache keys): a node whose result is stored, and every node that feeds one,
+ * since a cache key covers all its ancestors. A run that needs a stored trainer's model does not
+ * run the nodes before it, so they are up to date rather than "not run".
+ */
+export function upToDate(edges: { source: string; target: string }[],
+                         cached: Record<string, boolean> | undefined): Record<string, boolean> {
+  const out: Record<string, boolean> = {};
+  if (!cached) return out;
+  const sources = new Map<string, string[]>();
+  for (const e of edges) sources.set(e.target, [...(sources.get(e.target) ?? []), e.source]);
+  const todo = Object.keys(cached).filter((id) => cached[id]);
+  while (todo.length) {
+    const id = todo.pop()!;
+    if (out[id]) continue;
+    out[id] = true;
+    todo.push(...(sources.get(id) ?? []));
+  }
+  return out;
 }
 
 /**
  * What a node shows. Active states of the latest run come first; otherwise the node's last
- * result: "out of date" when its current cache key (from validation) differs from that result's,
- * "done" when the latest run computed it, "from cache" when its result comes from the cache
- * (served from it in the latest run, or kept there from an earlier run).
+ * result: "out of date" when its current cache key (from validation) differs from that result's
+ * and the cache holds nothing for the current key, "done" when the latest run computed it, "from
+ * cache" when its result comes from the cache (served from it in the latest run, kept there from
+ * an earlier run, or covered by a stored result downstream: `cachedNow`, see `upToDate`).
+ * A failure is out of date once the node's key differs from the one it failed under, or when
+ * `changed` (the editor saw the node change without a key to compare: see useNodeStatuses).
  */
 export function nodeStatus(
   id: string,
@@ -212,6 +265,7 @@ export function nodeStatus(
   results: Record<string, NodeResult>,
   keys: Record<string, string> | undefined,
   cachedNow: Record<string, boolean> | undefined,
+  changed = false,
 ): NodeStatus {
   const inRun = latest?.nodes[id];
   if (inRun && (inRun.state === "queued" || inRun.state === "running"))
@@ -220,10 +274,14 @@ export function nodeStatus(
   const key = keys?.[id];
   if (inRun && (inRun.state === "failed" || inRun.state === "cancelled")) {
     if (result && key && key === result.key) return { state: "cached" };
-    return { state: inRun.state, message: inRun.message };
+    // failed under another key than the node has now (its params, inputs or data changed since),
+    // or `changed` as far as the editor can tell without keys: that error no longer applies
+    if (inRun.state === "failed" && (changed || (inRun.key && key && key !== inRun.key)))
+      return { state: cachedNow?.[id] ? "cached" : "stale" };
+    return { state: inRun.state, message: inRun.message, code: inRun.code, params: inRun.params };
   }
   if (result) {
-    if (key && key !== result.key) return { state: "stale" };
+    if (key && key !== result.key) return { state: cachedNow?.[id] ? "cached" : "stale" };
     // "done" when the latest run computed it; otherwise its result is served from the cache.
     const computedNow = inRun?.state === "done" && inRun.key === result.key;
     return { state: computedNow ? "done" : "cached" };
@@ -249,21 +307,57 @@ export function evalReports(results: Record<string, NodeResult>): { node: string
   return out;
 }
 
-export interface TrainedModel {
+/** A model the editor offers to download and try, named by the run that made it and the epoch of its weights. */
+export interface OfferedModel {
   node: string;
+  /** The run whose model file this is (download and predict through it). */
   runId: string;
+  /** Served from the cache in `runId`; the run that trained it is not among the runs loaded. */
+  fromCache: boolean;
+  /** The last completed epoch a trainer saved when its run was cancelled, not a finished training. */
+  partial: boolean;
+  /** The epoch whose weights the file holds, of `epochs` trained. */
+  epoch: number | null;
+  epochs: number;
   classes?: string[];
   best?: ModelSummary["best"];
-  bestEpoch?: number | null;
   phase?: string;
 }
 
-export function trainedModels(results: Record<string, NodeResult>): TrainedModel[] {
-  const out: TrainedModel[] = [];
-  for (const [node, r] of Object.entries(results)) {
-    const m = modelOf(r.summary);
-    if (m?.model_file) // a trained model on disk (a fine-tune step's output is not trained yet)
-      out.push({ node, runId: r.runId, classes: m.classes, best: m.best, bestEpoch: m.best_epoch, phase: m.phase });
+function offered(node: string, runId: string, m: ModelSummary, partial: boolean, fromCache: boolean): OfferedModel {
+  return { node, runId, fromCache, partial, epoch: m.best_epoch ?? null, epochs: m.epochs, classes: m.classes,
+    best: m.best, phase: m.phase };
+}
+
+/**
+ * The models to offer, over runs given oldest first: each trainer's current result (named by
+ * the run that trained it when that run is loaded, else by the run that served it from the
+ * cache), and the partial model of a cancelled run newer than that result; newest first per node.
+ */
+export function offeredModels(views: RunView[]): OfferedModel[] {
+  const results = lastResults(views);
+  const order = new Map(views.map((v, i) => [v.runId, i]));
+  const out: OfferedModel[] = [];
+  const nodes = new Set<string>();
+  for (const v of views) for (const id of Object.keys(v.nodes)) nodes.add(id);
+  for (const node of nodes) {
+    const result = results[node];
+    const model = modelOf(result?.summary);
+    const current = model?.model_file ? model : undefined; // a fine-tune step's output is not trained yet
+    let at = -1;
+    if (result && current) {
+      const trainedIn = views.find((v) => v.nodes[node]?.state === "done" && v.nodes[node]?.key === result.key);
+      at = order.get(result.runId) ?? -1;
+      out.push(offered(node, trainedIn?.runId ?? result.runId, current, false, !trainedIn));
+    }
+    for (let i = views.length - 1; i > at; i--) {
+      const n = views[i].nodes[node];
+      const partial = n?.state === "cancelled" ? modelOf(n.summary) : undefined;
+      if (partial?.model_file) {
+        out.splice(out.length - (current ? 1 : 0), 0, offered(node, views[i].runId, partial, true, false));
+        break;
+      }
+    }
   }
   return out;
 }
