@@ -32,12 +32,16 @@ class Params(BaseModel):
 
 
 def ParamField(default: Any = ..., *, title: dict[str, str], description: dict[str, str],
+               choices: dict[Any, dict[str, str]] | None = None,
                deferred: bool = False, json_schema_extra: dict[str, Any] | None = None,
                **constraints: Any) -> Any:
     """A parameter (pydantic ``Field``) with its title and description in English and Chinese.
 
     The JSON schema keeps English in the standard ``title`` and ``description`` and Chinese in
     ``x-title-zh`` and ``x-description-zh``: the editor's form shows the person's language.
+    ``choices``: how each value of an enum reads, in both languages (``{"test": {"en": "Test",
+    "zh": "测试集"}}``); the schema has them as ``x-enum-titles`` and ``x-enum-titles-zh``, maps
+    from the value as text to its label. The value itself stays what is stored and sent.
     ``deferred``: a *later* stage reads the parameter (e.g. layers to unfreeze for
     fine-tuning); it is left out of its own node's cache key, and the consumers that declare
     ``reads_deferred`` include it in theirs instead. ``json_schema_extra`` adds further schema
@@ -45,6 +49,9 @@ def ParamField(default: Any = ..., *, title: dict[str, str], description: dict[s
     """
     extra: dict[str, Any] = {"x-title-zh": title["zh"], "x-description-zh": description["zh"],
                              **(json_schema_extra or {})}
+    if choices:
+        extra["x-enum-titles"] = {str(v): t["en"] for v, t in choices.items()}
+        extra["x-enum-titles-zh"] = {str(v): t["zh"] for v, t in choices.items()}
     if deferred:
         extra["x-deferred"] = True
     return Field(default, title=title["en"], description=description["en"], json_schema_extra=extra,
@@ -90,6 +97,19 @@ class Component:
     def fingerprint(self, params: Any) -> str | None:
         """A fingerprint of external data the outputs depend on (files, folders)."""
         return None
+
+    def path_may_be_missing(self, params: dict[str, Any], name: str) -> bool:
+        """Whether path param ``name`` may name something that does not exist yet because the run
+        makes it (a dataset downloaded into its folder). ``params`` are the graph's, unvalidated."""
+        return False
+
+    def missing_files(self, params: dict[str, Any]) -> list[Any]:
+        """External files a run would read that no path param names (a backbone's ImageNet weights
+        in a cache) and that are absent: a ``NodeError`` each, with code, param and params.
+
+        Called on every validation (each edit), so a few stat calls at most; it never raises.
+        ``params`` are the graph's, unvalidated (invalid ones are reported elsewhere)."""
+        return []
 
     @classmethod
     def deferred_params(cls) -> set[str]:

@@ -7,6 +7,11 @@ so the templates' ``data/cats_vs_dogs`` finds ``cats_vs_dogs`` in a root named `
 Symlinks are resolved before the check, so a link pointing out of a root is refused.
 A blank value is refused too (it would read the worker's working directory), and a param
 left out of the graph is resolved from the component's default like any value sent.
+A path that does not exist is an issue too (``path_not_found``, with the value as typed and the
+roots searched), unless the component makes it itself (``path_may_be_missing``: a dataset's
+download); so are external files no param names, such as a backbone's ImageNet weights
+(``missing_files``). Both cost a stat or two: validation runs on every edit. The command line
+(no roots) keeps its run-time errors for these.
 Files *inside* a dataset folder are checked where they are read: the run service tells the
 run its roots (``RunSettings.data_roots``) and the dataset component refuses links out.
 """
@@ -67,8 +72,24 @@ def _default(registry: Any, node_type: str, name: str) -> str | None:
     return default if isinstance(default, str) and default.strip() else None
 
 
-def _issue(code: str, node: str, name: str, message: str) -> dict[str, Any]:
-    return {"code": code, "node": node, "port": None, "param": name, "edge": None, "message": message}
+def _issue(code: str, node: str, name: str | None, message: str,
+           params: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"code": code, "node": node, "port": None, "param": name, "edge": None, "message": message,
+            "params": params or {}}
+
+
+def _may_be_missing(comp: Any, params: dict[str, Any], name: str) -> bool:
+    """Whether the component makes this path itself when it is absent (a dataset's download)."""
+    hook = getattr(comp, "path_may_be_missing", None)
+    return bool(hook and hook(params, name))
+
+
+def _missing_files(comp: Any, node_id: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issues for the external files a component reads that no path param names (its hook)."""
+    hook = getattr(comp, "missing_files", None)
+    return [_issue(err.code, node_id, err.param, f"{node_id}: {err}",
+                   {k: v for k, v in err.params.items() if k != "param"})
+            for err in (hook(params) if hook else [])]
 
 
 def resolve_data_paths(graph: Graph, roots: list[Path] | None,
@@ -110,7 +131,21 @@ def resolve_data_paths(graph: Graph, roots: list[Path] | None,
                 issues.append(_issue("path_outside_data_roots", node.id, name,
                                      f"{node.id}: {name} '{value}' is outside the data roots ({shown}); "
                                      f"put the files under a data root or start the server with "
-                                     f"--data-root"))
-            else:
-                node.params[name] = str(resolved)
+                                     f"--data-root", {"value": value, "roots": [str(r) for r in roots]}))
+                continue
+            node.params[name] = str(resolved)
+            # One stat: validation runs on every edit. The message names the path as typed and
+            # the roots searched, not the joined path the person never wrote.
+            if (_reads(node.params, name) and not os.path.exists(resolved)
+                    and not _may_be_missing(_component(registry, node.type), node.params, name)):
+                kind = "folder" if name == "root" else "file"
+                issues.append(_issue("path_not_found", node.id, name,
+                                     f"{node.id}: {name} '{value}' was not found: no such {kind} in the data "
+                                     f"roots ({shown})", {"value": value, "roots": [str(r) for r in roots]}))
+        if roots is not None:   # the command line keeps its run-time errors
+            issues += _missing_files(_component(registry, node.type), node.id, node.params)
     return out, issues
+
+
+def _component(registry: Any, node_type: str) -> Any:
+    return registry.get(node_type) if registry is not None else None

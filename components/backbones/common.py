@@ -44,10 +44,14 @@ class BackboneParams(Params):
     weights: WeightsChoice = ParamField(
         "imagenet", title={"en": "Weights", "zh": "预训练权重"},
         description={"en": "Pretrained weights: ImageNet, none (random), or a file",
-                     "zh": "预训练权重：ImageNet、none（随机初始化）或文件"})
+                     "zh": "ImageNet 预训练权重、不加载（随机初始化），或从文件加载"},
+        choices={"imagenet": {"en": "ImageNet", "zh": "ImageNet"},
+                 "none": {"en": "None (random)", "zh": "无（随机）"},
+                 "file": {"en": "From a file", "zh": "从文件加载"}})
     weights_file: str | None = ParamField(
         None, title={"en": "Weights file", "zh": "权重文件"},
-        description={"en": "Weight file to load when weights is 'file'", "zh": "权重为 file 时加载的权重文件"})
+        description={"en": "Weight file to load when weights is 'file'",
+                     "zh": "“预训练权重”为“从文件加载”时读取的权重文件"})
     feature_extractor: bool = ParamField(
         True, title={"en": "Feature extractor", "zh": "用作特征提取器"},
         description={"en": "Freeze the whole backbone (use it as a feature extractor)",
@@ -64,6 +68,7 @@ class Backbone(LayerComponent):
     backbone = True
     layer_names: tuple[str, ...] = ()
     min_size = 32
+    imagenet_url: str | None = None  # where the ImageNet weight file can be fetched by hand
 
     def check_input(self, in_shape):
         require_rank(in_shape, 3, self.name["en"])
@@ -90,12 +95,33 @@ class Backbone(LayerComponent):
                                 param="weights_file")
             path = Path(os.path.expanduser(params.weights_file))
             if not path.is_file():
-                raise NodeError(f"weight file not found: {path}", code="weights_missing", param="weights_file")
+                raise NodeError(f"weight file not found: {path}", code="weights_missing", param="weights_file",
+                                params={"path": str(path)})
             return path
         return self.imagenet_path()
 
     def imagenet_path(self) -> Path:
         raise NotImplementedError
+
+    def missing_files(self, params):
+        """The ImageNet weight file, when the weights come from it and it is absent (one stat: this
+        runs on every validation). A weight *file* the person names is a path param, checked with
+        the data roots (``backend/runs/paths.py``). Nothing is downloaded, so it is an error."""
+        if params.get("weights", "imagenet") != "imagenet":
+            return []
+        try:
+            self.imagenet_path()
+        except NodeError as err:
+            path = err.params.get("path")
+            extra = {"file": Path(path).name} if path else {}
+            message = str(err)
+            if path and self.imagenet_url:
+                extra["url"] = self.imagenet_url
+                message += f" It can be fetched from {self.imagenet_url}; the studio downloads nothing."
+            return [NodeError(message, code=err.code, param=err.param, params={**err.params, **extra})]
+        except Exception:  # a broken install: the run reports it with its traceback
+            return []
+        return []
 
     def fingerprint(self, params):
         try:

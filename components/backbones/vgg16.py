@@ -50,6 +50,7 @@ class VGG16(Backbone):
                    "zh": "VGG16 卷积基（torchvision 结构，Keras 层名）"}
     Params = VGG16Params
     layer_names = VGG16_NAMES
+    imagenet_url = f"https://download.pytorch.org/models/{IMAGENET_FILE}"  # torchvision's; fetched by hand
 
     def out_shape(self, params, in_shape, upto: str | None = None):
         self.check_input(in_shape)
@@ -69,7 +70,7 @@ class VGG16(Backbone):
             raise NodeError(
                 f"VGG16 ImageNet weights not found. Put torchvision's {IMAGENET_FILE} at {path} "
                 f"(the torch hub cache), or set weights to 'file' and weights_file to its path.",
-                code="weights_missing", param="weights")
+                code="weights_missing", param="weights", params={"path": str(path)})
         return path
 
     def build(self, params, in_shape, pretrained: bool = True):
@@ -101,5 +102,5 @@ class VGG16(Backbone):
                             break
                     else:
                         raise NodeError(f"{path} has no weights for {name} (expected features.{idx}.weight)",
-                                        code="weights_invalid", param="weights_file")
+                                        code="weights_invalid", param="weights_file", params={"path": str(path)})
         return stages

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import TypeAdapter, model_validator
 
 from backend.engine import DATASET, Component, NodeError, ParamField, Params, Port, Spec
 
@@ -16,6 +16,8 @@ from ..values import ImageDataset
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp"}
 KAGGLE_NAME = re.compile(r"^(cat|dog)\.\d+\.(jpe?g|png)$", re.IGNORECASE)
 CLASSES = ["cat", "dog"]
+_BOOL = TypeAdapter(bool)
+DOWNLOAD_TIMEOUT_S = 60  # a stalled connection fails the node rather than hanging it
 ARCHIVE_URL = "https://download.microsoft.com/download/3/E/1/3E1C3F21-ECDB-4869-8368-6DEBA77B919F/kagglecatsanddogs_5340.zip"
 
 
@@ -23,7 +25,7 @@ class CatsVsDogsParams(Params):
     root: str = ParamField(
         "data/cats_vs_dogs", title={"en": "Folder", "zh": "数据目录"},
         description={"en": "Folder with Cat/ and Dog/ (PetImages) or cat.N.jpg/dog.N.jpg (Kaggle)",
-                     "zh": "包含 Cat/ 和 Dog/（PetImages）或 cat.N.jpg/dog.N.jpg（Kaggle）的文件夹"})
+                     "zh": "包含 Cat/ 和 Dog/ 子文件夹（PetImages 格式）或 cat.N.jpg/dog.N.jpg 文件（Kaggle 格式）的文件夹"})
     train: float = ParamField(
         0.5, gt=0, title={"en": "Training split", "zh": "训练集"},
         description={"en": "Training split: a fraction (<= 1) or a number of images (> 1)",
@@ -67,9 +69,11 @@ def _find_layout(root: Path) -> tuple[str, Path]:
         if len(present) == 1:
             missing = "Dog" if present == ["Cat"] else "Cat"
             raise NodeError(f"{base} has a {present[0]}/ folder but no {missing}/ folder: the PetImages layout "
-                            f"needs both Cat/ and Dog/", code="dataset_class_missing", param="root")
+                            f"needs both Cat/ and Dog/", code="dataset_class_missing", param="root",
+                            params={"path": str(base), "present": present[0], "missing": missing})
     raise NodeError(f"no cats-vs-dogs images in {root}: expected Cat/ and Dog/ folders (PetImages) "
-                    f"or files named cat.N.jpg and dog.N.jpg (Kaggle)", code="dataset_empty", param="root")
+                    f"or files named cat.N.jpg and dog.N.jpg (Kaggle)", code="dataset_empty", param="root",
+                    params={"path": str(root)})
 
 
 def _scan(root: Path, with_stat: bool = False) -> tuple[Path, list[tuple]]:
@@ -98,6 +102,18 @@ def _scan(root: Path, with_stat: bool = False) -> tuple[Path, list[tuple]]:
                 if m and entry.is_file():
                     add(entry, entry.name, CLASSES.index(m.group(1).lower()))
     return base, items
+
+
+def _make_parents(folder: Path, made: list[Path]) -> None:
+    """Create ``folder`` and its missing parents, adding each one created to ``made`` (outermost
+    first) as it goes, so a failure halfway still knows what to remove."""
+    missing = []
+    while not os.path.lexists(folder) and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for f in reversed(missing):
+        f.mkdir()
+        made.append(f)
 
 
 def _data_roots(ctx) -> list[Path] | None:
@@ -172,6 +188,15 @@ class CatsVsDogs(Component):
     def infer(self, params, inputs):
         return {"dataset": Spec(DATASET, None, {"classes": CLASSES})}
 
+    def path_may_be_missing(self, params, name):
+        """A missing folder is no problem when the run downloads the archive into it."""
+        if name != "root":
+            return False
+        try:
+            return _BOOL.validate_python(params.get("download", False))
+        except ValueError:  # an invalid value is reported by validation; do not add to it
+            return True
+
     def fingerprint(self, params):
         root = Path(os.path.expanduser(params.root))
         try:
@@ -190,11 +215,12 @@ class CatsVsDogs(Component):
         roots = _data_roots(ctx)
         if roots is not None and not _inside(root, roots):
             raise NodeError(f"dataset folder {root} is outside the data roots", code="path_outside_data_roots",
-                            param="root")
+                            param="root", params={"path": str(root)})
         if params.download and (not root.exists() or not any(root.iterdir())):
             self._download(ctx, root)
         if not root.is_dir():
-            raise NodeError(f"dataset folder not found: {root}", code="dataset_missing", param="root")
+            raise NodeError(f"dataset folder not found: {root}", code="dataset_missing", param="root",
+                            params={"path": str(root)})
         base, items = _list_images(root)
         if roots is not None:
             # every image must resolve inside a data root. Failing (not skipping) keeps the
@@ -204,7 +230,7 @@ class CatsVsDogs(Component):
                 raise NodeError(f"{len(outside)} image(s) of root resolve outside the data roots (links "
                                 f"out of the dataset folder), the first: {base / outside[0]}; copy the files "
                                 f"under a data root or remove the links", code="path_outside_data_roots",
-                                param="root")
+                                param="root", params={"path": str(base / outside[0]), "count": len(outside)})
         skipped = []
         kept: list[tuple[str, int]] = []
         for i, (rel, label) in enumerate(items):
@@ -213,10 +239,10 @@ class CatsVsDogs(Component):
             else:
                 skipped.append(rel)
             if i % 200 == 0:
-                ctx.progress(i, len(items), unit="file", phase="scan")
+                ctx.progress(i, len(items), unit="file", phase="scan", code="scan")
         if skipped:
             ctx.log(f"skipped {len(skipped)} unreadable image(s)", level="warning", skipped=skipped[:20],
-                    count=len(skipped))
+                    count=len(skipped), code="images_unreadable", params={"count": len(skipped)})
         by_class: dict[int, list[str]] = {0: [], 1: []}
         for rel, label in kept:
             by_class[label].append(rel)
@@ -232,7 +258,8 @@ class CatsVsDogs(Component):
             sizes = _split_sizes(len(names), per_class_counts)
             if sum(sizes) > len(names):
                 raise NodeError(f"the split asks for {sum(sizes)} {CLASSES[label]} images but only "
-                                f"{len(names)} are readable", code="split_too_large", param="train")
+                                f"{len(names)} are readable", code="split_too_large", param="train",
+                                params={"asked": sum(sizes), "class": CLASSES[label], "readable": len(names)})
             start = 0
             for split, size in zip(files, sizes):
                 chunk = names[start:start + size]
@@ -245,24 +272,68 @@ class CatsVsDogs(Component):
             files[split] = [files[split][i] for i in order]
             labels[split] = [labels[split][i] for i in order]
         if not files["train"]:
-            raise NodeError("the training split is empty", code="split_empty", param="train")
-        ctx.log(f"{len(kept)} images: " + ", ".join(f"{s} {len(f)}" for s, f in files.items()))
+            raise NodeError("the training split is empty", code="split_empty", param="train",
+                            params={"split": "train"})
+        ctx.log(f"{len(kept)} images: " + ", ".join(f"{s} {len(f)}" for s, f in files.items()),
+                code="dataset_split", params={"count": len(kept), **{s: len(f) for s, f in files.items()}})
         return {"dataset": ImageDataset(root=str(base), classes=list(CLASSES), files=files, labels=labels,
                                         skipped=skipped, fingerprint=self.fingerprint(params))}
 
     def _download(self, ctx, root: Path) -> None:
+        """Download and unpack the archive into ``root`` (absent or empty), leaving nothing behind
+        on failure: everything goes to a hidden folder next to ``root`` and moves in place only once
+        unpacked; a failure (or a cancel) removes that folder and the parent folders this made,
+        never a folder that was there before."""
+        import http.client
+        import shutil
+        import tempfile
         import urllib.request
         import zipfile
+        import zlib
 
-        root.mkdir(parents=True, exist_ok=True)
-        target = root / "kagglecatsanddogs.zip"
-        ctx.log(f"downloading {ARCHIVE_URL}")
+        url = ARCHIVE_URL
+        made: list[Path] = []      # parent folders this created, outermost first
+        moved: list[Path] = []     # entries moved into a folder that was there before
+        staging = None
         try:
-            urllib.request.urlretrieve(ARCHIVE_URL, target)
-        except OSError as err:
-            raise NodeError(f"cannot download the Cats vs. Dogs archive (offline?): {err}. "
-                            f"Put the PetImages folder in {root} instead.", code="download_failed",
-                            param="download") from err
-        with zipfile.ZipFile(target) as zf:
-            zf.extractall(root)
-        target.unlink()
+            _make_parents(root.parent, made)
+            staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.download-", dir=root.parent))
+            archive, unpacked = staging / "archive.zip", staging / "unpacked"
+            ctx.log(f"downloading {url}", code="downloading", params={"url": url})
+            check_cancelled = getattr(ctx, "check_cancelled", lambda: None)
+            try:
+                with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as answer, open(archive, "wb") as out:
+                    expected = answer.headers.get("Content-Length")
+                    while chunk := answer.read(1 << 20):
+                        out.write(chunk)
+                        check_cancelled()
+                if expected is not None and archive.stat().st_size != int(expected):
+                    raise OSError(f"the download stopped after {archive.stat().st_size} of {expected} bytes")
+                with zipfile.ZipFile(archive) as zf:
+                    zf.extractall(unpacked)
+            except (OSError, http.client.HTTPException, zipfile.BadZipFile, zlib.error, EOFError,
+                    ValueError) as err:
+                raise NodeError(f"cannot download the Cats vs. Dogs archive (offline?): {err}. "
+                                f"Put the PetImages folder in {root} instead.", code="download_failed",
+                                param="download", params={"path": str(root), "error": str(err)}) from err
+            if root.is_dir():   # an empty folder that was there: keep it, move the files in
+                for entry in unpacked.iterdir():
+                    entry.rename(root / entry.name)
+                    moved.append(root / entry.name)
+            else:
+                unpacked.rename(root)
+        except BaseException:
+            for entry in moved:
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
+            if staging is not None:
+                shutil.rmtree(staging, ignore_errors=True)
+            for folder in reversed(made):
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break
+            raise
+        shutil.rmtree(staging, ignore_errors=True)

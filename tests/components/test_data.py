@@ -171,3 +171,107 @@ def test_a_missing_class_folder_is_named(tmp_path, present):
         _dataset(root)
     assert (err.value.code, err.value.param) == ("dataset_class_missing", "root")
     assert f"{missing}/" in str(err.value) and f"{present}/" in str(err.value) and str(root) in str(err.value)
+
+
+# -- the download leaves nothing behind when it fails (a loopback server; nothing leaves the machine)
+@pytest.fixture(scope="module")
+def archive_server(tmp_path_factory):
+    """A loopback HTTP server: /ok.zip a real PetImages archive, /fail a 500, /cut a body that stops
+    halfway (Content-Length says more), /garbage a body that is no zip (no length)."""
+    import io
+    import threading
+    import zipfile
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    pets = make_image_folder(tmp_path_factory.mktemp("archive") / "PetImages", per_class=4)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for f in sorted(pets.rglob("*.jpg")):
+            zf.write(f, f"PetImages/{f.relative_to(pets)}")
+    good = buf.getvalue()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            if self.path == "/ok.zip":
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(good)))
+                self.end_headers()
+                self.wfile.write(good)
+            elif self.path == "/cut":
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(good)))
+                self.end_headers()
+                self.wfile.write(good[: len(good) // 3])
+                self.wfile.flush()
+                self.close_connection = True
+            elif self.path == "/garbage":
+                self.send_response(200)
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(b"PK\x03\x04 not really a zip" * 100)
+                self.close_connection = True
+            else:
+                self.send_error(500, "no archive here")
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def _tree(folder):
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+@pytest.mark.parametrize("path", ["/fail", "/cut", "/garbage"])
+def test_a_failed_download_into_a_new_folder_leaves_nothing(tmp_path, monkeypatch, archive_server, path):
+    monkeypatch.setattr(cats_vs_dogs, "ARCHIVE_URL", archive_server + path)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "other.txt").write_text("kept")
+    before = _tree(tmp_path)
+    with pytest.raises(NodeError) as err:
+        _dataset(tmp_path / "data" / "new" / "deeper" / "cats", download=True)
+    assert (err.value.code, err.value.param) == ("download_failed", "download")
+    assert _tree(tmp_path) == before        # no folder made (not even new/), no partial archive
+
+
+def test_a_failed_download_into_an_empty_folder_keeps_the_folder_and_nothing_else(tmp_path, monkeypatch,
+                                                                                  archive_server):
+    monkeypatch.setattr(cats_vs_dogs, "ARCHIVE_URL", archive_server + "/cut")
+    (tmp_path / "cats").mkdir()
+    with pytest.raises(NodeError) as err:
+        _dataset(tmp_path / "cats", download=True)
+    assert err.value.code == "download_failed"
+    assert _tree(tmp_path) == ["cats"]       # the folder that was there stays, empty
+
+
+def test_a_cancelled_download_leaves_nothing(tmp_path, monkeypatch, archive_server):
+    from backend.engine import Cancelled
+
+    class Cancelling(Ctx):
+        def check_cancelled(self):
+            raise Cancelled()
+
+    monkeypatch.setattr(cats_vs_dogs, "ARCHIVE_URL", archive_server + "/ok.zip")
+    comp = components.registry.get("data.CatsVsDogs")
+    with pytest.raises(Cancelled):
+        comp.run(Cancelling(), comp.Params.model_validate({"root": str(tmp_path / "a" / "cats"), "download": True}),
+                 {})
+    assert _tree(tmp_path) == []
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_a_complete_download_moves_in_place(tmp_path, monkeypatch, archive_server, existing):
+    monkeypatch.setattr(cats_vs_dogs, "ARCHIVE_URL", archive_server + "/ok.zip")
+    root = tmp_path / "a" / "cats"
+    if existing:
+        root.mkdir(parents=True)
+    ds, ctx = _dataset(root, download=True)
+    assert sum(len(f) for f in ds.files.values()) == 8
+    assert any(data.get("code") == "downloading" for _, _, data in ctx.logs)
+    assert sorted(p.name for p in tmp_path.joinpath("a").iterdir()) == ["cats"]   # no staging folder left
+    assert sorted(p.name for p in root.iterdir()) == ["PetImages"]

@@ -109,16 +109,22 @@ def test_symlinked_weights_file_pointing_outside_is_refused(probe):
 
 
 def test_left_out_root_resolves_inside_the_data_roots(probe):
-    """A graph without ``root`` gets the component's default, resolved like a value sent."""
+    """A graph without ``root`` gets the component's default, resolved like a value sent: absent,
+    it is refused naming the default; once there (empty here), the run reads it inside the root."""
     client, root, _ = probe
     pid = _project(client, _graph(None))
+    r = client.post(f"/api/projects/{pid}/runs", json={"targets": ["dataset"], "mode": "node"})
+    assert r.status_code == 422, r.text
+    issue = r.json()["issues"][0]
+    assert (issue["code"], issue["param"], issue["params"]["value"]) == ("path_not_found", "root", "data/cats_vs_dogs")
+    (root / "data" / "cats_vs_dogs").mkdir(parents=True, exist_ok=True)
     r = client.post(f"/api/projects/{pid}/runs", json={"targets": ["dataset"], "mode": "node"})
     assert r.status_code == 201, r.text
     stored = client.app.state.services.runs.get(r.json()["id"])
     value = next(n for n in stored.graph["nodes"] if n["id"] == "dataset")["params"]["root"]
     assert Path(value).is_relative_to(root.resolve())
     final = wait_run(client, r.json()["id"], 60)
-    assert final["status"] == "failed" and final["error"]["code"] == "dataset_missing"
+    assert final["status"] == "failed" and final["error"]["code"] == "dataset_empty"
 
 
 def test_linked_image_pointing_outside_fails_the_node_naming_it(probe):

@@ -541,7 +541,10 @@ export interface components {
              * @description a model file saved by a run (NODE.pt)
              */
             file: string;
-            /** Name */
+            /**
+             * Name
+             * @description the project's name (default: from the file or the graph)
+             */
             name?: string | null;
         };
         /**

