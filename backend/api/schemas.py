@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 from backend.engine import Graph
 from backend.engine.events import ALWAYS_SENT
 from backend.engine.graph_document import GraphDocument
-from backend.store.models import RunMode
+from backend.store.models import ProjectPublic, RunMode
 
 MAX_DB_INT = 2**31 - 1  # PostgreSQL integer
 
@@ -128,6 +128,9 @@ class Issue(BaseModel):
     port: str | None = None
     param: str | None = None
     edge: str | None = None
+    params: dict[str, JsonValue] = Field(default_factory=dict, description=(
+        "what the editor words the issue with: for invalid_param, pydantic's error `type` "
+        "(greater_than_equal, int_parsing, missing, ...) and its context (ge, lt, expected, ...)"))
 
 
 def _absent(value: Any) -> bool:
@@ -171,6 +174,21 @@ class ProjectPatch(Body):
 
 class GraphIn(Body):
     graph: Graph
+    client: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description=(
+        "the editor (one browser tab) saving: its rapid saves replace the latest version it saved instead of "
+        "adding one (within 60 s, unless a run used that version); without it every save is a new version"))
+
+
+class ProjectFromModel(ProjectPublic):
+    """A project made from a model file: the graph that made the model, and whether the studio
+    holds the model as the stored result of the node that made it."""
+
+    node: str = Field(description="the node that made the model")
+    model_result: Literal["stored", "imported", "absent"] = Field(description=(
+        "stored: this studio already holds that node's result (the same graph ran here on the same data); "
+        "imported: it did not, and the uploaded model became that result (its cache key here is the one "
+        "the file records: same components, parameters and data); absent: the key differs here (other "
+        "data or components, or the graph has issues), so the node trains again when run"))
 
 
 class VersionNumber(BaseModel):

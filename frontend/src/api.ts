@@ -63,6 +63,14 @@ function projectOut(answer: components["schemas"]["ProjectPublic"]): Project {
   return { ...answer, graph: answer.graph && editorGraph(answer.graph) };
 }
 
+/** This editor (one browser tab): the server folds its rapid saves into the latest version. */
+export const EDITOR_CLIENT = newClientId();
+
+function newClientId(): string {
+  const random = globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+  return random.replace(/[^A-Za-z0-9_-]/g, "").slice(0, 64);
+}
+
 const project = (id: number) => ({ params: { path: { project_id: id } } });
 const version = (id: number, v: number) => ({ params: { path: { project_id: id, version: v } } });
 const run = (id: string | number) => ({ params: { path: { run_id: String(id) } } });
@@ -83,11 +91,24 @@ export const api = {
   renameProject: async (id: number, name: string): Promise<Project> =>
     projectOut(await unwrap(client.PATCH("/api/projects/{project_id}", { ...project(id), body: { name } }))),
   deleteProject: (id: number) => unwrap(client.DELETE("/api/projects/{project_id}", project(id))),
+  /** A project from a model file: the graph that made the model (the file's provenance record). */
+  projectFromModel: async (file: File): Promise<Project & { node: string; model_result: string }> => {
+    const answer = await unwrap(client.POST("/api/projects/from-model", {
+      // The schema types an upload as a (binary) string; it travels as multipart form data.
+      body: { file: file.name },
+      bodySerializer: () => {
+        const form = new FormData();
+        form.append("file", file);
+        return form;
+      },
+    }));
+    return { ...projectOut(answer), node: answer.node, model_result: answer.model_result };
+  },
   saveGraph: (id: number, graph: Graph) =>
-    unwrap(client.PUT("/api/projects/{project_id}/graph", { ...project(id), body: { graph } })),
+    unwrap(client.PUT("/api/projects/{project_id}/graph", { ...project(id), body: { graph, client: EDITOR_CLIENT } })),
   /** Save while the page unloads: the browser keeps the request alive after the page is gone. */
   saveGraphOnUnload: (id: number, graph: Graph) =>
-    void client.PUT("/api/projects/{project_id}/graph", { ...project(id), body: { graph }, keepalive: true })
+    void client.PUT("/api/projects/{project_id}/graph", { ...project(id), body: { graph, client: EDITOR_CLIENT }, keepalive: true })
       .catch(() => undefined),
   versions: (id: number): Promise<VersionInfo[]> =>
     unwrap(client.GET("/api/projects/{project_id}/versions", project(id))),
@@ -106,10 +127,13 @@ export const api = {
     unwrap(client.GET("/api/runs", { params: { query: { project_id: projectId } } })),
   run: (id: string | number): Promise<Run> => unwrap(client.GET("/api/runs/{run_id}", run(id))),
   cancelRun: (id: string | number): Promise<Run> => unwrap(client.POST("/api/runs/{run_id}/cancel", run(id))),
+  resumeRun: (id: string | number): Promise<Run> => unwrap(client.POST("/api/runs/{run_id}/resume", run(id))),
   events: (id: string | number, after = 0): Promise<RunEvent[]> =>
     unwrap(client.GET("/api/runs/{run_id}/events", { params: { ...run(id).params, query: { after } } })),
   artifacts: (id: string | number) => unwrap(client.GET("/api/runs/{run_id}/artifacts", run(id))),
   modelUrl: (id: string | number, node: string) => `/api/runs/${id}/artifacts/${encodeURIComponent(node)}/model`,
+  /** The trained model as ONNX (made by the server on first request). */
+  onnxUrl: (id: string | number, node: string) => `/api/runs/${id}/artifacts/${encodeURIComponent(node)}/onnx`,
   // An evaluation sample's image (at most 256 px). A plain same-origin URL: the browser sends the
   // access-token cookie with it, as with every other request of the editor.
   sampleUrl: (id: string | number, node: string, index: number) =>

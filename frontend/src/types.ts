@@ -69,6 +69,9 @@ export type Template = Omit<Schemas["TemplateOut"], "graph"> & { graph: Graph };
 
 export type Project = Omit<Schemas["ProjectPublic"], "graph"> & { graph?: Graph | null };
 export type VersionInfo = Schemas["VersionPublic"];
+/** One item of what changed in a saved version (a union discriminated by `kind`), worded by the editor. */
+export type VersionChange = VersionInfo["changes"][number];
+export type NodeRef = Schemas["NodeRef"];
 export type VersionWithGraph = Omit<Schemas["VersionWithGraph"], "graph"> & { graph: Graph };
 
 export type Run = Schemas["RunPublic"];

@@ -86,8 +86,10 @@ def delete_project(project_id: ProjectId, services: ServicesDep) -> Response:
 
 @router.put("/projects/{project_id}/graph", response_model=VersionNumber)
 def save_graph(project_id: ProjectId, body: GraphIn, services: ServicesDep) -> VersionNumber:
-    """Every save is kept as a new numbered version."""
-    version = services.projects.save_graph(project_id, graph_json(body.graph))
+    """Every save is kept as a new numbered version, except the editor's rapid ones: a save naming its
+    ``client`` replaces the latest version when the same client saved it less than 60 s ago (and first
+    less than 10 min ago) and no run used it, and one equal to the latest version stores nothing."""
+    version = services.projects.save_graph(project_id, graph_json(body.graph), client=body.client)
     if version is None:
         raise not_found("project", project_id, field="project_id")
     return VersionNumber(version=version.version)
@@ -95,8 +97,9 @@ def save_graph(project_id: ProjectId, body: GraphIn, services: ServicesDep) -> V
 
 @router.get("/projects/{project_id}/versions", response_model=list[VersionPublic])
 def list_versions(project_id: ProjectId, services: ServicesDep) -> list[VersionPublic]:
+    """Newest first, each with what changed from the version before (typed items the editor words)."""
     require_project(services, project_id)
-    return [VersionPublic(version=v, created_at=t) for v, t in services.projects.versions(project_id)]
+    return services.projects.history(project_id)
 
 
 @router.get("/projects/{project_id}/versions/{version}", response_model=VersionWithGraph)
@@ -110,12 +113,12 @@ def get_version(project_id: ProjectId, version: VersionId, services: ServicesDep
 
 @router.post("/projects/{project_id}/versions/{version}/restore", response_model=VersionNumber)
 def restore_version(project_id: ProjectId, version: VersionId, services: ServicesDep) -> VersionNumber:
-    """Save that version's graph as the new latest version."""
+    """Save that version's graph as the new latest version (its changes begin with ``restored``)."""
     require_project(services, project_id)
     row = services.projects.version(project_id, version)
     if row is None:
         raise not_found("version", version, field="version")
-    saved = services.projects.save_graph(project_id, row.graph)
+    saved = services.projects.save_graph(project_id, row.graph, restored_from=version)
     if saved is None:
         raise not_found("project", project_id, field="project_id")
     return VersionNumber(version=saved.version)

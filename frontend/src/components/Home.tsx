@@ -1,12 +1,15 @@
 // The start page: the template gallery (double-click to create a project) and the projects list.
-import { useEffect, useState } from "react";
+import { useEffect, useState, type DragEvent } from "react";
 import { loc, useLang, useT } from "../i18n";
 import { navigate } from "../nav";
 import { autoLayout } from "../lib/layout";
 import { cardPorts, nodeSize, portPoint } from "../lib/nodeSize";
-import { useCreateProject, useDeleteProject, useProjects, useRenameProject, useTemplateGraphs, useTemplates } from "../lib/queries";
+import { carriesFiles, droppedFile, modelDropDone, modelDropError } from "../lib/modelDrop";
+import {
+  useCreateProject, useDeleteProject, useProjectFromModel, useProjects, useRenameProject, useTemplateGraphs, useTemplates,
+} from "../lib/queries";
 import { useUi } from "../store/ui";
-import type { Graph, TemplateInfo } from "../types";
+import type { Graph, GraphGroup, GraphNode, TemplateInfo } from "../types";
 import { categoryColor, Icon, LangSwitch, Logo, relativeTime } from "./common";
 
 /**
@@ -14,7 +17,9 @@ import { categoryColor, Icon, LangSwitch, Logo, relativeTime } from "./common";
  * `layout` (the gallery) the graph is drawn as the automatic layout places it; without (saved
  * versions), where its nodes stand.
  */
-export function GraphPreview({ graph, layout = false }: { graph?: Graph; layout?: boolean }) {
+export function GraphPreview({ graph, layout = false, nodeLabel, groupLabel }: {
+  graph?: Graph; layout?: boolean; nodeLabel?: (node: GraphNode) => string; groupLabel?: (group: GraphGroup) => string;
+}) {
   const shown = useShownGraph(graph, layout);
   if (!shown || !shown.nodes?.length) return <div className="preview preview-empty" />;
   const ports = cardPorts(shown);
@@ -26,9 +31,21 @@ export function GraphPreview({ graph, layout = false }: { graph?: Graph; layout?
   const y1 = Math.max(...boxes.map((b) => b.y + b.height)) + 20;
   return (
     <svg className="preview" viewBox={`${x0} ${y0} ${x1 - x0} ${y1 - y0}`} preserveAspectRatio="xMidYMid meet">
-      {shown.groups.map((g) => (
-        <rect key={g.id} x={g.position.x} y={g.position.y} width={g.width} height={g.height} rx="18" className="pv-group" />
-      ))}
+      {shown.groups.map((g) => {
+        const label = groupLabel?.(g);
+        return (
+          <g key={g.id}>
+            <rect x={g.position.x} y={g.position.y} width={g.width} height={g.height} rx="18" className="pv-group" />
+            {label && (
+              <text x={g.position.x + 16} y={g.position.y + 12} className="pv-group-label" dominantBaseline="hanging"
+                fontSize={PREVIEW_GROUP_LABEL_SIZE}>
+                <title>{label}</title>
+                {fitLabel(label, g.width - 32, PREVIEW_GROUP_LABEL_SIZE)}
+              </text>
+            )}
+          </g>
+        );
+      })}
       {shown.edges.map((e) => {
         const a = cards.get(e.source);
         const b = cards.get(e.target);
@@ -41,15 +58,37 @@ export function GraphPreview({ graph, layout = false }: { graph?: Graph; layout?
       })}
       {shown.nodes.map((n) => {
         const c = cards.get(n.id)!;
+        const label = nodeLabel?.(n);
         return (
-          <g key={n.id}>
+          <g key={n.id} data-testid="preview-node" data-node={n.id}>
             <rect x={c.x} y={c.y} width={c.width} height={c.height} rx="12" className="pv-node" />
             <rect x={c.x} y={c.y} width={c.width} height="14" rx="7" fill={categoryColor(n.type.split(".")[0])} />
+            {label && (
+              <text x={c.x + c.width / 2} y={c.y + 7 + c.height / 2} className="pv-label" textAnchor="middle"
+                dominantBaseline="middle" fontSize={PREVIEW_LABEL_SIZE}>
+                <title>{label}</title>
+                {fitLabel(label, c.width - 24, PREVIEW_LABEL_SIZE)}
+              </text>
+            )}
           </g>
         );
       })}
     </svg>
   );
+}
+
+const PREVIEW_LABEL_SIZE = 30; // in the graph's units: legible once a whole graph is shrunk to the preview
+const PREVIEW_GROUP_LABEL_SIZE = 24;
+
+/** ``text`` cut to what fits ``width`` at ``size`` (a wide character, such as a Chinese one, about 1em; others about 0.6em). */
+export function fitLabel(text: string, width: number, size: number): string {
+  let used = 0;
+  const chars = [...text];
+  for (let i = 0; i < chars.length; i++) {
+    used += (chars[i].codePointAt(0)! > 0x2e80 ? 1 : 0.6) * size;
+    if (used > width) return `${chars.slice(0, Math.max(1, i - 1)).join("")}…`;
+  }
+  return text;
 }
 
 /** A wire from an output on a card's bottom edge down to an input on another card's top edge. */
@@ -93,6 +132,8 @@ export function Home() {
   const createProject = useCreateProject();
   const renameProject = useRenameProject();
   const deleteProject = useDeleteProject();
+  const projectFromModel = useProjectFromModel();
+  const [dragging, setDragging] = useState(false);
   const [renaming, setRenaming] = useState<{ id: number; name: string } | null>(null);
   const [confirming, setConfirming] = useState<number | null>(null);
   const [busy, setBusy] = useState(false);
@@ -107,6 +148,35 @@ export function Home() {
       navigate(`#/project/${project.id}`);
     } catch (e) {
       toast((e as Error).message, "error");
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  // A model file dropped anywhere on the page opens the graph that made it.
+  const onDragOver = (e: DragEvent) => {
+    if (!carriesFiles(e.dataTransfer?.types)) return;
+    e.preventDefault();
+    e.dataTransfer.dropEffect = "copy";
+    if (!dragging) setDragging(true);
+  };
+  const onDragLeave = (e: DragEvent) => {
+    // leaving for a child of the page is no leaving
+    if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setDragging(false);
+  };
+  const onDrop = async (e: DragEvent) => {
+    if (!carriesFiles(e.dataTransfer?.types)) return;
+    e.preventDefault();
+    setDragging(false);
+    const file = droppedFile(e.dataTransfer.files);
+    if (!file || busy) return;
+    setBusy(true);
+    try {
+      const project = await projectFromModel.mutateAsync(file);
+      toast(modelDropDone(project.model_result, project.node, lang), project.model_result === "absent" ? "info" : "success");
+      navigate(`#/project/${project.id}`);
+    } catch (err) {
+      toast(modelDropError(err as { code?: string; message?: string }, file.name, lang), "error", 8000);
     } finally {
       setBusy(false);
     }
@@ -134,7 +204,9 @@ export function Home() {
   };
 
   return (
-    <div className="home" data-testid="home">
+    <div className={`home${dragging ? " home-dropping" : ""}`} data-testid="home" data-dropping={dragging ? "true" : "false"}
+      onDragOver={onDragOver} onDragEnter={onDragOver} onDragLeave={onDragLeave} onDrop={(e) => void onDrop(e)}>
+      {dragging && <div className="home-drop" data-testid="model-drop">{t("home.dropHere")}</div>}
       <header className="topbar">
         <div className="brand"><Logo /><span className="brand-name">{t("app.name")}</span><span className="brand-tag">{t("app.tagline")}</span></div>
         <div className="spacer" />
@@ -177,7 +249,7 @@ export function Home() {
           </div>
         </section>
         <section>
-          <div className="section-head"><h2>{t("home.projects")}</h2></div>
+          <div className="section-head"><h2>{t("home.projects")}</h2><span className="muted">{t("home.dropHint")}</span></div>
           {projects !== null && projects.length === 0 && <div className="empty-note">{t("home.projects.empty")}</div>}
           <div className="project-list" data-testid="project-list">
             {projects?.map((p) => (
