@@ -1,4 +1,4 @@
-"""The ``abacus`` command: validate, run and predict from the command line."""
+"""The ``abacus`` command: validate, run, predict, inspect and export from the command line."""
 from __future__ import annotations
 
 import argparse
@@ -108,7 +108,7 @@ class _Bars:
                     self.bar.update(e.step - self.bar.n)
             case ev.NodeMetrics():
                 self.close()
-                self.write(f"{e.node} epoch {e.epoch}: "
+                self.write(f"{e.node} epoch {e.epoch}{' (from the checkpoint)' if e.resumed else ''}: "
                            + "  ".join(f"{k} {v:.4f}" if v is not None else f"{k} -" for k, v in e.metrics.items()))
             case ev.NodeStarted():
                 self.close()
@@ -186,7 +186,7 @@ def cmd_run(args) -> int:
     service = RunService(components.registry, FileResultStore(cache_dir), worker_settings=settings.run_settings())
     run_id = uuid.uuid4().hex[:12]
     try:
-        prepared = service.prepare(graph, targets, mode, run_id=run_id)
+        prepared = service.prepare(graph, targets, mode, run_id=run_id, resume=args.resume)
     except RunRejected as err:
         validation = validate(graph, components.registry)
         if validation.issues:
@@ -249,6 +249,77 @@ def cmd_predict(args) -> int:
     except ValueError as err:
         print(f"abacus: {err}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _shape(shape) -> str:
+    return "x".join(str(d) for d in shape) or "-"
+
+
+def _print_info(info) -> None:
+    """A model file's description and story, as a person reads it."""
+    print(f"model file: {info.file}")
+    print(f"classes: {', '.join(info.classes)}; input {_shape(info.input_shape)}, output "
+          f"{_shape(info.output_shape)}; loss {info.loss or '-'}; {info.parameters:,} weights")
+    prov = info.provenance
+    if prov is None:
+        print("provenance: none recorded (the file was saved before Abacus recorded it)")
+        return
+    graph = prov.graph
+    name = graph.get("name")
+    if isinstance(name, dict):
+        name = name.get("en") or next(iter(name.values()), None)
+    print(f"made by: node {prov.node} ({prov.component}) of the graph "
+          f"{repr(name) if name else '(unnamed)'}, {len(graph.get('nodes', []))} nodes, "
+          f"{len(graph.get('edges', []))} edges")
+    print(f"saved: {prov.created.isoformat(timespec='seconds')} by Abacus {prov.abacus_version}")
+    if prov.metrics:
+        print(f"metrics (epoch {prov.epoch} of {prov.epochs}): "
+              + "  ".join(f"{k} {v:.4f}" if v is not None else f"{k} -" for k, v in prov.metrics.items()))
+    print(f"dataset fingerprint: {prov.dataset_fingerprint or '-'}")
+    types = {n.get("id"): n.get("type") for n in graph.get("nodes", [])}
+    print("cache keys:")
+    for node, key in prov.keys.items():
+        comp = types.get(node) or "?"
+        extra = f"  data {prov.fingerprints[node]}" if node in prov.fingerprints else ""
+        print(f"  {node:<20} {comp} v{prov.components.get(comp, '?')}  {key}{extra}")
+
+
+def cmd_inspect(args) -> int:
+    from backend.engine.provenance import NotAModelFile, read_model_file
+
+    try:
+        info = read_model_file(args.model)   # no torch: answers at once
+    except FileNotFoundError:
+        print(f"abacus: {args.model}: no such file", file=sys.stderr)
+        return 2
+    except NotAModelFile as err:
+        print(f"abacus: {args.model}: {err}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(info.model_dump_json())
+    else:
+        _print_info(info)
+    return 0
+
+
+def cmd_export(args) -> int:
+    if not Path(args.model).is_file():
+        print(f"abacus: {args.model}: no such file", file=sys.stderr)
+        return 2
+    from components.torchkit.exchange import export_onnx
+
+    try:
+        meta = export_onnx(args.model, args.onnx)
+    except ValueError as err:   # not a model file
+        print(f"abacus: {err}", file=sys.stderr)
+        return 2
+    except RuntimeError as err:
+        print(f"abacus: cannot export {args.model} to ONNX: {err}", file=sys.stderr)
+        return 1
+    size = json.loads(meta["input_size"])
+    print(f"wrote {args.onnx}: input 'image' float32 N x {size['channels']} x {size['height']} x {size['width']} "
+          f"RGB in [0, 1], output 'probabilities' ({', '.join(json.loads(meta['classes']))})", file=sys.stderr)
     return 0
 
 
@@ -353,6 +424,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cache-dir", help="results and artifacts (default: $ABACUS_HOME/cache)")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--resume", action="store_true",
+                   help="trainers continue from their checkpoints in the cache (the last epoch an interrupted "
+                        "run of the same graph completed) instead of from epoch 1")
     _executor_args(p)
     p.set_defaults(func=cmd_run)
 
@@ -362,6 +436,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="one JSON object per image")
     p.add_argument("--batch-size", type=int, default=32)
     p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("inspect", help="show a model file's story: graph, node, cache keys, data, metrics")
+    p.add_argument("model", help="a model file saved by a run")
+    p.add_argument("--json", action="store_true", help="print it as JSON (the provenance record in full)")
+    p.set_defaults(func=cmd_inspect)
+
+    p = sub.add_parser("export", help="export a model file (to ONNX)")
+    p.add_argument("model", help="a model file saved by a run")
+    p.add_argument("--onnx", required=True, metavar="OUT.onnx",
+                   help="write an ONNX model: RGB N x C x H x W in [0, 1] in, class probabilities out; input size, "
+                        "normalization and class names in its metadata")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("serve", help="start the studio server (API, live events and the editor)")
     p.add_argument("--host", help="address to bind (default 127.0.0.1; any other needs a token)")

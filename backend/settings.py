@@ -48,7 +48,8 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Folders datasets and weight files may be read from; "
                     "default: $ABACUS_HOME/data and ./data")
-    max_upload_bytes: int = Field(10 * 1024 * 1024, ge=1, description="Largest accepted upload (predict)")
+    max_upload_bytes: int = Field(10 * 1024 * 1024, ge=1,
+                                  description="Largest accepted upload (an image to predict, a model file to import)")
     max_body_bytes: int = Field(
         16 * 1024 * 1024, ge=1, description="Largest accepted request body of any kind, counted as it streams "
                                             "(chunked too); at least max_upload_bytes plus 64 KiB of form framing")
@@ -57,8 +58,23 @@ class Settings(BaseSettings):
     progress_coalesce_s: float = Field(
         0.1, ge=0, description="Websocket: send only the latest node.progress per node within this window "
                                "(0 sends every one)")
+    version_coalesce_s: float = Field(
+        60.0, ge=0, description="An editor's save this soon after its previous one replaces the project's latest "
+                                "graph version instead of adding one (unless a run used it); 0 keeps every save")
+    version_coalesce_max_s: float = Field(
+        600.0, ge=0, description="A version first saved longer ago than this is never replaced: a long editing "
+                                 "session still leaves a version this often")
+    auto_resume: int = Field(
+        1, ge=0, description="After its worker died, a run is resumed by itself (a new run continuing from the "
+                             "trainers' checkpoints) at most this many times in a row; then it stays failed, "
+                             "with resume offered. 0: never")
+    train_step_delay_s: float = Field(
+        0.0, ge=0, description="Fault injection for tests, never for use: trainers sleep this long after each "
+                               "batch (so a test can kill a run in a chosen epoch)")
     frontend_dir: Path | None = Field(None, description="Built editor to serve at /; default frontend/dist")
     predict_timeout_s: float = Field(120.0, gt=0, description="How long a prediction may take")
+    export_timeout_s: float = Field(
+        300.0, gt=0, description="How long a model file's ONNX export (or its import as a stored result) may take")
     worker_max_file_bytes: int = Field(
         0, ge=0, description="Fault injection for tests, never for use: the embedded worker may write no file "
                              "larger than this (RLIMIT_FSIZE; writes past it fail with EFBIG, as on a full "
@@ -86,7 +102,8 @@ class Settings(BaseSettings):
 
     def run_settings(self) -> RunSettings:
         """What every run gets to know of the machine (components read it as ``ctx.settings``)."""
-        return RunSettings(device=self.device, threads=self.threads, amp=self.amp)
+        return RunSettings(device=self.device, threads=self.threads, amp=self.amp,
+                           train_step_delay_s=self.train_step_delay_s)
 
     def worker_memory(self) -> WorkerMemory:
         """What a worker keeps in memory; handed to it when it starts."""

@@ -138,7 +138,7 @@ class TrainedModel:
         two columns, [1 - p, p]."""
         import torch
 
-        outputs = outputs.float().reshape(len(outputs), -1)
+        outputs = outputs.float().reshape(outputs.shape[0], -1)  # shape[0]: a traced (ONNX) batch stays dynamic
         if outputs.shape[1] == 1:
             p = outputs[:, 0].sigmoid() if self.from_logits else outputs[:, 0]
             return torch.stack([1 - p, p], 1)

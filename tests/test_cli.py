@@ -65,6 +65,39 @@ def test_run_json_summary_out_dir_cache_and_predict(tmp_path):
     res = _abacus("predict", graph, root / "Cat" / "0.jpg")
     assert res.returncode == 2 and "not" in res.stderr
 
+    # the model file tells its story: the graph, the node, the cache keys, the data and the metrics
+    res = _abacus("inspect", out / "train.pt", "--json")
+    assert res.returncode == 0, res.stderr
+    info = json.loads(res.stdout)
+    prov = info["provenance"]
+    assert prov["node"] == "train" and prov["component"] == "training.Trainer"
+    assert [n["id"] for n in prov["graph"]["nodes"]] == [n["id"] for n in json.loads(graph.read_text())["nodes"]]
+    assert prov["graph"]["nodes"][7]["params"]["epochs"] == 3   # as it ran (--set)
+    assert prov["keys"] == {n: summary["nodes"][n]["key"] for n in prov["keys"]}
+    assert set(prov["keys"]) == {"input", "flatten", "dense", "output", "dataset", "format", "optimizer", "train"}
+    assert prov["metrics"] and all(model["best"][k] == v for k, v in prov["metrics"].items())
+    assert prov["epoch"] == model["best_epoch"] and prov["epochs"] == 3 and prov["dataset_fingerprint"]
+    text = _abacus("inspect", out / "train.pt")
+    assert text.returncode == 0 and "training.Trainer" in text.stdout and prov["keys"]["train"] in text.stdout
+    assert _abacus("inspect", graph).returncode == 2
+
+    # ... and exports to ONNX, whose probabilities are the model's own
+    import numpy as np
+    import onnx
+    import onnxruntime as ort
+
+    from components.torchkit.images import format_image
+
+    res = _abacus("export", out / "train.pt", "--onnx", tmp_path / "train.onnx")
+    assert res.returncode == 0, res.stderr
+    meta = {p.key: p.value for p in onnx.load(str(tmp_path / "train.onnx")).metadata_props}
+    assert json.loads(meta["classes"]) == ["cat", "dog"] and json.loads(meta["abacus.provenance"])["node"] == "train"
+    session = ort.InferenceSession(str(tmp_path / "train.onnx"), providers=["CPUExecutionProvider"])
+    dogs = sorted((root / "Dog").glob("*.jpg"), key=lambda p: int(p.stem))
+    x = np.stack([format_image(p, 32, 32, 3) for p in dogs]).astype(np.float32).transpose(0, 3, 1, 2) / 255
+    (probs,) = session.run(None, {"image": x})
+    assert np.abs(probs[:, 1] - [r["probabilities"]["dog"] for r in rows[2:]]).max() < 1e-4
+
 
 def test_run_refuses_an_invalid_graph(tmp_path):
     res = _abacus("run", "model_optimization_finetuning", "--set", "dense.units=0", "--to", "train")
@@ -110,3 +143,38 @@ def test_the_ray_executor_needs_a_cluster_that_answers(tmp_path):
     path.write_text(json.dumps(tiny_graph(image_root, epochs=1)))
     ran = _abacus("run", path, "--to", "train", "--executor", "ray", env_home=tmp_path)
     assert ran.returncode != 0 and "--ray-address" in ran.stderr
+
+
+def test_run_resume_continues_a_cancelled_training_from_its_checkpoint(tmp_path):
+    import signal
+
+    root = make_image_folder(tmp_path / "pets", per_class=8)
+    graph = tmp_path / "g.json"
+    graph.write_text(json.dumps(tiny_graph(root, epochs=4)))
+    args = [*ABACUS, "run", graph, "--to", "train", "--cache-dir", tmp_path / "cache"]
+    env = {**os.environ, "ABACUS_HOME": str(tmp_path / "home"), "ABACUS_TRAIN_STEP_DELAY_S": "0.3"}
+    proc = subprocess.Popen(list(map(str, args)), stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+                            env=env)
+    try:
+        for line in proc.stderr:   # Ctrl-C once the second epoch is done
+            if line.startswith("train epoch 2:"):
+                proc.send_signal(signal.SIGINT)
+                break
+        proc.stderr.read()
+        assert proc.wait(60) == 130
+    finally:
+        proc.kill()
+        proc.wait()
+    del env["ABACUS_TRAIN_STEP_DELAY_S"]
+    res = subprocess.run(list(map(str, [*args, "--resume", "--json"])), capture_output=True, text=True, env=env,
+                         timeout=600)
+    assert res.returncode == 0, res.stderr
+    summary = json.loads(res.stdout)
+    assert [p["epoch"] for p in summary["metrics"]["train"]] == [1, 2, 3, 4]
+    import re
+
+    # the epochs done before Ctrl-C (2, or 3 when it came late) are printed first, then the rest trained
+    done = int(re.search(r"resumed from the checkpoint of epoch (\d) of 4", res.stderr).group(1))
+    assert 2 <= done < 4
+    assert all(f"train epoch {e} (from the checkpoint):" in res.stderr for e in range(1, done + 1))
+    assert all(f"train epoch {e}:" in res.stderr for e in range(done + 1, 5))

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from backend.engine.graph_diff import registry_defaults
 from backend.runs import RunService
 from backend.settings import Settings, get_settings
 from backend.store.artifacts import FileResultStore
@@ -60,7 +61,9 @@ def build_services(settings: Settings) -> Services:
     service = RunService(components.registry, results, data_roots=settings.data_roots,
                          worker_settings=settings.run_settings())
     dispatcher = Dispatcher(settings, runs, events, artifacts, broadcaster, service, make_worker(settings))
-    return Services(settings=settings, db=db, projects=ProjectStore(db), runs=runs, events=events,
+    return Services(settings=settings, db=db, projects=ProjectStore(
+                        db, defaults=registry_defaults(components.registry), coalesce_s=settings.version_coalesce_s,
+                        coalesce_max_s=settings.version_coalesce_max_s), runs=runs, events=events,
                     artifacts=artifacts, results=results,
                     registry=components.registry, broadcaster=broadcaster, dispatcher=dispatcher, service=service)
 
@@ -100,9 +103,9 @@ def create_app(settings: Settings | None = None, *, start_worker: bool = True) -
     if settings.token:  # added last: runs first, so nothing is read from a stranger
         app.add_middleware(TokenMiddleware, token=settings.token)
 
-    from .routes import meta, projects, runs, ws
+    from .routes import meta, models, projects, runs, ws
 
-    for module in (meta, projects, runs):
+    for module in (meta, projects, runs, models):
         app.include_router(module.router, prefix="/api")
     app.include_router(ws.router, prefix="/api")
 

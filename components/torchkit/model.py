@@ -11,12 +11,12 @@ from typing import Any
 import torch
 import torch.nn as nn
 
+from backend.engine.provenance import MODEL_FORMAT, Provenance
 from backend.engine.storage import write_file
 from backend.engine.values import decode, encode
 
 from ..values import LayerSpec, TrainedModel
 
-MODEL_FORMAT = "abacus.model/1"
 STOCHASTIC = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout)
 
 
@@ -106,8 +106,20 @@ def model_from_trained(trained: TrainedModel, device: torch.device | str = "cpu"
     return model.to(device)
 
 
-def save_model_file(path: str | os.PathLike, trained: TrainedModel) -> Path:
-    """One file with everything needed to predict: architecture, weights, classes."""
+def model_provenance(ctx: Any, trained: TrainedModel) -> Provenance | None:
+    """The provenance record of a model file ``ctx``'s node saves: the run's story (see
+    ``Context.provenance``) with the metrics of the epoch whose weights the file holds."""
+    record = getattr(ctx, "provenance", None)
+    if not callable(record):
+        return None
+    epoch = trained.best_epoch or len(trained.history) or None
+    metrics = trained.history[epoch - 1] if epoch and epoch <= len(trained.history) else {}
+    return record(metrics=dict(metrics), epoch=epoch, epochs=len(trained.history))
+
+
+def save_model_file(path: str | os.PathLike, trained: TrainedModel, provenance: Provenance | None = None) -> Path:
+    """One file with everything needed to predict (architecture, weights, classes), to train
+    on (trainable stages, optimizers) and to tell where it comes from (``provenance``)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
@@ -120,25 +132,47 @@ def save_model_file(path: str | os.PathLike, trained: TrainedModel) -> Path:
         "loss": trained.loss,
         "history": trained.history,
         "best_epoch": trained.best_epoch,
+        # the rest of the trained value, so that an imported file becomes its node's result as it was
+        "trainable": list(trained.trainable),
+        "phase": trained.phase,
+        "optimizer": encode(trained.optimizer),
+        "trained_with": encode(trained.trained_with),
     }
+    if provenance is not None:   # plain JSON data: the file still loads with weights_only=True
+        payload["provenance"] = provenance.model_dump(mode="json")
     # through a Python file object: a full disk surfaces as an OSError (ENOSPC), and the
     # partial file is removed (torch's own file writer says only "unexpected pos")
     return write_file(path, lambda f: torch.save(payload, f))
 
 
-def load_model_file(path: str | os.PathLike) -> tuple[StagedModel, TrainedModel]:
+def read_model_file(path: str | os.PathLike) -> tuple[TrainedModel, Provenance | None]:
+    """The trained value a model file holds (weights included), and its provenance (None in
+    files saved before it was recorded). Raises ValueError for anything else."""
+    from backend.engine.provenance import NotAModelFile, provenance_of
+
     try:
         payload: dict[str, Any] = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:
         raise ValueError(f"{path} is not a readable model file: {err}") from err
     if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
         raise ValueError(f"{path} is not an Abacus model file (format {MODEL_FORMAT})")
+    try:
+        provenance = provenance_of(payload)
+    except NotAModelFile:   # the weights are still good to predict with
+        provenance = None
     trained = TrainedModel(layers=decode(payload["layers"]), state=payload["state"],
                            classes=payload["classes"], input_shape=tuple(payload["input_shape"]),
-                           output_shape=tuple(payload["output_shape"]), trainable=[],
+                           output_shape=tuple(payload["output_shape"]), trainable=list(payload.get("trainable", [])),
                            loss=payload.get("loss", "binary_crossentropy"),
+                           optimizer=decode(payload.get("optimizer")), trained_with=decode(payload.get("trained_with")),
                            history=payload.get("history", []), best_epoch=payload.get("best_epoch"),
-                           model_file=str(path))
+                           model_file=str(path), phase=payload.get("phase", "train"))
+    return trained, provenance
+
+
+def load_model_file(path: str | os.PathLike) -> tuple[StagedModel, TrainedModel]:
+    """A model to predict with (an inference copy: batch normalization folded) and its value."""
+    trained, _ = read_model_file(path)
     return fused_for_inference(model_from_trained(trained)), trained
 
 

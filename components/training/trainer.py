@@ -15,8 +15,11 @@ class TrainerParams(Params):
                              description={"en": "Passes over the training split", "zh": "遍历训练集的次数"})
     loss: LossChoice = ParamField(
         "auto", title={"en": "Loss", "zh": "损失函数"},
-        description={"en": "auto: binary cross-entropy for one output, cross-entropy for N",
-                     "zh": "auto：单个输出用二元交叉熵，多个输出用交叉熵"})
+        description={"en": "Auto: binary cross-entropy for one output, categorical cross-entropy for N",
+                     "zh": "自动：单个输出用二元交叉熵，多个输出用多类交叉熵"},
+        choices={"auto": {"en": "Auto", "zh": "自动"},
+                 "binary_crossentropy": {"en": "Binary cross-entropy", "zh": "二元交叉熵"},
+                 "categorical_crossentropy": {"en": "Categorical cross-entropy", "zh": "多类交叉熵"}})
     seed: int = ParamField(42, ge=0, title={"en": "Seed", "zh": "随机种子"},
                            description={"en": "Seed for weight initialisation and shuffling",
                                         "zh": "权重初始化与打乱顺序所用的随机种子"})
@@ -78,9 +81,9 @@ class Trainer(Component):
     def run(self, ctx, params, inputs):
         import torch
 
-        from ..torchkit.model import StagedModel, configure_threads, model_from_trained, pick_device, \
-            save_model_file
-        from ..torchkit.train import FitConfig, fit
+        from ..torchkit.model import StagedModel, configure_threads, model_from_trained, model_provenance, \
+            pick_device, save_model_file
+        from ..torchkit.train import FitConfig, fit, remove_checkpoints
         from ..values import SymbolicTensor, TrainedModel
 
         configure_threads(ctx.settings.threads)
@@ -102,13 +105,17 @@ class Trainer(Component):
             optimizer = inputs.get("optimizer") or source.optimizer
         model.set_trainable(set(trainable))
         ctx.log(f"training {len(model.trainable_stages())} of {len(model.stage_names())} stages on {device}",
-                trainable=model.trainable_stages(), device=str(device))
+                trainable=model.trainable_stages(), device=str(device), code="training_stages",
+                params={"trainable": len(model.trainable_stages()), "stages": len(model.stage_names()),
+                        "device": str(device)})
         cfg = FitConfig(batch_size=params.batch_size, epochs=params.epochs, loss=template.loss, seed=params.seed,
                         feature_cache=params.feature_cache, keep_best=params.keep_best)
         trained = fit(ctx, model, fmt, optimizer, cfg, device, template,
                       keep_points=self._fine_tune_points(ctx, model, template.layers))
-        trained.model_file = str(save_model_file(ctx.artifact_dir() / "model.pt", trained))
+        trained.model_file = str(save_model_file(ctx.artifact_dir() / "model.pt", trained,
+                                                 provenance=model_provenance(ctx, trained)))
         trained.weights_in_model_file = True  # the stored result refers to this file for them
+        remove_checkpoints(ctx)   # the model is made: nothing is left to resume
         return {"model": trained}
 
     @staticmethod

@@ -151,7 +151,7 @@ function eventLine(e: RunEvent, t: ReturnType<typeof useT>, lang: Lang, names: I
       return { level: "ok", text: e.seconds ? t("log.runFinishedIn", { s: seconds(e.seconds, 1) }) : t("log.runFinished") };
     case "run.failed": return { level: "error", text: t("log.runFailed", { msg: failureLine(e, lang, names) }) };
     // said from the node, not the message ("cancelled during train"): the words are the editor's
-    case "run.cancelled": return { level: "warning", text: cancelText(e.node, lang) };
+    case "run.cancelled": return { level: "warning", text: cancelText(e.node, lang, names) };
     case "node.started": return { level: "info", text: t("log.nodeStarted") };
     case "node.cached": return { level: "ok", text: t("log.nodeCached") };
     case "node.finished": return { level: "ok", text: t("log.nodeFinished", { s: seconds(e.seconds, 2) }) };
