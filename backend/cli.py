@@ -398,6 +398,73 @@ def cmd_serve(args) -> int:
     return 0
 
 
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n} bytes"
+
+
+def _weights_entry(args):
+    from components.backbones import weights
+
+    settings = _settings(args)
+    try:
+        return weights.get_entry(args.name, settings.weights_catalog), settings
+    except weights.WeightsError as err:
+        raise SystemExit(f"abacus: {err.message}") from None
+
+
+def cmd_weights_list(args) -> int:
+    from components.backbones import weights
+
+    settings = _settings(args)
+    for entry in weights.load_catalog(settings.weights_catalog).values():
+        state = weights.status(entry)
+        where = "present" if state["present"] else (
+            f"missing ({_size(state['partial_bytes'])} downloaded)" if state["partial_bytes"] else "missing")
+        print(f"{entry.name}\t{_size(entry.size)}\t{where}\t{state['path']}")
+    return 0
+
+
+def cmd_weights_fetch(args) -> int:
+    from tqdm import tqdm
+
+    from components.backbones import weights
+
+    entry, settings = _weights_entry(args)
+    mirror = args.mirror if args.mirror is not None else settings.weights_mirror
+    if weights.status(entry)["present"]:
+        print(f"{entry.name}: already at {weights.target_path(entry)}", file=sys.stderr)
+        return 0
+    print(f"{entry.name}: {weights.source_url(entry, mirror)} -> {weights.target_path(entry)}", file=sys.stderr)
+    bar = tqdm(total=entry.size, unit="B", unit_scale=True, unit_divisor=1024, desc=entry.name,
+               file=sys.stderr, dynamic_ncols=True, disable=args.quiet)
+
+    def progress(done: int, total: int) -> None:
+        bar.update(done - bar.n)
+
+    try:
+        path = weights.fetch(entry, mirror=mirror, progress=progress)
+    except weights.WeightsError as err:
+        bar.close()
+        print(f"abacus: {err.message}", file=sys.stderr)
+        return 1
+    bar.close()
+    print(f"{entry.name}: verified and saved at {path}", file=sys.stderr)
+    return 0
+
+
+def cmd_weights_import(args) -> int:
+    from components.backbones import weights
+
+    entry, _ = _weights_entry(args)
+    try:
+        path = weights.import_file(entry, args.file)
+    except weights.WeightsError as err:
+        print(f"abacus: {err.message}", file=sys.stderr)
+        return 1
+    print(f"{entry.name}: verified and saved at {path}", file=sys.stderr)
+    return 0
+
+
 def _executor_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--executor", choices=["local", "ray"],
                    help="where runs execute: local (an embedded worker process, the default) or ray "
@@ -469,6 +536,23 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("templates", help="list the graph templates")
     p.set_defaults(func=cmd_templates)
+
+    p = sub.add_parser("weights", help="pretrained weight files: list, fetch (download) or import them")
+    wsub = p.add_subparsers(dest="weights_command", required=True)
+    w = wsub.add_parser("list", help="the catalog's weight files, present or missing, and where they go")
+    w.set_defaults(func=cmd_weights_list)
+    w = wsub.add_parser("fetch", help="download a weight file into the torch hub cache (resumes an interrupted "
+                                      "download; verified before use)")
+    w.add_argument("name", help="a catalog name (abacus weights list), e.g. vgg16")
+    w.add_argument("--mirror", metavar="URL", help="download from this base URL + the file name "
+                                                   "(or ABACUS_WEIGHTS_MIRROR)")
+    w.add_argument("--quiet", action="store_true", help="no progress bar")
+    w.set_defaults(func=cmd_weights_fetch)
+    w = wsub.add_parser("import", help="copy a weight file you downloaded yourself into the torch hub cache, "
+                                       "after verifying it")
+    w.add_argument("name", help="a catalog name, e.g. vgg16")
+    w.add_argument("file", help="the downloaded file")
+    w.set_defaults(func=cmd_weights_import)
 
     args = parser.parse_args(argv)
     return args.func(args)

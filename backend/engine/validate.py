@@ -9,7 +9,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, JsonValue, ValidationError
 
 from .component import Component, InferError, Registry
 from .graph import Edge, Graph, Node
@@ -27,6 +27,9 @@ class Issue(BaseModel):
     port: str | None = None
     param: str | None = None
     edge: str | None = None
+    params: dict[str, JsonValue] = Field(default_factory=dict, description=(
+        "what the editor words the issue with: for invalid_param, pydantic's error `type` "
+        "(greater_than_equal, int_parsing, missing, ...) and its context (ge, lt, expected, ...)"))
 
 
 @dataclass
@@ -107,8 +110,15 @@ def _param_issues(node_id: str, err: ValidationError) -> list[Issue]:
         param = str(loc[0]) if loc else None
         where = ".".join(str(p) for p in loc) or "params"
         out.append(Issue(code="invalid_param", node=node_id, param=param,
-                         message=f"{node_id}: parameter '{where}': {e.get('msg')}"))
+                         message=f"{node_id}: parameter '{where}': {e.get('msg')}",
+                         params={"type": e.get("type", ""), **_json_context(e.get("ctx") or {})}))
     return out
+
+
+def _json_context(ctx: dict[str, Any]) -> dict[str, JsonValue]:
+    """Pydantic's error context as JSON: numbers and strings as they are, anything else (an
+    exception in a value_error) as its text."""
+    return {k: v if v is None or isinstance(v, (str, int, float, bool)) else str(v) for k, v in ctx.items()}
 
 
 def _connect_edges(graph: Graph, nodes: dict[str, Node], components: dict[str, Component],

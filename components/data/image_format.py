@@ -13,15 +13,20 @@ class ImageFormatParams(Params):
     width: int = ParamField(150, ge=8, le=4096, title={"en": "Width", "zh": "宽度"},
                             description={"en": "Output width in pixels", "zh": "输出宽度（像素）"})
     channels: Literal[1, 3] = ParamField(3, title={"en": "Channels", "zh": "通道数"},
-                                         description={"en": "3 for RGB, 1 for grayscale", "zh": "3 为 RGB，1 为灰度"})
+                                         description={"en": "3 for RGB, 1 for grayscale", "zh": "3 为 RGB 彩色，1 为灰度"},
+                                         choices={1: {"en": "1 (gray)", "zh": "1（灰度）"},
+                                                  3: {"en": "3 (RGB)", "zh": "3（RGB）"}})
     resize: Literal["keep_aspect", "stretch"] = ParamField(
         "keep_aspect", title={"en": "Resize", "zh": "缩放方式"},
-        description={"en": "keep_aspect: scale the shorter side, then centre-crop; stretch: scale to size",
-                     "zh": "keep_aspect：按短边缩放后居中裁剪；stretch：直接拉伸到目标尺寸"})
+        description={"en": "Keep aspect: scale the shorter side, then centre-crop; stretch: scale to size",
+                     "zh": "保持比例：按短边缩放后居中裁剪；拉伸：直接拉伸到目标尺寸"},
+        choices={"keep_aspect": {"en": "Keep aspect", "zh": "保持比例"}, "stretch": {"en": "Stretch", "zh": "拉伸"}})
     augmentation: Literal["none", "flip", "flip_rotate_zoom"] = ParamField(
         "none", title={"en": "Augmentation", "zh": "数据增强"},
         description={"en": "Random augmentation of training images (turns the feature cache off)",
-                     "zh": "对训练图像做随机增强（会关闭特征缓存）"})
+                     "zh": "对训练图像做随机增强（会关闭特征缓存）"},
+        choices={"none": {"en": "None", "zh": "无"}, "flip": {"en": "Flip", "zh": "翻转"},
+                 "flip_rotate_zoom": {"en": "Flip, rotate, zoom", "zh": "翻转、旋转、缩放"}})
 
 
 class ImageFormat(Component):

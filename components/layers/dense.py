@@ -15,7 +15,10 @@ class DenseParams(Params):
     activation: Activation = ParamField(
         "relu", title={"en": "Activation", "zh": "激活函数"},
         description={"en": "Activation function; linear outputs logits (the loss then applies sigmoid or softmax)",
-                     "zh": "激活函数；linear 输出 logits（由损失函数再做 sigmoid 或 softmax）"})
+                     "zh": "激活函数；“线性”输出未归一化的分数，由损失函数再做 Sigmoid 或 Softmax"},
+        choices={"relu": {"en": "ReLU", "zh": "ReLU"}, "sigmoid": {"en": "Sigmoid", "zh": "Sigmoid"},
+                 "softmax": {"en": "Softmax", "zh": "Softmax"}, "tanh": {"en": "Tanh", "zh": "Tanh"},
+                 "linear": {"en": "Linear (none)", "zh": "线性（无激活）"}})
 
 
 class Dense(LayerComponent):

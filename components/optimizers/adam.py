@@ -9,12 +9,12 @@ class AdamParams(Params):
     learning_rate: float = learning_rate_field(1e-3)
     beta_1: float = ParamField(
         0.9, ge=0, lt=1,
-        title={"en": "Beta 1", "zh": "Beta 1"},
+        title={"en": "Beta 1", "zh": "衰减率 β1"},
         description={"en": "Decay of the moving average of gradients (momentum)",
                      "zh": "梯度滑动平均的衰减率（动量）"})
     beta_2: float = ParamField(
         0.999, ge=0, lt=1,
-        title={"en": "Beta 2", "zh": "Beta 2"},
+        title={"en": "Beta 2", "zh": "衰减率 β2"},
         description={"en": "Decay of the moving average of squared gradients",
                      "zh": "梯度平方滑动平均的衰减率"})
     epsilon: float = epsilon_field()

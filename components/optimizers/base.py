@@ -24,7 +24,7 @@ def momentum_field() -> Any:
 
 
 def epsilon_field() -> Any:
-    return ParamField(1e-7, gt=0, le=1, title={"en": "Epsilon", "zh": "Epsilon"},
+    return ParamField(1e-7, gt=0, le=1, title={"en": "Epsilon", "zh": "数值稳定项 ε"},
                       description={"en": "Added to the denominator for numerical stability (Keras' default 1e-7)",
                                    "zh": "加在分母上以保证数值稳定（Keras 默认 1e-7）"})
 

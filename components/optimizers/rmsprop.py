@@ -10,7 +10,7 @@ class RMSpropParams(Params):
                                                zh="学习率（教程使用 2e-5）")
     rho: float = ParamField(
         0.9, ge=0, lt=1,
-        title={"en": "Rho", "zh": "Rho 衰减"},
+        title={"en": "Rho", "zh": "衰减率 ρ"},
         description={"en": "Decay of the moving average of squared gradients", "zh": "梯度平方滑动平均的衰减率"})
     momentum: float = momentum_field()
     epsilon: float = epsilon_field()

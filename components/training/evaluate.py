@@ -9,7 +9,10 @@ SPLITS = Literal["test", "validation", "train"]
 
 class EvaluateParams(Params):
     split: SPLITS = ParamField("test", title={"en": "Split", "zh": "数据划分"},
-                               description={"en": "Which split to evaluate on", "zh": "在哪个数据划分上评估"})
+                               description={"en": "Which split to evaluate on", "zh": "在哪个数据划分上评估"},
+                               choices={"test": {"en": "Test", "zh": "测试集"},
+                                        "validation": {"en": "Validation", "zh": "验证集"},
+                                        "train": {"en": "Training", "zh": "训练集"}})
     samples: int = ParamField(8, ge=0, le=64, title={"en": "Sample images", "zh": "示例图像数"},
                               description={"en": "How many images to show with their predictions",
                                            "zh": "展示多少张图像及其预测结果"})
@@ -48,7 +51,7 @@ class Evaluate(Component):
         trained, fmt = inputs["model"], inputs["images"]
         images, labels = load_images(ctx, fmt, params.split)
         model = model_from_trained(trained)
-        ctx.progress(0, 1, unit="split", phase=f"evaluate {params.split}")
+        ctx.progress(0, 1, unit="split", phase=f"evaluate {params.split}", code="evaluate", split=params.split)
         res = evaluate(model, trained, images, labels, device, amp_dtype(device, ctx.settings.amp))
         probs = res["probs"]
         pred = probs.argmax(1)
@@ -63,7 +66,8 @@ class Evaluate(Component):
         samples = [{"path": files[i], "label": trained.classes[int(labels[i])],
                     "predicted": trained.classes[int(pred[i])], "probability": float(probs[i, pred[i]])}
                    for i in range(min(params.samples, len(files)))]
-        ctx.log(f"{params.split} accuracy {res['accuracy']:.4f}, loss {res['loss']:.4f}")
+        ctx.log(f"{params.split} accuracy {res['accuracy']:.4f}, loss {res['loss']:.4f}", code="evaluated",
+                params={"split": params.split, "accuracy": res["accuracy"], "loss": res["loss"]})
         return {"report": EvaluationReport(split=params.split, loss=res["loss"], accuracy=res["accuracy"],
                                            classes=list(trained.classes), confusion=confusion, samples=samples,
                                            root=str(Path(fmt.dataset.root).resolve()))}

@@ -65,7 +65,9 @@ class FineTune(Component):
             optimizer = OptimizerSpec(kind=base.kind, learning_rate=base.learning_rate * params.learning_rate_factor,
                                       options=dict(base.options))
         ctx.log(f"unfreezing {len(trainable)} stages; optimizer {optimizer.kind} "
-                f"lr={optimizer.learning_rate:g}", trainable=sorted(trainable))
+                f"lr={optimizer.learning_rate:g}", trainable=sorted(trainable), code="unfreezing",
+                params={"count": len(trainable), "optimizer": optimizer.kind,
+                        "learning_rate": f"{optimizer.learning_rate:g}"})
         model = TrainedModel(**{**trained.__dict__, "trainable": sorted(trainable), "optimizer": optimizer,
                                 "history": [], "best_epoch": None, "model_file": None, "phase": "finetune",
                                 "weights_in_model_file": False})

@@ -28,7 +28,7 @@ def test_port_specs_leave_out_what_is_not_known(shared_client, graph):
 def test_issues_keep_every_key(shared_client, graph):
     graph["edges"].append({"source": "nope", "sourceHandle": "x", "target": "flatten", "targetHandle": "input"})
     issues = shared_client.post("/api/validate", json={"graph": graph}).json()["issues"]
-    assert issues and all(set(i) == {"code", "message", "node", "port", "param", "edge"} for i in issues)
+    assert issues and all(set(i) == {"code", "message", "node", "port", "param", "edge", "params"} for i in issues)
 
 
 def test_graphs_come_back_as_saved_and_edges_without_an_id_stay_so(shared_client, graph):

@@ -103,6 +103,26 @@ def test_a_failing_node_names_itself(runner, tmp_path):
     failed = of_type(events, "node.failed")[0]
     assert failed["node"] == "dataset" and failed["code"] == "dataset_missing"
     assert events[-1]["type"] == "run.failed"
+    # the editor words the code itself: the params name the folder and the param at fault
+    for event in (failed, events[-1]):
+        assert event["params"] == {"param": "root", "path": str(tmp_path / "missing")}
+
+
+def test_what_a_person_reads_travels_as_codes_with_params(runner, image_folder):
+    """Progress, log lines and failures carry a stable code and the values their sentence names,
+    next to the English words the command line prints; the editor says them in Chinese."""
+    status, events, _ = runner.run(tiny_graph(image_folder, epochs=2), ["evaluate"])
+    assert status == "finished"
+    epochs = [e for e in of_type(events, "node.progress", "train") if e["code"] == "epoch"]
+    assert epochs and {(e["epoch"], e["epochs"]) for e in epochs} == {(1, 2), (2, 2)}
+    assert all(e["phase"] == f"epoch {e['epoch']}/2" for e in epochs)      # the CLI's words are unchanged
+    assert {e["split"] for e in of_type(events, "node.progress") if e["code"] == "decode"} >= {"train", "validation"}
+    logs = {e["code"]: e for e in of_type(events, "node.log") if e["code"]}
+    assert logs["dataset_split"]["params"]["count"] == sum(logs["dataset_split"]["params"][s]
+                                                            for s in ("train", "validation", "test"))
+    evaluated = logs["evaluated"]["params"]
+    assert evaluated["split"] == "test" and 0 <= evaluated["accuracy"] <= 1 and evaluated["loss"] >= 0
+    assert logs["training_stages"]["params"]["device"] == "cpu"
 
 
 def test_worker_process_runs_and_cancels(tmp_path, image_folder):

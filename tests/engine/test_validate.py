@@ -57,6 +57,11 @@ def test_every_issue_is_reported_at_once_with_codes_and_places():
     found = {(i.code, i.node, i.port or i.param) for i in v.issues}
     assert ("invalid_param", "dense", "units") in found
     assert ("invalid_param", "train", "epochs") in found
+    # pydantic's error type and context travel with it: the editor words them in Chinese
+    units = next(i for i in v.issues if i.code == "invalid_param" and i.param == "units")
+    assert units.params == {"type": "greater_than_equal", "ge": 1}
+    epochs = next(i for i in v.issues if i.code == "invalid_param" and i.param == "epochs")
+    assert epochs.params == {"type": "int_parsing"}
     assert ("unknown_component", "mystery", None) in found
     assert ("missing_input", "finetune", "model") in found
     assert ("missing_node", "ghost", None) in found

@@ -2,7 +2,8 @@
 import { useCallback, useMemo, type CSSProperties } from "react";
 import { loc, useLang, useT, type Key } from "../i18n";
 import type { EvaluationSummary, ModelSummary } from "../types";
-import { issueLead, issueNames, issueText } from "../lib/issues";
+import { issueDetail, issueLead, issueNames, issueText } from "../lib/issues";
+import { failureText, metricName } from "../lib/messages";
 import type { FieldDesc } from "../lib/schema";
 import { useEditor } from "../store/editor";
 import { useUi } from "../store/ui";
@@ -78,7 +79,9 @@ function NodeInspector({ id }: { id: string }) {
           <Icon name="playTo" size={12} />{t("node.runTo")}
         </button>
       </div>
-      {status.state === "failed" && status.message && <div className="insp-fail"><Icon name="warn" size={13} /> {status.message}</div>}
+      {status.state === "failed" && status.message && (
+        <div className="insp-fail" data-code={status.code ?? ""}><Icon name="warn" size={13} /> {failureText({ ...status, node: id }, lang, names)}</div>
+      )}
       <div className="insp-row">
         <label>{t("inspector.id")}</label><span className="mono">{id}</span>
       </div>
@@ -90,15 +93,19 @@ function NodeInspector({ id }: { id: string }) {
       {issues.length > 0 && (
         <div className="insp-section">
           <div className="section-label">{t("inspector.issues")}</div>
-          {issues.map((i, k) => (
-            <div key={k} className="issue-item" data-testid="inspector-issue">
-              <Icon name="warn" size={13} />
-              <div>
-                <div className="issue-lead" data-code={i.code}>{issueLead(i, lang, names)}</div>
-                <div className="issue-detail"><span className="issue-code">{i.code}</span> {i.message}</div>
+          {issues.map((i, k) => {
+            const detail = issueDetail(i, lang);
+            return (
+              <div key={k} className="issue-item" data-testid="inspector-issue">
+                <Icon name="warn" size={13} />
+                <div>
+                  <div className="issue-lead" data-code={i.code}>{issueLead(i, lang, names)}</div>
+                  {/* the server's own words go with their code; a detail worded here needs none */}
+                  <div className="issue-detail">{!detail.localized && <span className="issue-code">{i.code}</span>} {detail.text}</div>
+                </div>
               </div>
-            </div>
-          ))}
+            );
+          })}
         </div>
       )}
       <div className="insp-section">
@@ -144,7 +151,7 @@ function NodeInspector({ id }: { id: string }) {
           {model?.best && (
             <div className="result-grid" onClick={() => openPanel("curves")}>
               {Object.entries(model.best).map(([k, v]) => (
-                <div key={k}><div className="muted small">{k}</div><div className="big mono">{fmt(v)}</div></div>
+                <div key={k}><div className="muted small">{metricName(k, lang)}</div><div className="big mono">{fmt(v)}</div></div>
               ))}
               <div><div className="muted small">{t("panel.best", { e: model.best_epoch ?? "?" })}</div></div>
             </div>
@@ -179,7 +186,7 @@ export function Inspector() {
         <div className="insp-empty">
           <div className="panel-title">{t("inspector.title")}</div>
           <p className="muted">{t("inspector.empty")}</p>
-          <p className="muted small">{graph.nodes.length} nodes · {graph.edges.length} edges · {graph.groups.length} groups</p>
+          <p className="muted small">{t("inspector.counts", { nodes: graph.nodes.length, edges: graph.edges.length, groups: graph.groups.length })}</p>
           <p className="muted small shortcuts">{t("shortcuts")}</p>
         </div>
       )}

@@ -6,7 +6,9 @@ import { Handle, NodeToolbar, Position, type NodeProps } from "@xyflow/react";
 import { loc, translate, useLang, useT } from "../i18n";
 import type { CardNode } from "../lib/canvasElements";
 import { issueLead, issueNames, issueText, type IssueNames } from "../lib/issues";
+import { failureText, progressText } from "../lib/messages";
 import { progressFraction } from "../lib/runstate";
+import { choiceLabel, enumTitles } from "../lib/schema";
 import { useEditor } from "../store/editor";
 import type { Catalog, ComponentDesc, Issue, Lang, PortDesc } from "../types";
 import { useActions } from "./context";
@@ -16,11 +18,13 @@ export const STATE_ICON: Record<string, string> = {
   idle: "", stale: "clock", queued: "clock", running: "spark", cached: "cache", done: "check", failed: "warn", cancelled: "x",
 };
 
-function paramSummary(comp: ComponentDesc | undefined, params: Record<string, unknown>): string {
+function paramSummary(comp: ComponentDesc | undefined, params: Record<string, unknown>, lang: Lang): string {
   const parts: string[] = [];
-  for (const name of Object.keys(comp?.params_schema?.properties ?? {})) {
+  for (const [name, prop] of Object.entries(comp?.params_schema?.properties ?? {})) {
     const v = name in params ? params[name] : comp?.defaults?.[name];
+    const titles = enumTitles(prop);
     if (typeof v === "number") parts.push(String(v));
+    else if (typeof v === "string" && titles) parts.push(choiceLabel({ choiceTitles: titles }, v, lang)); // a choice's label
     else if (typeof v === "string" && v.length <= 14 && !v.includes("/")) parts.push(v);
     if (parts.length >= 3) break;
   }
@@ -73,7 +77,7 @@ function Ports({ ports, side, issues, shapes, lang, typeNames }: {
               position={side === "in" ? Position.Top : Position.Bottom}
               className={`handle handle-${p.type} ${bad ? "handle-bad" : ""} ${p.optional ? "handle-optional" : ""}`}
               style={style}
-              title={`${portLabel(p, lang)} · ${typeNames[p.type] ?? p.type}${p.optional ? " (optional)" : ""}`}
+              title={`${portLabel(p, lang)} · ${typeNames[p.type] ?? p.type}${p.optional ? translate(lang, "port.optional") : ""}`}
             />
             <span className="port-label">
               {portLabel(p, lang)}
@@ -86,17 +90,22 @@ function Ports({ ports, side, issues, shapes, lang, typeNames }: {
   );
 }
 
-/** The run buttons above the one selected card; mounted only there, since each toolbar follows the viewport. */
+/**
+ * The run buttons beside the one selected card; mounted only there, since each toolbar follows
+ * the viewport. A narrow column on the card's right edge: cards show their ports and labels on
+ * the top and bottom edges and group labels sit above the first card, so nothing is hidden there.
+ */
 function RunToolbar({ id }: { id: string }) {
   const t = useT();
   const actions = useActions();
   return (
-    <NodeToolbar isVisible position={Position.Top} align="end" offset={4} className="node-toolbar">
+    <NodeToolbar isVisible position={Position.Right} align="center" offset={6} className="node-toolbar">
       <button className="tb-btn" data-testid="run-node" onClick={() => actions.run([id], "node")} title={t("node.run")}>
         <Icon name="play" size={13} />
       </button>
-      <button className="tb-btn primary" data-testid="run-to" onClick={() => actions.run([id], "to")} title={t("node.runTo")}>
-        <Icon name="playTo" size={13} /> {t("node.runTo")}
+      <button className="tb-btn primary" data-testid="run-to" onClick={() => actions.run([id], "to")} title={t("node.runTo")}
+        aria-label={t("node.runTo")}>
+        <Icon name="playTo" size={13} />
       </button>
       <button className="tb-btn" data-testid="run-all-node" onClick={() => actions.run([], "all")} title={t("node.runAll")}>
         <Icon name="playAll" size={13} />
@@ -109,9 +118,10 @@ export const NodeCard = memo(function NodeCard({ id, data, selected }: NodeProps
   const lang = useLang((s) => s.lang);
   const catalog = useEditor((s) => s.catalog);
   const { node, component: comp, status, issues, shapes, toolbar } = data;
-  // Issues on a card only name this node, so the names need only it (not the whole graph).
-  const names = useMemo(() => issues.length ? issueNames({ nodes: [node], edges: [], groups: [] }, catalog, lang, true) : null,
-    [issues, node, catalog, lang]);
+  // Issues and failures on a card only name this node, so the names need only it (not the whole graph).
+  const failed = status.state === "failed" && !!status.message;
+  const names = useMemo(() => issues.length || failed ? issueNames({ nodes: [node], edges: [], groups: [] }, catalog, lang, true) : null,
+    [issues, failed, node, catalog, lang]);
   const typeNames = portTypeNames(catalog, lang);
   const color = categoryColor(comp?.category ?? node.type.split(".")[0]);
   const fraction = progressFraction(status.progress);
@@ -123,7 +133,7 @@ export const NodeCard = memo(function NodeCard({ id, data, selected }: NodeProps
       data-testid="node-card"
       data-node={id}
       data-state={status.state}
-      title={names ? issuesTitle(issues, lang, names) : undefined}
+      title={names && issues.length ? issuesTitle(issues, lang, names) : undefined}
     >
       {toolbar && <RunToolbar id={id} />}
       {comp && comp.inputs.length > 0 && (
@@ -138,19 +148,19 @@ export const NodeCard = memo(function NodeCard({ id, data, selected }: NodeProps
         <StatePill state={status.state} lang={lang} />
       </div>
       <div className="node-sub">
-        {names ? (
+        {names && issues.length ? (
           <span className="node-issue" data-testid="node-issue" data-code={issues[0].code}>{issueLead(issues[0], lang, names)}</span>
         ) : running ? (
-          <span className="phase" data-testid="node-phase">
-            {status.progress?.phase ?? ""}
-            {status.progress?.total ? ` · ${status.progress.step}/${status.progress.total} ${status.progress.unit ?? ""}` : ""}
+          <span className="phase" data-testid="node-phase">{progressText(status.progress, lang)}</span>
+        ) : failed ? (
+          <span className="fail-msg" data-testid="node-fail" data-code={status.code ?? ""}
+            title={failureText({ ...status, node: id }, lang, names ?? undefined)}>
+            {failureText({ ...status, node: id }, lang, names ?? undefined)}
           </span>
-        ) : status.state === "failed" && status.message ? (
-          <span className="fail-msg" data-testid="node-fail" title={status.message}>{status.message}</span>
         ) : (
           <>
             <span className="node-id">{id}</span>
-            <span className="node-params">{paramSummary(comp, node.params)}</span>
+            <span className="node-params">{paramSummary(comp, node.params, lang)}</span>
           </>
         )}
       </div>

@@ -37,7 +37,8 @@ describe("the generic parameter form", () => {
     const onChange = vi.fn();
     render(<ParamForm schema={schemaOf("training.Trainer")} values={{ loss: "auto", feature_cache: true }} onChange={onChange} lang="en" />);
     const loss = screen.getByTestId("param-loss") as HTMLSelectElement;
-    expect([...loss.options].map((o) => o.textContent)).toEqual(["auto", "binary_crossentropy", "categorical_crossentropy"]);
+    // each choice by the component's label for it, never the raw value
+    expect([...loss.options].map((o) => o.textContent)).toEqual(["Auto", "Binary cross-entropy", "Categorical cross-entropy"]);
     fireEvent.change(loss, { target: { value: "1" } });
     expect(onChange).toHaveBeenLastCalledWith("loss", "binary_crossentropy");
     const sw = screen.getByTestId("param-feature_cache");
@@ -50,8 +51,23 @@ describe("the generic parameter form", () => {
     const onChange = vi.fn();
     render(<ParamForm schema={schemaOf("data.ImageFormat")} values={{ channels: 3 }} onChange={onChange} lang="en" />);
     const seg = screen.getByTestId("param-channels");
-    fireEvent.click(within(seg).getByText("1"));
+    fireEvent.click(within(seg).getByText("1 (gray)"));
     expect(onChange).toHaveBeenLastCalledWith("channels", 1);
+  });
+
+  it("labels choices in the person's language, sending the value itself", () => {
+    const onChange = vi.fn();
+    const { rerender } = render(<ParamForm schema={schemaOf("training.Evaluate")} values={{ split: "test" }} onChange={onChange} lang="zh" />);
+    const seg = screen.getByTestId("param-split");
+    expect(within(seg).getAllByRole("radio").map((b) => b.textContent)).toEqual(["测试集", "验证集", "训练集"]);
+    fireEvent.click(within(seg).getByText("验证集"));
+    expect(onChange).toHaveBeenLastCalledWith("split", "validation");
+    rerender(<ParamForm schema={schemaOf("training.Evaluate")} values={{ split: "test" }} onChange={onChange} lang="en" />);
+    expect(within(screen.getByTestId("param-split")).getAllByRole("radio").map((b) => b.textContent)).toEqual(["Test", "Validation", "Training"]);
+    rerender(<ParamForm schema={schemaOf("training.Trainer")} values={{ loss: "binary_crossentropy" }} onChange={onChange} lang="zh" />);
+    const chosen = within(screen.getByTestId("param-loss")).getAllByRole("radio").find((b) => b.getAttribute("aria-checked") === "true");
+    expect(chosen?.textContent).toBe("二元交叉熵"); // short Chinese labels fit a segmented control
+    expect(chosen?.getAttribute("data-value")).toBe("binary_crossentropy");
   });
 
   it("offers the backbone's layer names as a multi-select for fine-tuning", () => {
@@ -99,7 +115,7 @@ describe("the generic parameter form", () => {
   it("shows each field's title and description in the person's language, from the schema", () => {
     const { rerender } = render(<ParamForm schema={schemaOf("optimizers.Adam")} values={{}} onChange={() => undefined} lang="zh" />);
     const beta = screen.getByTestId("field-beta_2");
-    expect(within(beta).getByText("Beta 2")).toBeTruthy();
+    expect(within(beta).getByText("衰减率 β2")).toBeTruthy();
     expect(beta.textContent).toContain("梯度平方滑动平均的衰减率");
     expect(screen.getByTestId("field-learning_rate").textContent).toContain("学习率");
     rerender(<ParamForm schema={schemaOf("optimizers.Adam")} values={{}} onChange={() => undefined} lang="en" />);

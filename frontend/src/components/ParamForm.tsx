@@ -1,7 +1,7 @@
 // The one generic parameter form: every field comes from the component's JSON schema.
 import { useEffect, useState } from "react";
 import { loc, translate } from "../i18n";
-import { checkValue, effectiveValue, fieldsFromSchema, parseNumberInput, type FieldDesc, type FieldProblem } from "../lib/schema";
+import { checkValue, choiceLabel, effectiveValue, fieldsFromSchema, parseNumberInput, type FieldDesc, type FieldProblem } from "../lib/schema";
 import type { JsonSchema, Lang } from "../types";
 import { Icon } from "./common";
 
@@ -23,6 +23,14 @@ function problemText(p: FieldProblem, lang: Lang): string {
   if (p.code === "notInteger") return translate(lang, "form.notInteger");
   if (p.code !== "tooSmall" && p.code !== "tooBig") return "";
   return translate(lang, p.code === "tooSmall" ? "form.tooSmall" : "form.tooBig", { op: p.op, v: p.limit });
+}
+
+/** A field's default as the form shows values: a choice by its label, a switch as on / off. */
+function defaultText(f: FieldDesc, lang: Lang): string {
+  if (f.default === null) return translate(lang, "form.null");
+  if (f.kind === "enum") return choiceLabel(f, f.default, lang);
+  if (typeof f.default === "boolean") return translate(lang, f.default ? "form.on" : "form.off");
+  return JSON.stringify(f.default);
 }
 
 function boundsText(f: FieldDesc, lang: Lang): string {
@@ -83,16 +91,19 @@ function Switch({ checked, onChange, name }: { checked: boolean; onChange: (v: b
   );
 }
 
-function EnumField({ field, value, onChange }: { field: FieldDesc; value: unknown; onChange: (v: unknown) => void }) {
+function EnumField({ field, value, onChange, lang }: {
+  field: FieldDesc; value: unknown; onChange: (v: unknown) => void; lang: Lang;
+}) {
   const choices = field.choices ?? [];
-  const segmented = choices.length <= 3 && choices.every((c) => String(c).length <= 10);
+  const label = (c: unknown) => choiceLabel(field, c, lang); // the component's label for the value
+  const segmented = choices.length <= 3 && choices.every((c) => label(c).length <= (lang === "zh" ? 6 : 12));
   if (segmented && !field.nullable)
     return (
       <div className="segmented" data-testid={`param-${field.name}`} role="radiogroup">
         {choices.map((c) => (
-          <button key={String(c)} type="button" role="radio" aria-checked={same(c, value)}
+          <button key={String(c)} type="button" role="radio" aria-checked={same(c, value)} data-value={String(c)}
             className={same(c, value) ? "active" : ""} onClick={() => onChange(c)}>
-            {String(c)}
+            {label(c)}
           </button>
         ))}
       </div>
@@ -107,7 +118,7 @@ function EnumField({ field, value, onChange }: { field: FieldDesc; value: unknow
     >
       {index < 0 && value !== null && <option value="">{String(value ?? "")}</option>}
       {field.nullable && <option value="null">—</option>}
-      {choices.map((c, i) => <option key={String(c)} value={String(i)}>{String(c)}</option>)}
+      {choices.map((c, i) => <option key={String(c)} value={String(i)} data-value={String(c)}>{label(c)}</option>)}
     </select>
   );
 }
@@ -204,7 +215,7 @@ export function ParamForm({ schema, values, onChange, lang, issues = {}, choices
                 <Switch name={f.name} checked={Boolean(value)} onChange={set} />
               )}
               {!isDefault && f.default !== undefined && (
-                <button type="button" className="btn btn-ghost btn-icon reset" title={translate(lang, "form.default", { v: JSON.stringify(f.default) })}
+                <button type="button" className="btn btn-ghost btn-icon reset" title={translate(lang, "form.default", { v: defaultText(f, lang) })}
                   data-testid={`reset-${f.name}`} onClick={() => { setProblems((p) => ({ ...p, [f.name]: null })); onChange(f.name, undefined); }}>
                   <Icon name="undo" size={12} />
                 </button>
@@ -214,7 +225,7 @@ export function ParamForm({ schema, values, onChange, lang, issues = {}, choices
               <NumberField field={f} value={value} onChange={set} invalid={Boolean(error)}
                 onProblem={(p) => setProblems((prev) => ({ ...prev, [f.name]: p }))} />
             )}
-            {f.kind === "enum" && <EnumField field={f} value={value} onChange={set} />}
+            {f.kind === "enum" && <EnumField field={f} value={value} onChange={set} lang={lang} />}
             {f.kind === "multi" && <MultiField field={f} value={value} onChange={set} choices={choices} lang={lang} />}
             {(f.kind === "string" || f.kind === "list") && <TextField field={f} value={value} onChange={set} />}
             {f.kind === "json" && <TextField field={f} value={value} onChange={set} multiline />}

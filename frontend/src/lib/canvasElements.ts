@@ -173,13 +173,16 @@ export interface EdgeInputs {
   selected: ReadonlySet<string>;
   statuses: Readonly<Record<string, NodeStatus>>;
   validation: ValidationIndex;
+  /** What a screen reader calls an edge, in the person's language (React Flow's default is English). */
+  edgeLabel?: (source: string, target: string) => string;
 }
 
 /** The edges, coloured by the type their source port carries, each kept from ``previous`` when unchanged. */
 export function typedEdges(inputs: EdgeInputs, previous: ReadonlyMap<string, TypedEdgeType>): TypedEdgeType[] {
-  const { graph, catalog, selected, statuses, validation } = inputs;
+  const { graph, catalog, selected, statuses, validation, edgeLabel } = inputs;
   const typeOf = new Map(graph.nodes.map((n) => [n.id, n.type]));
   return graph.edges.map((edge) => {
+    const ariaLabel = edgeLabel?.(edge.source, edge.target);
     const component = componentOf(catalog, typeOf.get(edge.source) ?? "");
     const data: EdgeData = {
       type: component?.outputs.find((p) => p.name === edge.sourceHandle)?.type ?? "",
@@ -189,10 +192,10 @@ export function typedEdges(inputs: EdgeInputs, previous: ReadonlyMap<string, Typ
     const isSelected = selected.has(edge.id);
     const prev = previous.get(edge.id);
     if (prev && prev.selected === isSelected && sameEdgeEnds(prev, edge) && prev.data?.type === data.type &&
-        prev.data.flowing === data.flowing && prev.data.bad === data.bad) return prev;
+        prev.data.flowing === data.flowing && prev.data.bad === data.bad && prev.ariaLabel === ariaLabel) return prev;
     return {
       id: edge.id, source: edge.source, sourceHandle: edge.sourceHandle, target: edge.target,
-      targetHandle: edge.targetHandle, type: "typed", selected: isSelected, data,
+      targetHandle: edge.targetHandle, type: "typed", selected: isSelected, data, ...(ariaLabel ? { ariaLabel } : {}),
     };
   });
 }
@@ -214,13 +217,15 @@ function sameCardData(a: CardData, b: CardData): boolean {
 }
 
 export function sameStatus(a: NodeStatus, b: NodeStatus): boolean {
-  return a === b || (a.state === b.state && a.message === b.message && sameProgress(a.progress, b.progress));
+  return a === b || (a.state === b.state && a.message === b.message && a.code === b.code &&
+    sameProgress(a.progress, b.progress));
 }
 
 function sameProgress(a: Progress | undefined, b: Progress | undefined): boolean {
   if (a === b) return true;
   if (!a || !b) return false;
-  return a.step === b.step && a.total === b.total && a.unit === b.unit && a.phase === b.phase;
+  return a.step === b.step && a.total === b.total && a.unit === b.unit && a.phase === b.phase && a.code === b.code &&
+    a.epoch === b.epoch && a.split === b.split;
 }
 
 function sameIssues(a: Issue[], b: Issue[]): boolean {

@@ -1,5 +1,5 @@
 // Turns a component's pydantic JSON schema into field descriptions for the generic form.
-import type { JsonSchema, Localized } from "../types";
+import type { JsonSchema, Lang, Localized } from "../types";
 
 export type FieldKind = "integer" | "number" | "string" | "boolean" | "enum" | "multi" | "list" | "json";
 
@@ -11,6 +11,7 @@ export interface FieldDesc {
   default?: unknown;
   nullable: boolean;
   choices?: unknown[]; // for enum and multi
+  choiceTitles?: Record<string, Localized>; // x-enum-titles / x-enum-titles-zh: each choice's label, by its value as text
   choicesFrom?: string; // x-choices-from: read choices from the input's inferred spec info
   deferred: boolean; // x-deferred: a later stage reads it
   minimum?: number;
@@ -45,6 +46,23 @@ export function schemaText(s: JsonSchema, key: "title" | "description"): Localiz
   return { en, zh: typeof zh === "string" ? zh : undefined };
 }
 
+/** The labels of an enum's values in both languages (`x-enum-titles`, `x-enum-titles-zh`: maps
+ * from the value as text), when the component gives them. */
+export function enumTitles(s: JsonSchema): Record<string, Localized> | undefined {
+  const en = s["x-enum-titles"] as Record<string, string> | undefined;
+  const zh = s["x-enum-titles-zh"] as Record<string, string> | undefined;
+  if (!en && !zh) return undefined;
+  const out: Record<string, Localized> = {};
+  for (const k of new Set([...Object.keys(en ?? {}), ...Object.keys(zh ?? {})])) out[k] = { en: en?.[k], zh: zh?.[k] };
+  return out;
+}
+
+/** A choice as the person reads it: its label in their language, else the value itself. */
+export function choiceLabel(field: Pick<FieldDesc, "choiceTitles">, value: unknown, lang: Lang): string {
+  const t = field.choiceTitles?.[String(value)];
+  return (t && (t[lang] || t.en || t.zh)) || String(value);
+}
+
 function isNull(s: JsonSchema): boolean {
   return s.type === "null" || (Array.isArray(s.type) && s.type.length === 1 && s.type[0] === "null");
 }
@@ -77,6 +95,7 @@ export function describeField(name: string, raw: JsonSchema, root: JsonSchema): 
     nullable,
     deferred: Boolean(outer["x-deferred"] ?? inner["x-deferred"]),
     choicesFrom: (outer["x-choices-from"] ?? inner["x-choices-from"]) as string | undefined,
+    choiceTitles: enumTitles(outer) ?? enumTitles(inner),
   };
   const bounds = {
     minimum: inner.minimum,
