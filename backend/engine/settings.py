@@ -34,6 +34,14 @@ class RunSettings(BaseModel):
         description="Folders every file a run reads must resolve inside (links followed); the "
                     "run service sets them from its data-root policy. None (the command line) "
                     "trusts every path")
+    resume: bool = Field(
+        False, exclude_if=lambda v: not v,
+        description="Trainers continue from their last checkpoint (the last completed epoch under their "
+                    "cache key) instead of from epoch 1: a resumed run, or abacus run --resume")
+    train_step_delay_s: float = Field(
+        0.0, ge=0, exclude_if=lambda v: not v,
+        description="Fault injection for tests, never for use: a trainer sleeps this long after each batch, "
+                    "so that a test can kill a run in a chosen epoch")
 
 
 MB = 1024 * 1024

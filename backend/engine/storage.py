@@ -57,12 +57,15 @@ def storage_failure(err: BaseException) -> tuple[str, str] | None:
     return None
 
 
-def write_file(path: str | os.PathLike, data: bytes | Callable[[IO[bytes]], None]) -> Path:
+def write_file(path: str | os.PathLike, data: bytes | Callable[[IO[bytes]], None], *,
+               durable: bool = False) -> Path:
     """Write ``path`` whole or not at all: to a temporary name beside it, then renamed.
 
     ``data``: the bytes, or a function writing them to a binary file object. When the write
     fails the temporary file is removed and the failure is raised as a StorageWriteError
-    (with the errno, and the path) from the original error.
+    (with the errno, and the path) from the original error. ``durable``: fsync the file before
+    the rename and the folder after it, so that the new file survives a power cut too (a
+    trainer's checkpoint: what a resumed run continues from).
     """
     path = Path(path)
     tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
@@ -72,7 +75,12 @@ def write_file(path: str | os.PathLike, data: bytes | Callable[[IO[bytes]], None
                 f.write(data)
             else:
                 data(f)
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
         os.replace(tmp, path)
+        if durable:
+            _fsync_dir(path.parent)
     except BaseException as err:
         try:
             tmp.unlink()
@@ -83,3 +91,17 @@ def write_file(path: str | os.PathLike, data: bytes | Callable[[IO[bytes]], None
             raise StorageWriteError(found.errno, found.strerror or str(found), str(path)) from err
         raise
     return path
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (where the platform can open a folder)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -98,8 +98,9 @@ class RunService:
 
     # -- preparing ----------------------------------------------------------------------
     def prepare(self, graph: Graph | dict[str, Any], targets: list[str], mode: str = "to", *,
-                run_id: str = "", graph_version: int | None = None) -> PreparedRun:
-        """Check, validate and plan; raises RunRejected with every issue."""
+                run_id: str = "", graph_version: int | None = None, resume: bool = False) -> PreparedRun:
+        """Check, validate and plan; raises RunRejected with every issue. ``resume``: trainers
+        continue from their checkpoints (a resumed run, ``abacus run --resume``)."""
         if isinstance(graph, dict):
             graph = Graph.model_validate(graph)
         if mode != "all" and not targets:
@@ -121,7 +122,7 @@ class RunService:
         return PreparedRun(run_id=run_id, graph=resolved.model_dump(mode="json"), targets=plan.targets,
                            mode=plan.mode, order=plan.order, keys=plan.keys, force=sorted(plan.force),
                            stored=stored, execute=execute, graph_version=graph_version,
-                           settings=self.settings_for_run())
+                           settings=self.settings_for_run().model_copy(update={"resume": resume}))
 
     # -- answering from the store -------------------------------------------------------
     def from_store(self, prepared: PreparedRun) -> list[ev.Event] | None:

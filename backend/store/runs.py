@@ -17,7 +17,7 @@ from backend.engine.reduce import RunReducer
 
 from .db import Database
 from .events import EventLog
-from .models import Run, utcnow
+from .models import GraphVersion, Run, utcnow
 
 INTERRUPTED_MESSAGE = "the server stopped while this run was executing"
 
@@ -32,14 +32,27 @@ class RunQueue:
         self.events = events
 
     def enqueue(self, project_id: int, graph: dict[str, Any], targets: list[str], mode: str,
-                graph_version: int | None) -> tuple[Run, ev.Event]:
-        """A new queued run and its stored run.queued event."""
+                graph_version: int | None, *, version_saves: int | None = None, resumed_from: str | None = None,
+                auto_resumes: int = 0) -> tuple[Run, ev.Event]:
+        """A new queued run and its stored run.queued event.
+
+        ``version_saves``: how many saves ``graph_version`` held when its graph was read. A rapid
+        save may have replaced that version since; the run then names no version rather than one
+        whose graph is not the one it runs (once the run is stored, that version is never rewritten).
+        ``resumed_from``: the run this one resumes (``auto_resumes``: the studio's resumes in a row).
+        """
         with self.db.write() as s:
+            if graph_version is not None and version_saves is not None:
+                same = s.exec(select(GraphVersion.id).where(
+                    GraphVersion.project_id == project_id, GraphVersion.version == graph_version,
+                    GraphVersion.saves == version_saves)).first()
+                if same is None:
+                    graph_version = None
             run = Run(id=new_run_id(), project_id=project_id, graph=graph, targets=list(targets), mode=mode,
-                      graph_version=graph_version)
+                      graph_version=graph_version, resumed_from=resumed_from, auto_resumes=auto_resumes)
             s.add(run)
             s.flush()
-            [event] = self.events.append_in(s, run, [ev.RunQueued(targets=list(targets))])
+            [event] = self.events.append_in(s, run, [ev.RunQueued(targets=list(targets), resumed_from=resumed_from)])
         return run, event
 
     def claim_next(self) -> Run | None:
@@ -101,6 +114,12 @@ class RunQueue:
     def get(self, run_id: str) -> Run | None:
         with self.db.read() as s:
             return s.get(Run, run_id)
+
+    def resuming(self, run_id: str) -> Run | None:
+        """A queued or running run that resumes ``run_id``, if there is one."""
+        with self.db.read() as s:
+            return s.exec(select(Run).where(Run.resumed_from == run_id,
+                                            col(Run.status).in_(("queued", "running")))).first()
 
     def list(self, project_id: int | None = None, limit: int = 200) -> list[Run]:
         with self.db.read() as s:

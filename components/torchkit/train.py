@@ -381,7 +381,7 @@ def _resume(ctx, model: StagedModel, optimizer: torch.optim.Optimizer, gen: torc
     epoch restored, and the earlier epochs' metrics sent again (``resumed``) so that the curves
     show the whole training. None (training starts at epoch 1) when there is none to use."""
     ck, problem = checkpoint.latest(ctx.artifact_dir(), ctx.key)
-    if ck is not None and (set(ck.weights) != set(checkpoint.trainable_weights(model))
+    if ck is not None and (set(ck.weights) != checkpoint.trainable_keys(model)
                            or ck.epochs != cfg.epochs or not 0 < ck.epoch <= cfg.epochs
                            or len(ck.history) != ck.epoch):
         ck, problem = None, problem or "it does not fit this model"

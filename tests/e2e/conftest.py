@@ -156,3 +156,13 @@ def shot():
         return path
 
     return take
+
+
+@pytest.fixture(scope="module")
+def delete_the_projects_made_here(page):
+    """Projects a test module creates are deleted after it, so later modules see the list they expect."""
+    before = {p["id"] for p in page.request.get(page.base_url + "/api/projects").json()}
+    yield
+    for p in page.request.get(page.base_url + "/api/projects").json():
+        if p["id"] not in before:
+            page.request.delete(page.base_url + f"/api/projects/{p['id']}")

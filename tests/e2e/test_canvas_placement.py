@@ -11,19 +11,10 @@ import time
 
 import pytest
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("delete_the_projects_made_here")]
 
 TEMPLATE = "model_optimization_finetuning"
 TEMPLATE_ZH = "模型优化与微调"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def delete_the_projects_made_here(page):
-    before = {p["id"] for p in page.request.get(page.base_url + "/api/projects").json()}
-    yield
-    for p in page.request.get(page.base_url + "/api/projects").json():
-        if p["id"] not in before:
-            page.request.delete(page.base_url + f"/api/projects/{p['id']}")
 
 
 # -- helpers ----------------------------------------------------------------------------------

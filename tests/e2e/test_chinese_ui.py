@@ -14,7 +14,9 @@ import time
 
 import pytest
 
-pytestmark = pytest.mark.e2e
+from e2e_helpers import node, select_node, wait_validated
+
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("delete_the_projects_made_here")]
 
 OFFLINE = "model_optimization_finetuning_offline"
 
@@ -106,20 +108,6 @@ def english_left(page) -> list[str]:
 def assert_chinese(page, step: str) -> None:
     bad = english_left(page)
     assert not bad, f"English in the Chinese UI ({step}):\n" + "\n".join(bad)
-
-
-def node(page, node_id):
-    return page.locator(f'[data-testid="node-card"][data-node="{node_id}"]')
-
-
-def select_node(page, node_id):
-    node(page, node_id).locator(".node-title").click()
-    page.wait_for_selector(f'[data-testid="inspector"][data-node="{node_id}"]')
-
-
-def wait_validated(page):
-    page.wait_for_function("() => !document.querySelector('[data-testid=issues-badge]')?.textContent.includes('…')")
-    time.sleep(0.4)  # validation is debounced
 
 
 def wait_saved(page):

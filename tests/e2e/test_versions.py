@@ -8,27 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-pytestmark = pytest.mark.e2e
+from e2e_helpers import node, select_node
+
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("delete_the_projects_made_here")]
 
 TEMPLATE = "model_optimization_finetuning"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def delete_the_projects_made_here(page):
-    before = {p["id"] for p in page.request.get(page.base_url + "/api/projects").json()}
-    yield
-    for p in page.request.get(page.base_url + "/api/projects").json():
-        if p["id"] not in before:
-            page.request.delete(page.base_url + f"/api/projects/{p['id']}")
-
-
-def node(page, node_id):
-    return page.locator(f'[data-testid="node-card"][data-node="{node_id}"]')
-
-
-def select_node(page, node_id):
-    node(page, node_id).locator(".node-title").click()
-    page.wait_for_selector(f'[data-testid="inspector"][data-node="{node_id}"]')
 
 
 def wait_saved(page):

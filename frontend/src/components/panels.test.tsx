@@ -7,6 +7,7 @@ import { RunPanel } from "./RunPanel";
 import { ResultsContext } from "./context";
 import { useEditor } from "../store/editor";
 import { useUi } from "../store/ui";
+import { useRuns } from "../store/runs";
 import { useLang } from "../i18n";
 import { catalog, template } from "../test/fixtures";
 
@@ -64,6 +65,22 @@ describe("run panel", () => {
     act(() => useLang.getState().setLang("en"));
     expect(screen.getByTestId("issue-row").querySelector(".issue-lead")!.textContent)
       .toBe("Required input “Images (images)” of “Trainer (train)” is not connected");
+  });
+
+  it("offers to resume a failed or interrupted run, and says which run a resumed one continues", () => {
+    useLang.getState().setLang("en");
+    const base = { project_id: 1, targets: ["train"], mode: "to" as const, created_at: "2024-01-01T00:00:00", auto_resumes: 0 };
+    useRuns.setState({ latestRunId: "aa" });
+    useRuns.getState().upsertRun({ ...base, id: "aa", status: "interrupted" });
+    render(<RunPanel />);
+    expect(screen.getByTestId("panel-resume").textContent).toContain("Resume");
+    act(() => {
+      useRuns.getState().upsertRun({ ...base, id: "bb", status: "running", resumed_from: "aa" });
+      useRuns.setState({ latestRunId: "bb" });
+    });
+    expect(screen.queryByTestId("panel-resume")).toBeNull();
+    expect(screen.getByTestId("run-resumed-from").textContent).toContain("resumes #aa");
+    act(() => useRuns.getState().reset(null));
   });
 
   it("shows evaluation samples as images from the server, right ones green and wrong ones red", () => {

@@ -7,6 +7,7 @@ const apiMock = vi.hoisted(() => ({
   run: vi.fn(),
   startRun: vi.fn(),
   cancelRun: vi.fn(),
+  resumeRun: vi.fn(),
 }));
 vi.mock("../api", () => ({ api: apiMock, wsUrl: (p: string) => `ws://test${p}` }));
 
@@ -75,6 +76,16 @@ describe("runs store", () => {
     const view = useRuns.getState().views.abc;
     expect(view.nodes.train.state).toBe("running");
     expect(view.metrics.train).toHaveLength(1);
+  });
+
+  it("resumes a failed run as a new run, which it follows", async () => {
+    apiMock.resumeRun.mockResolvedValue({ ...run("queued"), id: "def", resumed_from: "abc", auto_resumes: 0 });
+    await useRuns.getState().resume("abc");
+    expect(apiMock.resumeRun).toHaveBeenCalledWith("abc");
+    expect(useRuns.getState().latestRunId).toBe("def");
+    expect(useRuns.getState().runs.map((r) => r.resumed_from)).toEqual(["abc"]);
+    await connect();
+    expect(FakeSocket.all[0].url).toBe("ws://test/api/ws/runs/def?after=0");
   });
 
   it("resumes after the last seen seq when the connection drops, without duplicates", async () => {

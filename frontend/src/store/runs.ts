@@ -26,6 +26,8 @@ export interface RunsState {
   loadProject: (projectId: number) => Promise<void>;
   start: (targets: string[], mode: RunMode, graph: Graph | null) => Promise<Run>;
   cancel: () => Promise<void>;
+  /** A new run continuing a failed, interrupted or cancelled one from its trainers' checkpoints. */
+  resume: (runId: string) => Promise<Run>;
   ingest: (runId: string, events: RunEvent[]) => void;
   upsertRun: (run: Run) => void;
   follow: (runId: string) => void;
@@ -145,6 +147,15 @@ export const useRuns = create<RunsState>((set, get) => ({
     if (!id) return;
     const run = await api.cancelRun(id);
     if (run && run.id !== undefined) get().upsertRun(run);
+  },
+
+  resume: async (runId) => {
+    const run = await api.resumeRun(runId);
+    const id = String(run.id);
+    get().upsertRun(run);
+    set({ latestRunId: id });
+    get().follow(id);
+    return run;
   },
 
   follow: (runId) => {
