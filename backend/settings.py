@@ -72,6 +72,12 @@ class Settings(BaseSettings):
         0.0, ge=0, description="Fault injection for tests, never for use: trainers sleep this long after each "
                                "batch (so a test can kill a run in a chosen epoch)")
     frontend_dir: Path | None = Field(None, description="Built editor to serve at /; default frontend/dist")
+    weights_catalog: Path | None = Field(
+        None, description="A JSON weights catalog used instead of the built-in one "
+                          "(components/backbones/weights_catalog.json)")
+    weights_mirror: str | None = Field(
+        None, description="Base URL pretrained weight files are downloaded from instead of their published URL "
+                          "(the file name is appended): a mirror for machines behind a proxy")
     predict_timeout_s: float = Field(120.0, gt=0, description="How long a prediction may take")
     export_timeout_s: float = Field(
         300.0, gt=0, description="How long a model file's ONNX export (or its import as a stored result) may take")

@@ -27,6 +27,7 @@ from .broadcast import Broadcaster
 from .deps import Services
 from .dispatcher import Dispatcher
 from .bodies import BodyLimitMiddleware
+from .weights_downloads import upload_limit
 from .security import TokenMiddleware, check_bind
 
 log = logging.getLogger("abacus.api")
@@ -99,13 +100,14 @@ def create_app(settings: Settings | None = None, *, start_worker: bool = True) -
     app.state.services = services
     errors.install(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.body_limit_bytes,
-                       max_json_depth=settings.max_json_depth)
+                       max_json_depth=settings.max_json_depth,
+                       limit_for=lambda path: upload_limit(settings.weights_catalog, path))
     if settings.token:  # added last: runs first, so nothing is read from a stranger
         app.add_middleware(TokenMiddleware, token=settings.token)
 
-    from .routes import meta, models, projects, runs, ws
+    from .routes import meta, models, projects, runs, weights, ws
 
-    for module in (meta, projects, runs, models):
+    for module in (meta, projects, runs, models, weights):
         app.include_router(module.router, prefix="/api")
     app.include_router(ws.router, prefix="/api")
 

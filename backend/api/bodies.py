@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
+from typing import Callable
 
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -94,10 +95,12 @@ def _error(status: int, code: str, message: str, *, close: bool) -> tuple[Messag
 class BodyLimitMiddleware:
     """A pure ASGI middleware: the size limit on every request body, the depth limit on JSON ones."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, max_json_depth: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, max_json_depth: int,
+                 limit_for: Callable[[str], int | None] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.max_json_depth = max_json_depth
+        self.limit_for = limit_for  # a larger limit for some POST routes (a weight file's upload)
 
     async def _too_large(self, send: Send) -> None:
         for message in _error(413, "upload_too_large",
@@ -108,6 +111,11 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if self.limit_for is not None and scope.get("method") == "POST":
+            raised = self.limit_for(scope.get("path", ""))
+            if raised is not None and raised > self.max_bytes:
+                await BodyLimitMiddleware(self.app, raised, self.max_json_depth)(scope, receive, send)
+                return
         has_body = False
         for key, value in scope.get("headers", []):
             if key == b"content-length":

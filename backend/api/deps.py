@@ -1,7 +1,7 @@
 """The services a request needs, built once per app and injected (never module globals)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends
@@ -19,6 +19,7 @@ from backend.store.runs import RunQueue
 
 from .broadcast import Broadcaster
 from .dispatcher import Dispatcher
+from .weights_downloads import WeightDownloads
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Services:
     broadcaster: Broadcaster
     dispatcher: Dispatcher
     service: RunService
+    downloads: WeightDownloads = field(default_factory=WeightDownloads)  # weight files being fetched
 
 
 def get_services(conn: HTTPConnection) -> Services:

@@ -104,10 +104,46 @@ class ComponentsOut(BaseModel):
     compatible: dict[str, list[str]]
 
 
+class WeightsNeeded(BaseModel):
+    """A pretrained weight file a graph reads (from the weights catalog)."""
+
+    name: str = Field(description="Its catalog name: GET /api/weights, POST /api/weights/{name}/fetch")
+    file: str
+    size: int = Field(description="Bytes to download when it is missing")
+    present: bool
+
+
 class TemplateSummary(BaseModel):
     id: str
     name: dict[str, str]
     description: dict[str, str] | str
+    weights: list[WeightsNeeded] = Field(
+        default_factory=list, description="The weight files the template reads; those not present need a download")
+
+
+class WeightsDownload(BaseModel):
+    """This server's download of a weight file: idle (none since it started), running, done or failed."""
+
+    state: Literal["idle", "running", "done", "failed"] = "idle"
+    done_bytes: int = 0
+    total_bytes: int = 0
+    phase: Literal["download", "verify"] | None = None
+    error: dict[str, Any] | None = Field(None, description="code and message of a failed download")
+
+
+class WeightsOut(BaseModel):
+    name: str
+    title: dict[str, str]
+    file: str
+    url: str = Field(description="Where it is downloaded from (the mirror's URL when one is set)")
+    size: int
+    sha256: str | None
+    sha256_prefix: str | None
+    path: str = Field(description="Where the components read it (the torch hub cache)")
+    present: bool
+    partial_bytes: int = Field(description="Bytes of an interrupted download kept to resume from")
+    components: list[str] = Field(description="Ids of the components that read it (their ImageNet weights)")
+    download: WeightsDownload
 
 
 class TemplateOut(TemplateSummary):

@@ -106,7 +106,8 @@ class Backbone(LayerComponent):
     def missing_files(self, params):
         """The ImageNet weight file, when the weights come from it and it is absent (one stat: this
         runs on every validation). A weight *file* the person names is a path param, checked with
-        the data roots (``backend/runs/paths.py``). Nothing is downloaded, so it is an error."""
+        the data roots (``backend/runs/paths.py``). Nothing is downloaded by a run, so it is an error;
+        ``params.weights_name`` names the catalog entry the studio and ``abacus weights fetch`` download."""
         if params.get("weights", "imagenet") != "imagenet":
             return []
         try:
@@ -117,7 +118,9 @@ class Backbone(LayerComponent):
             message = str(err)
             if path and self.imagenet_url:
                 extra["url"] = self.imagenet_url
-                message += f" It can be fetched from {self.imagenet_url}; the studio downloads nothing."
+                if getattr(self, "weights_name", None):
+                    extra["weights_name"] = self.weights_name
+                message += f" It can be fetched from {self.imagenet_url}."
             return [NodeError(message, code=err.code, param=err.param, params={**err.params, **extra})]
         except Exception:  # a broken install: the run reports it with its traceback
             return []

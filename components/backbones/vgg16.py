@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 from typing import Literal
 
 from backend.engine import NodeError, ParamField
 
 from .common import Backbone, BackboneParams, cached_state, normalization_module
+from .weights import CATALOG_FILE, hub_dir, load_catalog  # noqa: F401  (hub_dir: imported from here too)
 
 # Keras' names for VGG16's layers: (name, output channels); channels 0 marks a pooling layer.
 VGG16_LAYERS: tuple[tuple[str, int], ...] = (
@@ -21,18 +20,9 @@ VGG16_NAMES = tuple(name for name, _ in VGG16_LAYERS)
 VGGLayer = Literal[VGG16_NAMES]  # type: ignore[valid-type]
 # torchvision's vgg16().features indices of the 13 convolutions, in order
 TORCHVISION_CONV_INDEX = (0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28)
-IMAGENET_FILE = "vgg16-397923af.pth"
-
-
-def hub_dir() -> Path:
-    """torch.hub.get_dir(), worked out without importing torch (planning runs in the server)."""
-    if "torch" in sys.modules:
-        import torch.hub
-
-        return Path(torch.hub.get_dir())
-    torch_home = os.environ.get("TORCH_HOME") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "torch")
-    return Path(os.path.expanduser(torch_home)) / "hub"
+# torchvision's file, from the weights catalog (components/backbones/weights_catalog.json)
+IMAGENET_ENTRY = load_catalog(CATALOG_FILE)["vgg16"]
+IMAGENET_FILE = IMAGENET_ENTRY.file
 
 
 class VGG16Params(BackboneParams):
@@ -50,7 +40,8 @@ class VGG16(Backbone):
                    "zh": "VGG16 卷积基（torchvision 结构，Keras 层名）"}
     Params = VGG16Params
     layer_names = VGG16_NAMES
-    imagenet_url = f"https://download.pytorch.org/models/{IMAGENET_FILE}"  # torchvision's; fetched by hand
+    imagenet_url = IMAGENET_ENTRY.url   # torchvision's
+    weights_name = IMAGENET_ENTRY.name  # abacus weights fetch vgg16
 
     def out_shape(self, params, in_shape, upto: str | None = None):
         self.check_input(in_shape)
@@ -68,8 +59,9 @@ class VGG16(Backbone):
         path = hub_dir() / "checkpoints" / IMAGENET_FILE
         if not path.is_file():
             raise NodeError(
-                f"VGG16 ImageNet weights not found. Put torchvision's {IMAGENET_FILE} at {path} "
-                f"(the torch hub cache), or set weights to 'file' and weights_file to its path.",
+                f"VGG16 ImageNet weights not found. Run `abacus weights fetch vgg16` (or download them in the "
+                f"studio), or put torchvision's {IMAGENET_FILE} at {path} (the torch hub cache), or set "
+                f"weights to 'file' and weights_file to its path.",
                 code="weights_missing", param="weights", params={"path": str(path)})
         return path
 

@@ -5,7 +5,7 @@ import type { components, paths } from "./api/schema";
 import { withEdgeIds } from "./lib/graph";
 import type {
   Catalog, ErrorBody, Graph, GraphDocument, Project, Run, RunEvent, RunMode, Template, TemplateInfo, Validation,
-  VersionInfo, VersionWithGraph,
+  VersionInfo, VersionWithGraph, WeightsInfo,
 } from "./types";
 
 export class ApiError extends Error {
@@ -138,6 +138,22 @@ export const api = {
   // access-token cookie with it, as with every other request of the editor.
   sampleUrl: (id: string | number, node: string, index: number) =>
     `/api/runs/${id}/samples/${encodeURIComponent(node)}/${index}`,
+  /** The weights catalog: each pretrained weight file, present or not, and the server's download. */
+  weights: (): Promise<WeightsInfo[]> => unwrap(client.GET("/api/weights")),
+  /** Start the server's download of a weight file (progress: poll ``weights``). */
+  fetchWeights: (name: string): Promise<WeightsInfo> =>
+    unwrap(client.POST("/api/weights/{name}/fetch", { params: { path: { name } } })),
+  /** A weight file downloaded by hand: the server verifies it before use. */
+  uploadWeights: (name: string, file: File): Promise<WeightsInfo> =>
+    unwrap(client.POST("/api/weights/{name}", {
+      params: { path: { name } },
+      body: { file: file.name },
+      bodySerializer: () => {
+        const form = new FormData();
+        form.append("file", file);
+        return form;
+      },
+    })),
   predict: (id: string | number, node: string, file: File) =>
     unwrap(client.POST("/api/runs/{run_id}/predict", {
       params: { ...run(id).params, query: { node } },

@@ -65,6 +65,7 @@ export type Validation = Schemas["ValidationOut"];
 
 // The answers that carry a graph carry it as the editor holds it (`api.ts` names the edges).
 export type TemplateInfo = Schemas["TemplateSummary"];
+export type WeightsInfo = Schemas["WeightsOut"];
 export type Template = Omit<Schemas["TemplateOut"], "graph"> & { graph: Graph };
 
 export type Project = Omit<Schemas["ProjectPublic"], "graph"> & { graph?: Graph | null };

@@ -33,7 +33,7 @@ def test_templates(shared_client):
     listed = shared_client.get("/api/templates").json()
     ids = [t["id"] for t in listed]
     assert "model_optimization_finetuning_offline" in ids
-    assert all(set(t) == {"id", "name", "description"} for t in listed)
+    assert all(set(t) == {"id", "name", "description", "weights"} for t in listed)
     one = shared_client.get("/api/templates/model_optimization_finetuning_offline").json()
     assert one["graph"]["nodes"]
     missing = shared_client.get("/api/templates/nope")

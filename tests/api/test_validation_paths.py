@@ -80,7 +80,8 @@ def test_missing_vgg16_weights_are_an_issue_on_the_backbone(shared_client, torch
     params = issues[0]["params"]
     assert params["path"] == str(expected) and params["file"] == "vgg16-397923af.pth"
     assert params["url"].startswith("https://download.pytorch.org/")
-    assert str(expected) in issues[0]["message"] and "downloads nothing" in issues[0]["message"]
+    assert str(expected) in issues[0]["message"] and "abacus weights fetch vgg16" in issues[0]["message"]
+    assert params["weights_name"] == "vgg16"
 
     expected.parent.mkdir(parents=True)
     expected.write_bytes(b"")                         # present: validation only looks whether it is there

@@ -12,6 +12,7 @@ from ..errors import COMMON_ERRORS, ErrorBody, not_found
 from ..graphs import check_graph, issues_json, keys_and_cached
 from ..schemas import (
     ComponentInfo, ComponentsOut, Health, TemplateOut, TemplateSummary, ValidateIn, ValidationOut,
+    WeightsNeeded,
 )
 
 router = APIRouter(tags=["meta"], responses=COMMON_ERRORS)
@@ -33,17 +34,27 @@ def list_components(services: ServicesDep) -> ComponentsOut:
                          compatible={k: list(v) for k, v in COMPATIBLE.items()})
 
 
+def _weights(services, graph: dict) -> list[WeightsNeeded]:
+    """The weight files a template's graph reads: present, or a download of ``size`` bytes (a stat each)."""
+    from components.backbones.weights import needed_weights, status
+
+    return [WeightsNeeded(name=e.name, file=e.file, size=e.size, present=status(e)["present"])
+            for e in needed_weights(graph, services.registry, services.settings.weights_catalog)]
+
+
 @router.get("/templates", response_model=list[TemplateSummary])
-def templates() -> list[TemplateSummary]:
-    return [TemplateSummary(id=t["id"], name=t["name"], description=t["description"]) for t in list_templates()]
+def templates(services: ServicesDep) -> list[TemplateSummary]:
+    """The templates, each with the weight files it reads (those not present need a download)."""
+    return [TemplateSummary(id=t["id"], name=t["name"], description=t["description"],
+                            weights=_weights(services, t["graph"])) for t in list_templates()]
 
 
 @router.get("/templates/{template_id}", response_model=TemplateOut, responses={404: {"model": ErrorBody}})
-def template(template_id: str) -> TemplateOut:
+def template(template_id: str, services: ServicesDep) -> TemplateOut:
     for t in list_templates():
         if t["id"] == template_id:
             return TemplateOut(id=t["id"], name=t["name"], description=t["description"],
-                               graph=GraphDocument.model_validate(t["graph"]))
+                               weights=_weights(services, t["graph"]), graph=GraphDocument.model_validate(t["graph"]))
     raise not_found("template", template_id, field="template_id")
 
 

@@ -438,7 +438,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Templates */
+        /**
+         * Templates
+         * @description The templates, each with the weight files it reads (those not present need a download).
+         */
         get: operations["templates_api_templates_get"];
         put?: never;
         post?: never;
@@ -479,6 +482,69 @@ export interface paths {
          * @description The engine's issues and inferred shapes; ``keys`` and ``cached`` only when there are no issues.
          */
         post: operations["validate_graph_api_validate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/weights": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Weights
+         * @description The weights catalog: each file, whether it is in place, and this server's download of it.
+         */
+        get: operations["list_weights_api_weights_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/weights/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload Weights
+         * @description A weight file downloaded by hand: verified (size and SHA-256), then moved into the torch hub
+         *     cache. This route accepts bodies up to the file's catalog size (plus form framing); a file that
+         *     is not the catalog's is a 415 ``size_mismatch`` or ``digest_mismatch`` and nothing is kept.
+         */
+        post: operations["upload_weights_api_weights__name__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/weights/{name}/fetch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Fetch Weights
+         * @description Start downloading the file in the background (resuming an interrupted download); poll
+         *     GET /api/weights for its progress. A file already in place is answered at once.
+         */
+        post: operations["fetch_weights_api_weights__name__fetch_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -546,6 +612,14 @@ export interface components {
              * @description the project's name (default: from the file or the graph)
              */
             name?: string | null;
+        };
+        /** Body_upload_weights_api_weights__name__post */
+        Body_upload_weights_api_weights__name__post: {
+            /**
+             * File
+             * @description the weight file, downloaded by hand
+             */
+            file: string;
         };
         /**
          * CacheNote
@@ -2006,6 +2080,11 @@ export interface components {
             name: {
                 [key: string]: string;
             };
+            /**
+             * Weights
+             * @description The weight files the template reads; those not present need a download
+             */
+            weights?: components["schemas"]["WeightsNeeded"][];
         };
         /** TemplateSummary */
         TemplateSummary: {
@@ -2019,6 +2098,11 @@ export interface components {
             name: {
                 [key: string]: string;
             };
+            /**
+             * Weights
+             * @description The weight files the template reads; those not present need a download
+             */
+            weights?: components["schemas"]["WeightsNeeded"][];
         };
         /** TensorSummary */
         TensorSummary: {
@@ -2129,6 +2213,97 @@ export interface components {
             saves: number;
             /** Version */
             version: number;
+        };
+        /**
+         * WeightsDownload
+         * @description This server's download of a weight file: idle (none since it started), running, done or failed.
+         */
+        WeightsDownload: {
+            /**
+             * Done Bytes
+             * @default 0
+             */
+            done_bytes: number;
+            /**
+             * Error
+             * @description code and message of a failed download
+             */
+            error?: {
+                [key: string]: unknown;
+            } | null;
+            /** Phase */
+            phase?: ("download" | "verify") | null;
+            /**
+             * State
+             * @default idle
+             * @enum {string}
+             */
+            state: "idle" | "running" | "done" | "failed";
+            /**
+             * Total Bytes
+             * @default 0
+             */
+            total_bytes: number;
+        };
+        /**
+         * WeightsNeeded
+         * @description A pretrained weight file a graph reads (from the weights catalog).
+         */
+        WeightsNeeded: {
+            /** File */
+            file: string;
+            /**
+             * Name
+             * @description Its catalog name: GET /api/weights, POST /api/weights/{name}/fetch
+             */
+            name: string;
+            /** Present */
+            present: boolean;
+            /**
+             * Size
+             * @description Bytes to download when it is missing
+             */
+            size: number;
+        };
+        /** WeightsOut */
+        WeightsOut: {
+            /**
+             * Components
+             * @description Ids of the components that read it (their ImageNet weights)
+             */
+            components: string[];
+            download: components["schemas"]["WeightsDownload"];
+            /** File */
+            file: string;
+            /** Name */
+            name: string;
+            /**
+             * Partial Bytes
+             * @description Bytes of an interrupted download kept to resume from
+             */
+            partial_bytes: number;
+            /**
+             * Path
+             * @description Where the components read it (the torch hub cache)
+             */
+            path: string;
+            /** Present */
+            present: boolean;
+            /** Sha256 */
+            sha256: string | null;
+            /** Sha256 Prefix */
+            sha256_prefix: string | null;
+            /** Size */
+            size: number;
+            /** Title */
+            title: {
+                [key: string]: string;
+            };
+            /**
+             * Url
+             * @description Where it is downloaded from (the mirror's URL when one is set)
+             */
+            url: string;
         };
         /**
          * WorkerInfo
@@ -3868,6 +4043,193 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_weights_api_weights_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WeightsOut"][];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    upload_weights_api_weights__name__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a catalog name, e.g. vgg16 */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_upload_weights_api_weights__name__post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WeightsOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    fetch_weights_api_weights__name__fetch_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a catalog name, e.g. vgg16 */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WeightsOut"];
                 };
             };
             /** @description Bad Request */

@@ -11,6 +11,10 @@ import {
 import { useUi } from "../store/ui";
 import type { Graph, GraphGroup, GraphNode, TemplateInfo } from "../types";
 import { categoryColor, Icon, LangSwitch, Logo, relativeTime } from "./common";
+import { formatSize } from "./WeightsStatus";
+
+/** The weight files a template reads that this server does not have yet (a download before it runs). */
+const missingWeights = (template: TemplateInfo) => (template.weights ?? []).filter((w) => !w.present);
 
 /**
  * A small drawing of a graph: group frames, cards and wires, at the sizes the canvas uses. With
@@ -236,6 +240,12 @@ export function Home() {
                   <div className="template-desc">{loc(tpl.description, lang)}</div>
                   <div className="template-meta">
                     {graphs[tpl.id] && <span className="chip">{t("home.nodes", { n: graphs[tpl.id].nodes.length })}</span>}
+                    {missingWeights(tpl).length > 0 && (
+                      <span className="chip" data-testid="template-download"
+                        title={t("home.download.title", { files: missingWeights(tpl).map((w) => w.file).join(", ") })}>
+                        {t("home.download", { size: formatSize(missingWeights(tpl).reduce((n, w) => n + w.size, 0)) })}
+                      </span>
+                    )}
                     <button className="btn btn-small" onClick={() => void create(tpl)}>{t("home.use")}</button>
                   </div>
                 </div>

@@ -8,6 +8,7 @@ import type { FieldDesc } from "../lib/schema";
 import { useEditor } from "../store/editor";
 import { useUi } from "../store/ui";
 import { ParamForm } from "./ParamForm";
+import { WeightsStatus } from "./WeightsStatus";
 import { StatePill } from "./NodeCard";
 import { categoryColor, Icon, portColor } from "./common";
 import { useActions, useStatus } from "./context";
@@ -107,6 +108,9 @@ function NodeInspector({ id }: { id: string }) {
             );
           })}
         </div>
+      )}
+      {comp?.category === "backbones" && (
+        <WeightsStatus componentId={node.type} choice={node.params.weights ?? comp.defaults.weights} />
       )}
       <div className="insp-section">
         <div className="section-label">{t("inspector.title")}</div>

