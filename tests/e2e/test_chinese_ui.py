@@ -30,7 +30,7 @@ PROPER_NAMES = {
     "rgb", "cpu", "gpu", "onnx",                           # abbreviations and a file format, used as they are
 }
 KEYS = {"ctrl", "shift", "del", "delete", "esc"}           # keyboard keys, as printed on them
-FILE_TYPES = {"jpg", "png", "pt"}                         # file extensions in file name patterns (cat.N.jpg)
+FILE_TYPES = {"jpg", "png", "pt", "pth"}                       # file extensions in file name patterns (cat.N.jpg)
 CLASSES = {"cat", "dog"}                                  # the dataset's class names (its folders: user data)
 
 # What a page shows: visible text (innerText, split into lines), the tooltips, labels and
