@@ -237,7 +237,8 @@ class Dispatcher:
         row (counted along the chain of automatic resumes), so a crash that repeats does not
         loop; after that the run stays failed and a person may resume it."""
         if run.auto_resumes >= self.settings.auto_resume:
-            log.warning("run %s: its worker died again; it stays failed (resume it by hand)", run.id)
+            if self.settings.auto_resume:
+                log.warning("run %s: its worker died again; it stays failed (resume it by hand)", run.id)
             return
         try:
             resumed = self.resume(run, auto=True)

@@ -265,6 +265,11 @@ class _Driver:
         counts = Counter(self.made_on[k] for k in keys if k in self.made_on)
         return counts.most_common(1)[0][0] if counts else None
 
+    def forget_node(self, node: str | None) -> None:
+        """A node that died holds nothing any more: runs stop preferring it."""
+        with self.lock:
+            self.made_on = {k: n for k, n in self.made_on.items() if n != node}
+
     def acquire(self, run_id: str, keys: list[str]) -> _Slot:
         """An actor for the run: an idle one on the node that holds the run's results and
         caches; else a new one there while the cluster has room; else any idle one; else a new one."""
@@ -283,7 +288,14 @@ class _Driver:
                 return pick
             except Exception:
                 self.drop(pick)   # it died while idle: make another
-        slot = self._new_slot(prefer)
+        try:
+            slot = self._new_slot(prefer)
+        except Exception:
+            if not prefer:
+                raise
+            # the node that made the run's results is gone (its actor cannot start there)
+            self.forget_node(prefer)
+            slot = self._new_slot(None)
         slot.run = run_id
         with self.lock:
             self.slots.append(slot)
@@ -351,6 +363,7 @@ class _Driver:
             where = slot.describe() if slot is not None else "the cluster"
             if slot is not None:
                 self.drop(slot)
+                self.forget_node(slot.node)
                 slot = None
             if not ended:
                 self.send([ev.RunFailed(run_id=run_id, code="worker_died",

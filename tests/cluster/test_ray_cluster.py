@@ -40,7 +40,10 @@ class Studio:
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen([sys.executable, "-m", "backend.cli", "serve", "--port", str(self.port),
                                       "--home", str(home), "--log-level", "warning", *args],
-                                     cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+                                     # these tests check how a cluster's failures reach runs: no automatic
+                                     # resume (tests/faults/test_resume.py tests it with the embedded worker)
+                                     cwd=REPO, env={**env, "ABACUS_AUTO_RESUME": "0"}, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
         self.url = f"http://127.0.0.1:{self.port}"
         self.http = httpx.Client(base_url=self.url, timeout=60)
 

@@ -85,9 +85,10 @@ def data_root(tmp_path_factory) -> Path:
     return root
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def studio(playwright_api, data_root, tmp_path_factory):
-    """The studio server on a free port; yields its base URL."""
+    """A studio server on a free port for each test module (its own home, database and result
+    store, so one module's cached results never decide what another sees); yields its base URL."""
     _build_frontend()
     home = tmp_path_factory.mktemp("home")
     script = Path(sys.executable).with_name("abacus")

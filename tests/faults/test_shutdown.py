@@ -72,7 +72,8 @@ def test_graceful_shutdown_leaks_no_semaphores(tmp_path, data_root, sig, run):
 def test_worker_death_and_a_stopping_server_name_the_running_node(settings):
     from backend.api.app import create_app
 
-    app = create_app(settings)
+    # no automatic resume here: the second run must start at once (tests/faults/test_resume.py covers it)
+    app = create_app(settings.model_copy(update={"auto_resume": 0}))
     with TestClient(app) as c:
         pid = new_project(c, tiny_graph("cv", epochs=1000))
         first = c.post(f"/api/projects/{pid}/runs", json={"targets": ["train"]}).json()
