@@ -149,6 +149,8 @@ def _settings(args) -> Any:
             overrides[name] = getattr(args, name)
     if getattr(args, "db", None) is not None:
         overrides["db_url"] = args.db
+    if getattr(args, "mlflow", None) is not None:
+        overrides["mlflow_tracking_uri"] = args.mlflow
     if getattr(args, "data_root", None):
         overrides["data_roots"] = [Path(p) for p in args.data_root]
     from pydantic import ValidationError
@@ -174,6 +176,7 @@ def _check_cluster(settings) -> None:
 def cmd_run(args) -> int:
     import components
     from backend.runs import RunRejected, RunService
+    from backend.runs.why import graph_scope, index_event, print_why
     from backend.store.artifacts import FileResultStore
     from backend.worker import WorkerError, make_worker
 
@@ -186,7 +189,8 @@ def cmd_run(args) -> int:
     service = RunService(components.registry, FileResultStore(cache_dir), worker_settings=settings.run_settings())
     run_id = uuid.uuid4().hex[:12]
     try:
-        prepared = service.prepare(graph, targets, mode, run_id=run_id, resume=args.resume)
+        prepared = service.prepare(graph, targets, mode, run_id=run_id, resume=args.resume,
+                                   scope=graph_scope(args.graph))
     except RunRejected as err:
         validation = validate(graph, components.registry)
         if validation.issues:
@@ -203,6 +207,7 @@ def cmd_run(args) -> int:
     reducer = RunReducer(run_id)
     started = time.time()
     answered = service.from_store(prepared)   # everything stored: no worker to start
+    export = _cli_mlflow_export(settings, args.graph, run_id, prepared.graph)
     worker = make_worker(settings, cache_dir) if answered is None else None
 
     def on_sigint(signum, frame):
@@ -218,6 +223,11 @@ def cmd_run(args) -> int:
             e = e.model_copy(update={"run_id": run_id})
             reducer.add(e)
             bars.event(e)
+            index_event(service.store, graph_scope(args.graph), e)
+            for line in export.observe(e) if export is not None else ():
+                line = line.model_copy(update={"run_id": run_id})
+                reducer.add(line)
+                bars.event(line)
     except WorkerError as err:
         print(f"abacus: {err.message}", file=sys.stderr)
         return 1
@@ -232,11 +242,32 @@ def cmd_run(args) -> int:
     summary.seconds = round(time.time() - started, 2)
     if out_dir is not None:
         _copy_models(summary, out_dir)
+    if not args.quiet:
+        _print_results(summary)
     if args.json:
         print(summary.model_dump_json())
     else:
+        print_why(summary)
         print(f"{summary.status} in {summary.seconds:.1f}s", file=sys.stderr)
     return 0 if summary.status == "finished" else (130 if summary.status == "cancelled" else 1)
+
+
+def _print_results(summary) -> None:
+    """On stderr, what a run taught: each trainer's best validation accuracy (a fine-tuning's
+    against the training before it) and each evaluation's accuracy."""
+    previous = None
+    for node in summary.plan:
+        model, report = summary.model(node), summary.evaluation(node)
+        if model is not None and model.best is not None and model.best.val_accuracy is not None:
+            acc = model.best.val_accuracy
+            gain = f", {100 * (acc - previous):+.1f} points over the training before" \
+                if previous is not None and model.phase == "finetune" else ""
+            stopped = f", stopped early after epoch {model.stopped_epoch}" if model.stopped_epoch else ""
+            print(f"result: {node} best val_accuracy {acc:.4f} (epoch {model.best_epoch} of "
+                  f"{model.epochs}{stopped}){gain}", file=sys.stderr)
+            previous = acc
+        elif report is not None and report.accuracy is not None:
+            print(f"result: {node} {report.split} accuracy {report.accuracy:.4f}", file=sys.stderr)
 
 
 def cmd_predict(args) -> int:
@@ -465,6 +496,24 @@ def cmd_weights_import(args) -> int:
     return 0
 
 
+def _mlflow_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--mlflow", metavar="URI",
+                   help="log each finished trainer to MLflow at this tracking URI, e.g. file:///path/mlruns "
+                        "(or ABACUS_MLFLOW_TRACKING_URI)")
+
+
+def _cli_mlflow_export(settings, graph_ref: str, run_id: str, graph: dict) -> Any:
+    """The run's MLflow export when one is set: its experiment is named after the graph file or template."""
+    if not settings.mlflow_tracking_uri:
+        return None
+    import components
+    from backend.engine.graph_diff import registry_defaults
+    from backend.runs.mlflow_export import MlflowExport
+
+    return MlflowExport(settings.mlflow_tracking_uri, Path(graph_ref).stem, run_id, graph,
+                        defaults=registry_defaults(components.registry), tags={"abacus.graph": graph_ref})
+
+
 def _executor_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--executor", choices=["local", "ray"],
                    help="where runs execute: local (an embedded worker process, the default) or ray "
@@ -494,8 +543,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--resume", action="store_true",
                    help="trainers continue from their checkpoints in the cache (the last epoch an interrupted "
                         "run of the same graph completed) instead of from epoch 1")
+    _mlflow_arg(p)
     _executor_args(p)
     p.set_defaults(func=cmd_run)
+
+    from backend.cli_plan import add_parser as add_plan_parser
+
+    add_plan_parser(sub)
 
     p = sub.add_parser("predict", help="classify images with a saved model")
     p.add_argument("model", help="a model file saved by a run (--out)")
@@ -531,6 +585,7 @@ def main(argv: list[str] | None = None) -> int:
                                        "prefer --token-file or ABACUS_TOKEN")
     p.add_argument("--home", help="where the database, cache and artifacts live (or ABACUS_HOME)")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    _mlflow_arg(p)
     _executor_args(p)
     p.set_defaults(func=cmd_serve)
 

@@ -50,6 +50,15 @@ class Settings(BaseSettings):
                     "default: $ABACUS_HOME/data and ./data")
     max_upload_bytes: int = Field(10 * 1024 * 1024, ge=1,
                                   description="Largest accepted upload (an image to predict, a model file to import)")
+    max_dataset_upload_mb: int = Field(
+        2048, ge=1, description="Largest dataset archive (zip or tar of class folders) accepted, in MB, counted as "
+                                "it streams")
+    max_dataset_unpacked_mb: int = Field(8192, ge=1, description="Largest total size of a dataset archive's files "
+                                                                 "once unpacked, in MB")
+    max_dataset_files: int = Field(200_000, ge=1, description="Most entries (files and folders) in a dataset archive")
+    max_dataset_ratio: float = Field(
+        100.0, gt=1, description="Largest unpacked-to-packed size ratio of a dataset archive (or of one of its "
+                                 "files); photos hardly compress, a zip bomb does")
     max_body_bytes: int = Field(
         16 * 1024 * 1024, ge=1, description="Largest accepted request body of any kind, counted as it streams "
                                             "(chunked too); at least max_upload_bytes plus 64 KiB of form framing")
@@ -79,6 +88,10 @@ class Settings(BaseSettings):
         None, description="Base URL pretrained weight files are downloaded from instead of their published URL "
                           "(the file name is appended): a mirror for machines behind a proxy")
     predict_timeout_s: float = Field(120.0, gt=0, description="How long a prediction may take")
+    mlflow_tracking_uri: str | None = Field(
+        None, description="Log each finished trainer to MLflow here (file:///path/mlruns: a local file store, no "
+                          "server; or http://host:5000): its parameters, per-epoch metrics and model file, in an "
+                          "experiment named after the project (backend/runs/mlflow_export.py); unset: no export")
     export_timeout_s: float = Field(
         300.0, gt=0, description="How long a model file's ONNX export (or its import as a stored result) may take")
     worker_max_file_bytes: int = Field(

@@ -22,7 +22,7 @@ STAMP="$VENV/.abacus-installed"
 WANT="$(cat pyproject.toml "$CONSTRAINTS" | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
   echo "abacus: installing the project and its dependencies" >&2
-  "$PY" -m pip install -q -c "$CONSTRAINTS" -e ".[test]"
+  "$PY" -m pip install -q -c "$CONSTRAINTS" -e ".[test,mlflow]"
   echo "$WANT" > "$STAMP"
 fi
 

@@ -4,6 +4,7 @@ from backend.engine import Registry
 from .backbones.efficientnet_lite0 import EfficientNetLite0
 from .backbones.vgg16 import VGG16
 from .data.cats_vs_dogs import CatsVsDogs
+from .data.image_folder import ImageFolder
 from .data.image_format import ImageFormat
 from .layers.dense import Dense
 from .layers.dropout import Dropout
@@ -25,6 +26,6 @@ CATEGORIES = {
 }
 
 registry = Registry()
-for _cls in (Input, VGG16, EfficientNetLite0, Flatten, Dense, Dropout, CatsVsDogs, ImageFormat,
+for _cls in (Input, VGG16, EfficientNetLite0, Flatten, Dense, Dropout, CatsVsDogs, ImageFolder, ImageFormat,
              RMSprop, Adam, SGD, Trainer, FineTune, Evaluate):
     registry.register(_cls)

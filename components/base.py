@@ -45,6 +45,11 @@ class LayerComponent(Component):
         """Torch modules for this layer as (stage name, module); '' names the layer itself."""
         raise NotImplementedError
 
+    def stage_costs(self, params: Any, in_shape: tuple[int, ...]) -> list[Any]:
+        """Each stage's weights, multiply-adds and output size per image (``backend.engine.cost``
+        StageCost, see components/costs.py), from shapes alone: the editor shows them."""
+        raise NotImplementedError
+
     def frozen_stages(self, params: Any) -> set[str]:
         """Stage names that do not train in the first phase."""
         return set()

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from backend.engine.summaries import (DatasetSummary, EpochMetrics, EvaluationSample, EvaluationSummary,
+from backend.engine.summaries import (DataCheck, DatasetSummary, EpochMetrics, EvaluationSample, EvaluationSummary,
                                       ImagesSummary, ModelSummary, OptimizerSummary, TensorSummary)
 from backend.engine.values import value_type
 
@@ -46,10 +46,14 @@ class ImageDataset:
     labels: dict[str, list[int]]
     skipped: list[str] = field(default_factory=list)
     fingerprint: str = ""
+    # a DataCheck's JSON (stored values hold plain containers): copies across splits, class
+    # balance, unreadable files (components/data/soundness.py)
+    check: dict | None = None
 
     def summary(self) -> DatasetSummary:
         return DatasetSummary(classes=self.classes, sizes={s: len(f) for s, f in self.files.items()},
-                              skipped=len(self.skipped))
+                              skipped=len(self.skipped),
+                              check=DataCheck.model_validate(self.check) if self.check else None)
 
 
 @value_type
@@ -98,6 +102,7 @@ class TrainedModel:
     model_file: str | None = None  # a self-contained file of this model, if saved
     phase: str = "train"
     weights_in_model_file: bool = False  # ``state`` is exactly what ``model_file`` holds
+    stopped_epoch: int | None = None  # early stopping ended the training after this epoch
 
     # Stored results keep the weights once: when the model file holds them, the result file
     # holds a reference, and loading the result reads them back from the model file.
@@ -149,7 +154,7 @@ class TrainedModel:
         best = history[self.best_epoch - 1] if self.best_epoch else None
         return ModelSummary(classes=self.classes, epochs=len(history), best_epoch=self.best_epoch, best=best,
                             history=history, model_file=self.model_file, trainable=self.trainable,
-                            phase=self.phase)
+                            phase=self.phase, stopped_epoch=self.stopped_epoch)
 
 
 @value_type

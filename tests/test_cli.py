@@ -50,6 +50,9 @@ def test_run_json_summary_out_dir_cache_and_predict(tmp_path):
     report = summary["nodes"]["evaluate"]["summary"]["report"]
     assert report["kind"] == "evaluation" and report["split"] == "test" and 0 <= report["accuracy"] <= 1
     assert "epoch 1" in res.stderr  # progress and metrics on stderr
+    # what the run taught, on stderr: each trainer's best validation accuracy and the test accuracy
+    assert f"result: train best val_accuracy {model['best']['val_accuracy']:.4f}" in res.stderr
+    assert f"result: evaluate test accuracy {report['accuracy']:.4f}" in res.stderr
     again = json.loads(_abacus("run", graph, "--to", "train", "--json", "--set", "train.epochs=3",
                                env_home=tmp_path / "home").stdout)
     assert again["nodes"]["train"]["state"] == "cached"

@@ -28,6 +28,7 @@ from .deps import Services
 from .dispatcher import Dispatcher
 from .bodies import BodyLimitMiddleware
 from .weights_downloads import upload_limit
+from .routes.datasets import upload_limit as datasets_upload_limit
 from .security import TokenMiddleware, check_bind
 
 log = logging.getLogger("abacus.api")
@@ -61,6 +62,7 @@ def build_services(settings: Settings) -> Services:
     broadcaster = Broadcaster()
     service = RunService(components.registry, results, data_roots=settings.data_roots,
                          worker_settings=settings.run_settings())
+    service.worker_memory = True   # the studio's worker lives on: a dry run expects its memory (why.py)
     dispatcher = Dispatcher(settings, runs, events, artifacts, broadcaster, service, make_worker(settings))
     return Services(settings=settings, db=db, projects=ProjectStore(
                         db, defaults=registry_defaults(components.registry), coalesce_s=settings.version_coalesce_s,
@@ -101,13 +103,14 @@ def create_app(settings: Settings | None = None, *, start_worker: bool = True) -
     errors.install(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.body_limit_bytes,
                        max_json_depth=settings.max_json_depth,
-                       limit_for=lambda path: upload_limit(settings.weights_catalog, path))
+                       limit_for=lambda path: (upload_limit(settings.weights_catalog, path)
+                                               or datasets_upload_limit(settings, path)))
     if settings.token:  # added last: runs first, so nothing is read from a stranger
         app.add_middleware(TokenMiddleware, token=settings.token)
 
-    from .routes import meta, models, projects, runs, weights, ws
+    from .routes import compare, data_checks, datasets, meta, models, plan, projects, runs, weights, ws
 
-    for module in (meta, projects, runs, models, weights):
+    for module in (meta, projects, runs, plan, models, weights, datasets, data_checks, compare):
         app.include_router(module.router, prefix="/api")
     app.include_router(ws.router, prefix="/api")
 

@@ -111,7 +111,8 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if self.limit_for is not None and scope.get("method") == "POST":
+        # a raised limit is for files: a JSON body (read whole, in memory) keeps the plain one
+        if self.limit_for is not None and scope.get("method") == "POST" and not _is_json(scope):
             raised = self.limit_for(scope.get("path", ""))
             if raised is not None and raised > self.max_bytes:
                 await BodyLimitMiddleware(self.app, raised, self.max_json_depth)(scope, receive, send)

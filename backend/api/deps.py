@@ -9,6 +9,7 @@ from starlette.requests import HTTPConnection
 
 from backend.engine import Registry
 from backend.runs import RunService
+from backend.runs.speed import SpeedBook
 from backend.settings import Settings
 from backend.store.artifacts import FileResultStore
 from backend.store.db import Database
@@ -36,6 +37,7 @@ class Services:
     dispatcher: Dispatcher
     service: RunService
     downloads: WeightDownloads = field(default_factory=WeightDownloads)  # weight files being fetched
+    speeds: SpeedBook = field(default_factory=SpeedBook)  # the worker's speed measured in ended runs
 
 
 def get_services(conn: HTTPConnection) -> Services:

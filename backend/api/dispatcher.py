@@ -20,7 +20,8 @@ from typing import Any
 
 from backend.engine import events as ev
 from backend.engine.reduce import RunReducer
-from backend.runs import RunRejected, RunService
+from backend.runs import RunRejected, RunService, mlflow_export
+from backend.runs.why import index_of, project_scope
 from backend.settings import Settings
 from backend.store.artifact_index import ArtifactIndex
 from backend.store.events import ACTIVE, EventLog
@@ -70,6 +71,8 @@ class Dispatcher:
     def start(self) -> None:
         """Start the worker (raises WorkerError when it cannot: an unreachable cluster), then the loop."""
         self.worker.start()
+        if self.settings.mlflow_tracking_uri:
+            mlflow_export.warm_up()
         self._thread = threading.Thread(target=self._loop, name="abacus-dispatcher", daemon=True)
         self._thread.start()
 
@@ -205,7 +208,8 @@ class Dispatcher:
             return False
         try:
             prepared = self.service.prepare(run.graph, list(run.targets), run.mode, run_id=run.id,
-                                            graph_version=run.graph_version, resume=run.resumed_from is not None)
+                                            graph_version=run.graph_version, resume=run.resumed_from is not None,
+                                            scope=project_scope(run.project_id))
         except RunRejected as err:   # a component changed under a queued run
             first = err.issues[0]
             self._store(run, ev.RunFailed(code="invalid_graph", node=first.get("node"),
@@ -260,6 +264,7 @@ class Dispatcher:
             # What the worker has already sent is stored in one transaction, then broadcast:
             # one commit per event capped the server at a few hundred events per second.
             reducer = RunReducer(run.id)
+            export = self._mlflow_export(run)
             stream = self.worker.events(run.id)
             for batch in stream:
                 for i, event in enumerate(batch):
@@ -274,7 +279,7 @@ class Dispatcher:
                         if event.node is None:
                             event.node = node
                 try:
-                    self._store_many(run, batch, reducer)
+                    self._store_exported(run, batch, reducer, export)
                 except Exception as err:
                     # Its events cannot be stored: the run fails and stops in the worker. A run
                     # that ended in the worker failed or cancelled keeps that end (the worker's
@@ -361,6 +366,7 @@ class Dispatcher:
         if stored is None:
             return  # the project was deleted meanwhile
         reducer = reducer or RunReducer(run.id)
+        self._index_results(run, stored)
         for event in stored:
             # what says which node made which model: its result, or the model a cancelled trainer saved
             if isinstance(event, (ev.NodeFinished, ev.NodeCached)) or (isinstance(event, ev.NodeLog) and event.model):
@@ -370,6 +376,54 @@ class Dispatcher:
                 except Exception:
                     log.exception("dispatcher: cannot record the outputs of %s", event.node)
         self.broadcaster.publish_many(stored, run.project_id)
+
+    def _mlflow_export(self, run: Run) -> mlflow_export.MlflowExport | None:
+        """The run's MLflow export when one is set: an experiment named after its project."""
+        uri = self.settings.mlflow_tracking_uri
+        if not uri:
+            return None
+        from backend.engine.graph_diff import registry_defaults
+        from backend.store.models import Project
+
+        try:
+            with self.runs.db.read() as s:
+                project = s.get(Project, run.project_id)
+            tags = {"abacus.project_id": str(run.project_id)}
+            if run.graph_version is not None:
+                tags["abacus.graph_version"] = str(run.graph_version)
+            return mlflow_export.MlflowExport(uri, project.name if project else f"project {run.project_id}",
+                                              run.id, run.graph, defaults=registry_defaults(self.service.registry),
+                                              tags=tags)
+        except Exception:   # an export never breaks a run
+            log.exception("dispatcher: no MLflow export for run %s", run.id)
+            return None
+
+    def _store_exported(self, run: Run, batch: list[ev.Event], reducer: RunReducer,
+                        export: mlflow_export.MlflowExport | None) -> None:
+        """Store a batch; with an MLflow export, each finished trainer is logged once its events are
+        stored (the editor sees it finish at once) and the export's line goes in before the run's end."""
+        if export is None:
+            self._store_many(run, batch, reducer)
+            return
+        end = next((i for i, e in enumerate(batch) if e.type in ev.TERMINAL), len(batch))
+        head, tail = batch[:end], batch[end:]
+        if head:
+            self._store_many(run, head, reducer)
+        lines = [line for event in head for line in export.observe(event)]
+        if lines or tail:
+            self._store_many(run, lines + tail, reducer)
+
+    def _index_results(self, run: Run, events: list[ev.Event]) -> None:
+        """Each node's made or served result goes into the result index (why a later run ran it)."""
+        index = index_of(self.service.store)
+        if index is None:
+            return
+        for event in events:
+            if isinstance(event, (ev.NodeFinished, ev.NodeCached)):
+                try:
+                    index.record(project_scope(run.project_id), event)
+                except Exception:   # the index explains; a failure to write it never fails a run
+                    log.warning("dispatcher: cannot index the result of %s in run %s", event.node, run.id)
 
     def _record_model_file(self, run: Run, node: str, key: str | None, reducer: RunReducer) -> None:
         """A trained model's file, when it lies in the server's store, becomes a run artifact."""

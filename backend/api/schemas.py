@@ -7,9 +7,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 from backend.engine import Graph
+from backend.engine.cost import NodeCost
 from backend.engine.events import ALWAYS_SENT
 from backend.engine.graph_document import GraphDocument
 from backend.store.models import ProjectPublic, RunMode
+
+from .data_checks import DataWarning
 
 MAX_DB_INT = 2**31 - 1  # PostgreSQL integer
 
@@ -62,6 +65,8 @@ class WorkerStatus(BaseModel):
     address: str | None = Field(None, description="the Ray cluster's address")
     nodes: list[WorkerNode] = Field(default_factory=list, description="the cluster's live nodes when it connected")
     error: str | None = Field(None, description="why it is not available")
+    gpu_memory_bytes: int | None = Field(None, description="the embedded worker's first GPU's memory, once it has "
+                                                           "imported torch (the editor warns of a graph that cannot fit)")
 
 
 class Health(BaseModel):
@@ -192,6 +197,11 @@ class ValidationOut(BaseModel):
     specs: dict[str, dict[str, PortSpec]] = Field(description="node id -> output port -> spec")
     keys: dict[str, str]
     cached: dict[str, bool]
+    warnings: list[DataWarning] = Field(default_factory=list, description=(
+        "what the stored data checks of cached dataset nodes found: never makes the graph invalid"))
+    costs: dict[str, NodeCost] = Field(default_factory=dict, description=(
+        "node id -> what it will cost: a model node's weights, FLOPs and activation memory; a trainer's "
+        "feature cache, time per epoch (estimated) and GPU memory (never makes the graph invalid)"))
 
 
 # -- projects -----------------------------------------------------------------------------
@@ -244,3 +254,17 @@ class Prediction(BaseModel):
     class_: str = Field(alias="class")
     probability: float
     probabilities: dict[str, float]
+
+
+class DatasetClassOut(BaseModel):
+    name: str = Field(description="The class: its folder's name")
+    images: int = Field(description="Image files in its folder (by name; unreadable ones are skipped at run time)")
+
+
+class DatasetOut(BaseModel):
+    """A dataset uploaded through the studio (``<data root>/uploads/<name>``)."""
+
+    name: str
+    path: str = Field(description="The value for an image-folder dataset's root, e.g. uploads/flowers")
+    classes: list[DatasetClassOut] = Field(description="In label order (sorted names, as Keras reads them)")
+    images: int

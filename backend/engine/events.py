@@ -13,6 +13,7 @@ from typing import Annotated, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter
 
 from .summaries import CacheNote, ModelSummary, NodeSummary
+from .why import NodeWhy
 
 
 # A field with a default is still always sent: the published schema marks it required, so the
@@ -53,6 +54,9 @@ class RunStarted(_Event):
     plan: list[str] = Field(default_factory=list, description="node ids in execution order")
     cached: list[str] = Field(default_factory=list, description="node ids served from the cache")
     worker: WorkerInfo | None = Field(None, description="who took the run")
+    why: dict[str, NodeWhy] = Field(default_factory=dict, description="node id -> why it runs or comes from the "
+                                                                      "cache (why.py); nodes the run did not need "
+                                                                      "that are up to date have needed: false")
 
 
 class RunFinished(_Event):
@@ -122,6 +126,8 @@ class NodeMetrics(_Event):
     resumed: bool = Field(False, description="an epoch trained by the run this one resumed: sent again, first, by "
                                              "a trainer that continues from its checkpoint, so that the curves "
                                              "show the whole training")
+    stopped_early: bool = Field(False, description="training stopped after this epoch: the monitored metric had "
+                                                   "not improved for the trainer's early-stopping patience")
 
 
 class NodeLog(_Event):

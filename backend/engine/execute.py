@@ -23,6 +23,7 @@ from .settings import RunSettings
 from .storage import storage_failure
 from .summaries import CacheNote, ModelSummary, NodeSummary, ValueSummary
 from .validate import Validation
+from .why import settle
 
 
 class Cancelled(Exception):
@@ -198,10 +199,12 @@ class Context:
                                             phase=phase, code=code, split=split, epoch=epoch, epochs=epochs))
 
     def metrics(self, epoch: int, values: dict[str, float], best_epoch: int | None = None,
-                resumed: bool = False) -> None:
+                resumed: bool = False, stopped_early: bool = False) -> None:
         """One epoch's metrics; ``best_epoch``: the epoch whose weights the trainer keeps so far;
-        ``resumed``: an epoch of an earlier run, sent again by a trainer that continues from it."""
+        ``resumed``: an epoch of an earlier run, sent again by a trainer that continues from it;
+        ``stopped_early``: training stops after this epoch (early stopping)."""
         self._executor.emit(ev.NodeMetrics(node=self.node_id, epoch=epoch, best_epoch=best_epoch, resumed=resumed,
+                                           stopped_early=stopped_early,
                                            metrics={k: float(v) for k, v in values.items()}))
 
     def log(self, message: str, level: str = "info", cache: CacheNote | None = None, *,
@@ -326,6 +329,23 @@ class Executor:
             else:
                 return execute, cached
 
+    def _covered(self, plan: Plan, execute: list[str], cached: list[str]) -> dict[str, dict[str, NodeSummary]]:
+        """The plan's nodes the run does not need (a node after them comes from the cache) whose
+        results are in memory or in the store, with their summaries (nothing is loaded for them)."""
+        out: dict[str, dict[str, NodeSummary]] = {}
+        skip = set(execute) | set(cached)
+        for nid in plan.order:
+            if nid in skip:
+                continue
+            key = plan.keys[nid]
+            held = self.results.get(nid) or self.memory.get(key)
+            if held is not None:
+                out[nid] = summaries(held)
+            elif key not in self._corrupt and self.store.has(key):
+                describe = getattr(self.store, "summary", None)
+                out[nid] = (describe(key) if callable(describe) else None) or {}
+        return out
+
     def run(self, plan: Plan) -> str:
         """Execute the plan; returns 'finished', 'failed' or 'cancelled'."""
         started = time.time()
@@ -336,9 +356,14 @@ class Executor:
             execute, cached = self._schedule_loaded(plan, corrupt)
         except Exception:  # a stored result that fails otherwise: reported after run.started
             execute, cached = self._split
-            self.emit(ev.RunStarted(plan=execute, cached=cached, worker=self.worker))
+            self.emit(ev.RunStarted(plan=execute, cached=cached, worker=self.worker,
+                                    why=settle(plan.why, execute, cached, [])))
             return self._failed(self._loading, plan)
-        self.emit(ev.RunStarted(plan=execute, cached=cached, worker=self.worker))
+        covered = self._covered(plan, execute, cached)
+        self.emit(ev.RunStarted(plan=execute, cached=cached, worker=self.worker,
+                                why=settle(plan.why, execute, cached, list(covered))))
+        for nid, summary in covered.items():   # not needed, up to date in the cache: not "not run"
+            self.emit(ev.NodeCached(node=nid, key=plan.keys[nid], summary=summary))
         for nid, err in corrupt:
             self.emit(ev.NodeLog(node=nid, level="warning", message=f"{err}: removed, the node runs again",
                                  code="cache_corrupt", data={"code": "cache_corrupt", "key": err.key, "files": list(err.files)}))

@@ -35,6 +35,8 @@ class Plan:
     order: list[str]                     # the nodes the targets need, in execution order
     keys: dict[str, str]                 # node id -> cache key
     force: set[str] = field(default_factory=set)  # nodes to execute even when cached
+    ingredients: dict[str, dict[str, Any]] = field(default_factory=dict)  # node id -> what its key hashes
+    why: dict[str, Any] = field(default_factory=dict)  # node id -> why.NodeWhy, as the server expects it
 
 
 def ancestors(validation: Validation, targets: list[str]) -> set[str]:
@@ -51,8 +53,16 @@ def ancestors(validation: Validation, targets: list[str]) -> set[str]:
 
 def compute_keys(graph: Graph, validation: Validation, registry: Registry,
                  needed: set[str] | None = None) -> dict[str, str]:
+    return key_ingredients(graph, validation, registry, needed)[0]
+
+
+def key_ingredients(graph: Graph, validation: Validation, registry: Registry,
+                    needed: set[str] | None = None) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+    """(node id -> cache key, node id -> what the key hashes): the ingredients are kept with the
+    result index so that a later run can say which of them changed (``why.py``)."""
     nodes = {n.id: n for n in graph.nodes}
     keys: dict[str, str] = {}
+    materials: dict[str, dict[str, Any]] = {}
     deferred_of: dict[str, dict[str, Any]] = {}   # node id -> its deferred params
     for nid in validation.order:
         if needed is not None and nid not in needed:
@@ -73,7 +83,8 @@ def compute_keys(graph: Graph, validation: Validation, registry: Registry,
             ups = ancestors(validation, [nid])
             material["deferred"] = {a: deferred_of[a] for a in sorted(ups) if a in deferred_of}
         keys[nid] = _hash(material)
-    return keys
+        materials[nid] = material
+    return keys, materials
 
 
 def make_plan(graph: Graph, validation: Validation, registry: Registry,
@@ -87,10 +98,10 @@ def make_plan(graph: Graph, validation: Validation, registry: Registry,
     if unknown:
         return [Issue(code="unknown_target", node=t, message=f"no node with id '{t}' to run") for t in unknown]
     needed = ancestors(validation, targets)
-    keys = compute_keys(graph, validation, registry, needed)
+    keys, ingredients = key_ingredients(graph, validation, registry, needed)
     order = [nid for nid in validation.order if nid in needed]
     force = set(targets) if mode == "node" else set()
-    return Plan(targets=list(targets), mode=mode, order=order, keys=keys, force=force)
+    return Plan(targets=list(targets), mode=mode, order=order, keys=keys, force=force, ingredients=ingredients)
 
 
 def split_cached(plan: Plan, inputs: dict[str, dict[str, tuple[str, str]]],

@@ -15,6 +15,7 @@ from .events import ALWAYS_SENT
 
 from . import events as ev
 from .summaries import EvaluationSummary, ModelSummary, NodeSummary
+from .why import NodeWhy
 
 RunState = Literal["queued", "running", "finished", "failed", "cancelled", "interrupted"]
 NodeState = Literal["queued", "running", "cached", "done", "failed", "cancelled"]
@@ -70,6 +71,7 @@ class RunSummary(BaseModel):
     plan: list[str] = Field(default_factory=list)
     cached: list[str] = Field(default_factory=list)
     worker: ev.WorkerInfo | None = None
+    why: dict[str, NodeWhy] = Field(default_factory=dict, description="node id -> why it ran or came from the cache")
     nodes: dict[str, NodeRun] = Field(default_factory=dict)
     metrics: dict[str, list[MetricPoint]] = Field(default_factory=dict, description="node -> curve by epoch")
     error: RunError | None = None
@@ -111,6 +113,7 @@ class RunReducer:
         match event:
             case ev.RunStarted():
                 view.plan, view.cached, view.worker = list(event.plan), list(event.cached), event.worker
+                view.why = dict(event.why)
                 for nid in view.plan:
                     view.nodes.setdefault(nid, NodeRun(state="queued"))
             case ev.NodeStarted():

@@ -35,11 +35,39 @@ class TensorSummary(_Summary):
     layers: list[str] = Field(default_factory=list, description="node ids of the layers from the Input")
 
 
+class DuplicateGroup(_Summary):
+    """Images that are copies of one another: the same bytes, or near copies (a re-encoded or
+    resized photo) by their perceptual hashes."""
+    kind: Literal["exact", "near"]
+    distance: int = Field(0, description="the largest perceptual-hash distance in the group, in bits (0: exact)")
+    files: list[str] = Field(description="paths relative to the dataset folder (training split first)")
+    splits: list[str] = Field(description="the split of each file")
+    classes: list[str] = Field(description="the class of each file")
+
+
+class DataCheck(_Summary):
+    """What the dataset step found about its images: the report behind its data warnings."""
+    root: str = Field(description="the dataset folder the paths are relative to")
+    counts: dict[str, dict[str, int]] = Field(description="split -> class -> images")
+    leaks: list[DuplicateGroup] = Field(default_factory=list, description=(
+        "duplicate groups with files in more than one split (the first 50)"))
+    leak_groups: int = Field(0, description="how many groups of copies span more than one split")
+    leaked_files: int = Field(0, description="validation and test files with a copy in another split")
+    duplicates_within: int = Field(0, description="groups of copies that lie within one split")
+    label_conflicts: int = Field(0, description="groups of copies that carry different classes")
+    removed: list[str] = Field(default_factory=list, description="files left out as copies before splitting")
+    skipped: list[str] = Field(default_factory=list, description="files that could not be decoded (the first 50)")
+    skipped_count: int = 0
+    unbalanced: list[str] = Field(default_factory=list, description=(
+        "splits whose largest class has more than 1.5x the images of the smallest (or an empty class)"))
+
+
 class DatasetSummary(_Summary):
     kind: Literal["dataset"] = "dataset"
     classes: list[str]
     sizes: dict[str, int] = Field(description="images per split")
     skipped: int = Field(0, description="files that could not be read")
+    check: DataCheck | None = Field(None, description="duplicates across splits, class balance, unreadable files")
 
 
 class ImagesSummary(_Summary):
@@ -70,6 +98,8 @@ class ModelSummary(_Summary):
     model_file: str | None = Field(None, description="a self-contained file of this model, if saved")
     trainable: list[str] = Field(default_factory=list)
     phase: str = "train"
+    stopped_epoch: int | None = Field(None, description="the epoch after which early stopping ended the "
+                                                        "training; none when it ran every epoch")
 
 
 class EvaluationSample(_Summary):
@@ -120,3 +150,8 @@ class CacheNote(_Summary):
     key: str | None = None
     precision: str | None = None
     also_kept: list[str] = Field(default_factory=list, description="earlier stages kept for fine-tuning")
+    variant: str | None = Field(None, description="the fixed augmentation variant whose features these are "
+                                                  "(hflip, zoom_centre, ...); none for the plain image")
+    variants: int | None = Field(None, description="on the line that sums up a split's fixed augmentation: how "
+                                                   "many variants of each image are cached")
+    seconds: float | None = Field(None, description="how long computing the features took")

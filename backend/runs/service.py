@@ -19,8 +19,10 @@ from pydantic import BaseModel, Field
 from backend.engine import Graph, Registry, RunSettings, Validation, make_plan, validate
 from backend.engine import events as ev
 from backend.engine.plan import Plan, split_cached
+from backend.engine.why import NodeWhy
 
 from .paths import resolve_data_paths
+from .why import covered_from_store, plan_why
 
 
 class PreparedRun(BaseModel):
@@ -42,10 +44,12 @@ class PreparedRun(BaseModel):
                                description="what a worker must execute, the server's store serving the rest")
     graph_version: int | None = None
     settings: RunSettings = Field(default_factory=RunSettings, description="what the run's components are told")
+    why: dict[str, NodeWhy] = Field(default_factory=dict, description="node id -> why it runs or comes from the "
+                                                                      "cache, as the server expects it")
 
     def plan(self) -> Plan:
         return Plan(targets=list(self.targets), mode=self.mode, order=list(self.order), keys=dict(self.keys),
-                    force=set(self.force))
+                    force=set(self.force), why=dict(self.why))
 
 
 class RunRejected(Exception):
@@ -71,6 +75,9 @@ class RunService:
         self.data_roots = data_roots
         # what every run's components are told (``Settings.run_settings()``)
         self.run_settings = worker_settings or RunSettings()
+        # a long-lived worker keeps results in memory between runs (the studio's): why.py expects it
+        # to still hold the in-memory results earlier runs made; the command line's worker holds none
+        self.worker_memory = False
 
     # -- checking -----------------------------------------------------------------------
     def check(self, graph: Graph) -> tuple[Graph, Validation, list[dict[str, Any]]]:
@@ -98,9 +105,11 @@ class RunService:
 
     # -- preparing ----------------------------------------------------------------------
     def prepare(self, graph: Graph | dict[str, Any], targets: list[str], mode: str = "to", *,
-                run_id: str = "", graph_version: int | None = None, resume: bool = False) -> PreparedRun:
+                run_id: str = "", graph_version: int | None = None, resume: bool = False,
+                scope: str | None = None) -> PreparedRun:
         """Check, validate and plan; raises RunRejected with every issue. ``resume``: trainers
-        continue from their checkpoints (a resumed run, ``abacus run --resume``)."""
+        continue from their checkpoints (a resumed run, ``abacus run --resume``); ``scope``: the
+        project (or graph file) whose earlier results say why a node runs (``why.py``)."""
         if isinstance(graph, dict):
             graph = Graph.model_validate(graph)
         if mode != "all" and not targets:
@@ -119,10 +128,12 @@ class RunService:
             raise RunRejected([{**i.model_dump(), "param": None} for i in plan])
         stored = {nid: plan.keys[nid] for nid in plan.order if self.store.has(plan.keys[nid])}
         execute, _ = split_cached(plan, validation.inputs, lambda nid: nid in stored)   # the executor's rule
+        why = plan_why(plan, validation.inputs, self.registry, {n.id: n.type for n in resolved.nodes}, self.store,
+                       scope, resume=resume, memory=self.worker_memory, stored=set(stored))
         return PreparedRun(run_id=run_id, graph=resolved.model_dump(mode="json"), targets=plan.targets,
                            mode=plan.mode, order=plan.order, keys=plan.keys, force=sorted(plan.force),
                            stored=stored, execute=execute, graph_version=graph_version,
-                           settings=self.settings_for_run().model_copy(update={"resume": resume}))
+                           settings=self.settings_for_run().model_copy(update={"resume": resume}), why=why)
 
     # -- answering from the store -------------------------------------------------------
     def from_store(self, prepared: PreparedRun) -> list[ev.Event] | None:
@@ -141,8 +152,13 @@ class RunService:
             if summary is None:
                 return None  # stored before summaries were kept: the worker reads it
             summaries[nid] = summary
-        out: list[ev.Event] = [ev.RunStarted(plan=[], cached=cached,
+        # the nodes before the targets are up to date too: shown cached, with the run that made them
+        covered = [nid for nid in covered_from_store(prepared.why) if nid not in cached]
+        why = {nid: item for nid, item in prepared.why.items() if nid in cached or nid in covered}
+        out: list[ev.Event] = [ev.RunStarted(plan=[], cached=cached, why=why,
                                              worker=ev.WorkerInfo(kind="server", note="all cached"))]
+        out += [ev.NodeCached(node=nid, key=prepared.keys[nid], summary=self.store.summary(prepared.keys[nid]) or {})
+                for nid in covered]
         out += [ev.NodeCached(node=nid, key=prepared.keys[nid], summary=summaries[nid]) for nid in cached]
         out.append(ev.RunFinished(seconds=round(time.time() - started, 3)))
         return out

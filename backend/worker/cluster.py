@@ -15,7 +15,9 @@ Three processes take part:
 
 Results travel through Ray's object store, not a shared filesystem: a partial run's inputs
 that only the server holds are sent to the actor before it starts, and every stored result
-(with its model file) comes back as soon as its node finishes.
+(with its model file) comes back as soon as its node finishes. A trainer's checkpoint comes
+back the same way at the end of every epoch (before that epoch's metrics), and a resumed run
+is sent the checkpoints its trainers continue from: a node that dies takes nothing with it.
 """
 from __future__ import annotations
 
@@ -36,9 +38,12 @@ from backend.engine import MemoryCache
 from backend.engine import events as ev
 from backend.engine.settings import WorkerMemory
 
+from . import checkpoint_files
 from .process import ProcessWorker, exit_with_parent
 
 log = logging.getLogger("abacus.ray")
+START_ATTEMPTS = 4     # actors tried for a run whose actor dies before the run starts on it
+START_RETRY_S = 2.0    # the pause between them: the cluster takes a moment to see a node gone
 
 
 def unreachable(address: str, timeout: float = 5.0) -> str | None:
@@ -97,21 +102,40 @@ class RunActor:
             self.store.write_files(rebase_bundle(files, server_root, self.root))
         return len(bundles)
 
+    def receive_checkpoints(self, sent: dict[str, dict[str, Any]]) -> int:
+        """The checkpoints a resumed run's trainers continue from (the studio keeps the newest of
+        each); one this node holds of a later epoch (it wrote it itself) is kept instead."""
+        taken = 0
+        for key, ck in sent.items():
+            folder = checkpoint_files.folder_of(self.root, key)
+            here = checkpoint_files.newest(folder)
+            if here is None or here[0] < ck["epoch"]:
+                checkpoint_files.keep(folder, ck["name"], ck["data"])
+                taken += 1
+        return taken
+
     def cancel(self, run_id: str) -> None:
         self.cancelled.add(run_id)
 
     def execute(self, prepared: dict[str, Any], server_root: str):
         """A streaming generator: ("files", bundle) for each stored result (before its
-        node.finished), ("events", [...]) for everything else, in order."""
+        node.finished), ("checkpoint", {key, epoch, name, data}) for a trainer's newest
+        checkpoint (before the metrics of the epoch it ends), ("events", [...]) for everything
+        else, in order."""
         from backend.store.artifacts import rebase, rebase_bundle
 
         from .execution import execute_prepared
 
         run_id = prepared["run_id"]
+        keys: dict[str, str] = prepared.get("keys", {})
         items: queue.Queue = queue.Queue()
         done = object()
+        shipped: dict[str, int] = {}   # cache key -> the epoch of the checkpoint sent last
 
         def send(event: dict[str, Any]) -> None:
+            if event["type"] == "node.metrics" and not event.get("resumed") and event.get("node") in keys:
+                # the trainer wrote this epoch's checkpoint before its metrics: it travels first
+                items.put(("checkpoint", keys[event["node"]]))
             if event["type"] == "node.finished" and self.store.has(event["key"]):
                 items.put(("files", rebase_bundle(self.store.bundle(event["key"]), self.root, server_root)))
             elif event["type"] == "node.log" and (event.get("model") or {}).get("model_file"):
@@ -141,7 +165,17 @@ class RunActor:
                 if item is done:
                     finished = True
                     break
-                if item[0] == "files":
+                if item[0] == "checkpoint":
+                    # read when its turn comes: a trainer faster than the transfer has written a
+                    # newer one by then, and only that one travels
+                    found = checkpoint_files.read_newest(checkpoint_files.folder_of(self.root, item[1]))
+                    if found is not None and found[0] > shipped.get(item[1], 0):
+                        if batch:
+                            yield ("events", batch)
+                            batch = []
+                        shipped[item[1]] = found[0]
+                        yield ("checkpoint", {"key": item[1], "epoch": found[0], "name": found[1], "data": found[2]})
+                elif item[0] == "files":
                     if batch:
                         yield ("events", batch)
                         batch = []
@@ -333,27 +367,23 @@ class _Driver:
         slot: _Slot | None = None
         ended = False
         try:
-            slot = self.acquire(run_id, list(prepared.get("keys", {}).values()))
-            with self.lock:
-                self.running[run_id] = slot
+            slot = self.start(prepared)
             if run_id in self.cancelled:
                 slot.handle.cancel.remote(run_id)
-            stored = list(prepared.get("stored", {}).values())
-            missing = self.ray.get(slot.handle.missing.remote(stored)) if stored else []
-            if missing:  # inputs only the server holds travel to the node through the object store
-                bundles = {k: self.store.bundle(k) for k in missing if self.store.has(k)}
-                self.ray.get(slot.handle.receive.remote(bundles, self.server_root))
-                for k in bundles:
-                    self.made_on.setdefault(k, slot.node)
             stream = slot.handle.execute.options(num_returns="streaming").remote(prepared, self.server_root)
             for ref in stream:
                 kind, payload = self.ray.get(ref)
                 if kind == "files":
                     self.store.write_files(payload)
                     continue
+                if kind == "checkpoint":
+                    checkpoint_files.keep(self.checkpoint_dir(payload["key"]), payload["name"], payload["data"])
+                    continue
                 for event in payload:
                     if event.get("type") == "node.finished" and event.get("key"):
                         self.made_on[event["key"]] = slot.node
+                        # the trained model is stored: its checkpoints have served (as where it was trained)
+                        checkpoint_files.remove(self.checkpoint_dir(event["key"]))
                     ended = ended or event.get("type") in ev.TERMINAL
                 self.send(payload)
             if not ended:
@@ -382,6 +412,64 @@ class _Driver:
                 if slot is not None:
                     slot.run, slot.idle_since = None, time.monotonic()
             self.cancelled.discard(run_id)
+
+    def start(self, prepared: dict[str, Any]) -> _Slot:
+        """An actor for the run, sent the inputs and checkpoints it needs. One that dies before
+        the run starts on it (placed on a node that died a moment ago, which the cluster had not
+        noticed yet: right after a node death, when the run is an automatic resume) costs the
+        run nothing: it is dropped, its node forgotten, and another tried."""
+        from ray import exceptions as rex
+
+        run_id = prepared["run_id"]
+        for attempt in range(1, START_ATTEMPTS + 1):
+            slot: _Slot | None = None
+            try:
+                slot = self.acquire(run_id, list(prepared.get("keys", {}).values()))
+                with self.lock:
+                    self.running[run_id] = slot
+                self.send_inputs(slot, prepared)
+                return slot
+            except (rex.RayActorError, rex.NodeDiedError, rex.ActorUnschedulableError) as err:
+                if slot is not None:
+                    self.drop(slot)
+                    self.forget_node(slot.node)
+                with self.lock:
+                    self.running.pop(run_id, None)
+                if attempt == START_ATTEMPTS or run_id in self.cancelled:
+                    raise
+                log.warning("run %s: its actor died before the run started on it (%s); trying another",
+                            run_id, type(err).__name__)
+                time.sleep(START_RETRY_S)
+        raise AssertionError("unreachable")
+
+    def send_inputs(self, slot: _Slot, prepared: dict[str, Any]) -> None:
+        """What the actor's node lacks: the stored inputs only the server holds, through the
+        object store, and for a resumed run its trainers' checkpoints."""
+        stored = list(prepared.get("stored", {}).values())
+        missing = self.ray.get(slot.handle.missing.remote(stored)) if stored else []
+        if missing:
+            bundles = {k: self.store.bundle(k) for k in missing if self.store.has(k)}
+            self.ray.get(slot.handle.receive.remote(bundles, self.server_root))
+            for k in bundles:
+                self.made_on.setdefault(k, slot.node)
+        if (prepared.get("settings") or {}).get("resume"):
+            self.send_checkpoints(slot, prepared)
+
+    def checkpoint_dir(self, key: str) -> Path:
+        return checkpoint_files.folder_of(self.server_root, key)
+
+    def send_checkpoints(self, slot: _Slot, prepared: dict[str, Any]) -> None:
+        """A resumed run's trainers continue from the checkpoints the server holds, whichever
+        node wrote them: each node it executes gets its newest one."""
+        keys = prepared.get("keys", {})
+        sent: dict[str, dict[str, Any]] = {}
+        for nid in prepared.get("execute", []):
+            if nid in keys:
+                found = checkpoint_files.read_newest(self.checkpoint_dir(keys[nid]))
+                if found is not None:
+                    sent[keys[nid]] = {"epoch": found[0], "name": found[1], "data": found[2]}
+        if sent:
+            self.ray.get(slot.handle.receive_checkpoints.remote(sent))
 
     def cancel(self, run_id: str) -> None:
         self.cancelled.add(run_id)

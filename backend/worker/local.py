@@ -86,14 +86,30 @@ def predict_one(req: PredictRequest, models: MemoryCache) -> dict[str, Any]:
     return predict_arrays(model, trained, [array])[0]
 
 
-def warm_up() -> None:
+def warm_up(report: Any = None) -> None:
     # Import torch while the worker waits for its first request, so a first run or
     # prediction does not pay for it (an import race with a request is safe: imports lock).
     try:
         import components.torchkit.model  # noqa: F401
         import torch._dynamo  # noqa: F401  (torch.optim imports it on the first optimizer: ~2 s)
     except Exception:
-        pass
+        return
+    if report is not None:
+        report(gpu_info())
+
+
+def gpu_info() -> dict[str, Any]:
+    """The first GPU's memory (``gpu_memory_bytes``), for the editor's warning about a graph
+    that cannot fit it (backend/engine/cost.py); empty without a GPU."""
+    try:
+        import torch
+
+        if not torch.cuda.is_available():
+            return {}
+        props = torch.cuda.get_device_properties(0)
+        return {"gpu_memory_bytes": int(props.total_memory), "gpu_name": str(props.name)}
+    except Exception:
+        return {}
 
 
 def limit_file_size(max_bytes: int) -> None:
@@ -149,7 +165,8 @@ def _local_main(commands: Any, out: Any, parent_pid: int, cache_dir: str,
     limits = WorkerMemory.model_validate(memory_limits or {})
     store = FileResultStore(cache_dir)
     memory = MemoryCache(limits.results_bytes)
-    threading.Thread(target=warm_up, daemon=True, name="abacus-warm-up").start()
+    threading.Thread(target=warm_up, args=(lambda info: out.put(("info", info)),), daemon=True,
+                     name="abacus-warm-up").start()
     runs: queue.Queue = queue.Queue()
     predictions: queue.Queue = queue.Queue()
     cancelled: set[str] = set()

@@ -5,6 +5,7 @@ writes everything back on another:
 
   caller -> child   ("run", prepared) | ("cancel", run_id) | ("predict", id, model_file, image) | None
   child -> caller   ("hello", info, capacity) | ("capacity", n) | ("events", [event, ...])
+                    | ("info", more info, e.g. the GPU memory once torch is imported)
                     | ("reply", id, result, error) | ("fatal", message)
 
 One reader thread routes the events to each run's own queue, so several runs can be in
@@ -177,8 +178,10 @@ class ProcessWorker(Worker):
             elif kind == "capacity":
                 self._capacity = int(msg[1])
             elif kind == "hello":
-                self._info, self._capacity = dict(msg[1]), int(msg[2])
+                self._info, self._capacity = {**self._info, **dict(msg[1])}, int(msg[2])
                 ready.set()
+            elif kind == "info":
+                self._info = {**self._info, **dict(msg[1])}
             elif kind == "reply":
                 box = self._replies.get(msg[1])
                 if box is not None:

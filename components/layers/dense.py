@@ -34,6 +34,11 @@ class Dense(LayerComponent):
     def out_info(self, params):
         return {"activation": params.activation}
 
+    def stage_costs(self, params, in_shape):
+        from ..costs import dense
+
+        return dense(in_shape, params.units)
+
     def build(self, params, in_shape):
         import torch.nn as nn
 

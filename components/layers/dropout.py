@@ -20,6 +20,11 @@ class Dropout(LayerComponent):
     def out_shape(self, params, in_shape):
         return in_shape
 
+    def stage_costs(self, params, in_shape):
+        from ..costs import passthrough
+
+        return passthrough(in_shape, stochastic=params.rate > 0)
+
     def build(self, params, in_shape):
         import torch.nn as nn
 

@@ -16,6 +16,11 @@ class Flatten(LayerComponent):
     def out_shape(self, params, in_shape):
         return (math.prod(in_shape),)
 
+    def stage_costs(self, params, in_shape):
+        from ..costs import passthrough
+
+        return passthrough(in_shape)
+
     def build(self, params, in_shape):
         import torch.nn as nn
 

@@ -5,7 +5,7 @@ import hashlib
 import json
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,8 @@ from backend.engine.settings import AmpSetting
 from ..optimizers.base import build_optimizer
 from ..values import FormattedImages, OptimizerSpec, TrainedModel
 from . import cachefiles, checkpoint
+from . import variants as fixed
+from .callbacks import CallbackConfig, Callbacks
 from .images import load_split
 from .model import StagedModel, frozen_prefix_length, fused_for_inference, model_provenance, save_model_file
 
@@ -35,6 +37,7 @@ class FitConfig:
     seed: int
     feature_cache: bool = True
     keep_best: bool = True
+    callbacks: CallbackConfig = field(default_factory=CallbackConfig)   # early stopping, lr on plateau (off)
 
 
 # ------------------------------------------------------------------------------ data
@@ -138,8 +141,10 @@ def _state_digest(modules: list[nn.Module]) -> str:
 
 @torch.no_grad()
 def run_prefix(stages: list[nn.Module], images: torch.Tensor, device: torch.device, precision: str,
-               keep: list[int], batch: int | None = None, progress=None) -> dict[int, torch.Tensor]:
-    """Outputs after the first k stages, for each k in ``keep``, in one pass over the images."""
+               keep: list[int], batch: int | None = None, progress=None,
+               variant: fixed.Variant | None = None) -> dict[int, torch.Tensor]:
+    """Outputs after the first k stages, for each k in ``keep``, in one pass over the images
+    (each image as ``variant`` of it, when one is given)."""
     for stage in stages:
         stage.eval()
     outs: dict[int, list[torch.Tensor]] = {k: [] for k in keep}
@@ -147,6 +152,8 @@ def run_prefix(stages: list[nn.Module], images: torch.Tensor, device: torch.devi
     batch = batch or inference_batch(device, _pixels(images))
     for start in range(0, len(images), batch):
         x = to_device(images[start:start + batch], device)
+        if variant is not None and not variant.plain:
+            x = fixed.transform(x, variant)
         with _autocast(device, precision):
             for i, stage in enumerate(stages[:last], 1):
                 x = stage(x)
@@ -158,59 +165,71 @@ def run_prefix(stages: list[nn.Module], images: torch.Tensor, device: torch.devi
 
 
 def _features_key(model: StagedModel, prefix_len: int, fmt: FormattedImages, split: str,
-                  digests: list[str], precision: str) -> str:
+                  digests: list[str], precision: str, variant: fixed.Variant | None = None) -> str:
     # the precision the prefix ran in: features computed under bf16 autocast differ from fp32
     # ones, so they are kept apart (they are stored as float32 either way)
-    return hashlib.sha256(json.dumps({
+    fields: dict[str, Any] = {
         "images": fmt.cache_key, "split": split, "stages": model.stage_names()[:prefix_len],
         "state": digests[:prefix_len], "dtype": "float32", "computed_in": precision,
-    }).encode()).hexdigest()[:32]
+    }
+    if variant is not None and not variant.plain:   # the plain image's features keep their key
+        fields["variant"] = {"name": variant.name, "flip": variant.flip, "crop": variant.crop}
+    return hashlib.sha256(json.dumps(fields).encode()).hexdigest()[:32]
 
 
 def cached_features(ctx, model: StagedModel, prefix_len: int, fmt: FormattedImages, split: str,
-                    images: torch.Tensor, device: torch.device, also_keep: tuple[int, ...] = ()) -> torch.Tensor:
+                    images: torch.Tensor, device: torch.device, also_keep: tuple[int, ...] = (),
+                    variant: fixed.Variant | None = None) -> torch.Tensor:
     """The frozen prefix's outputs for a split, computed once and kept under a cache key.
 
     ``also_keep`` names shorter prefixes whose outputs are saved on the way (the point where a
     later fine-tuning will start), so that phase needs no second pass through the backbone.
+    ``variant``: the outputs for that fixed augmentation of each image (its own cache key).
     """
     stages = list(model.children())
     names = model.stage_names()
     digests = [_state_digest([s]) for s in stages[:prefix_len]]
     precision = amp_dtype(device, ctx.settings.amp)
-    key = _features_key(model, prefix_len, fmt, split, digests, precision)
+    key = _features_key(model, prefix_len, fmt, split, digests, precision, variant)
     path = ctx.artifact_dir(key) / "features.npy"
+    named = variant is not None and not variant.plain
+    of = f" ({variant.name})" if named else ""
     if cachefiles.exists(path):
         feats = torch.from_numpy(cachefiles.load(path))
-        ctx.log(f"feature cache reused for {split}: {tuple(feats.shape[1:])} after {names[prefix_len - 1]}, "
+        ctx.log(f"feature cache reused for {split}{of}: {tuple(feats.shape[1:])} after {names[prefix_len - 1]}, "
                 f"{feats.numel() * 4 / 2**20:.0f} MB",
                 cache=CacheNote(cache="features", split=split, built=False, stage=names[prefix_len - 1],
-                                bytes=feats.numel() * 4, key=key, precision=precision),
+                                bytes=feats.numel() * 4, key=key, precision=precision,
+                                variant=variant.name if named else None),
                 code="features_reused", params={"split": split, "shape": _shape_text(feats),
                                                 "stage": names[prefix_len - 1],
-                                                "mb": round(feats.numel() * 4 / 2**20)})
+                                                "mb": round(feats.numel() * 4 / 2**20),
+                                                **({"variant": variant.name} if named else {})})
         return feats
     t0 = time.time()
-    extra = {k: _features_key(model, k, fmt, split, digests, precision) for k in also_keep if 0 < k < prefix_len}
+    extra = {k: _features_key(model, k, fmt, split, digests, precision, variant)
+             for k in also_keep if 0 < k < prefix_len}
     extra = {k: kk for k, kk in extra.items() if not cachefiles.exists(ctx.artifact_dir(kk) / "features.npy")}
     outs = run_prefix([fused_for_inference(s) for s in stages[:prefix_len]], images, device, precision,
                       [prefix_len, *extra],
-                      progress=lambda i, n: ctx.progress(i, n, unit="image", phase=f"features {split}",
-                                                         code="features", split=split))
+                      progress=lambda i, n: ctx.progress(i, n, unit="image", phase=f"features {split}{of}",
+                                                         code="features", split=split),
+                      variant=variant)
     for k, kk in [(prefix_len, key), *extra.items()]:
         # written while training goes on; this process reads the array until the file is whole
         cachefiles.save_later(ctx.artifact_dir(kk) / "features.npy", outs[k].numpy())
     feats = outs[prefix_len]
     seconds = round(time.time() - t0, 1)
-    ctx.log(f"feature cache built for {split}: {tuple(feats.shape[1:])} after {names[prefix_len - 1]}, "
+    ctx.log(f"feature cache built for {split}{of}: {tuple(feats.shape[1:])} after {names[prefix_len - 1]}, "
             f"{feats.numel() * 4 / 2**20:.0f} MB in {seconds:.1f}s"
             + (f" (also kept the output of {', '.join(names[k - 1] for k in extra)} for fine-tuning)" if extra else ""),
             cache=CacheNote(cache="features", split=split, built=True, stage=names[prefix_len - 1],
                             bytes=feats.numel() * 4, key=key, also_kept=[names[k - 1] for k in extra],
-                            precision=precision),
+                            precision=precision, variant=variant.name if named else None, seconds=seconds),
             code="features_built", params={"split": split, "shape": _shape_text(feats), "stage": names[prefix_len - 1],
                                            "mb": round(feats.numel() * 4 / 2**20), "seconds": seconds,
-                                           "also_kept": ", ".join(names[k - 1] for k in extra)})
+                                           "also_kept": ", ".join(names[k - 1] for k in extra),
+                                           **({"variant": variant.name} if named else {})})
     return feats
 
 
@@ -296,11 +315,12 @@ def _score(net: nn.Module, x: torch.Tensor, y: torch.Tensor, device, precision: 
 class _TrainingInputs:
     """What the epochs run on: the part of the model that runs each batch, and its splits."""
     head: nn.Module
-    train_x: torch.Tensor
+    train_x: torch.Tensor | list[torch.Tensor]   # a list: each fixed variant's cached features
     train_y: torch.Tensor
     val_x: torch.Tensor
     val_y: torch.Tensor
-    augmentation: str  # "none" when training from cached features
+    augmentation: str  # random augmentation of each batch: "none" when training from cached features
+    variants: tuple[fixed.Variant, ...] | None = None  # fixed variants, one drawn per image and epoch
 
 
 @dataclass
@@ -331,12 +351,16 @@ def fit(ctx, model: StagedModel, fmt: FormattedImages, opt_spec: OptimizerSpec, 
     history: list[dict[str, float]] = []
     best_epochs: list[int | None] = []   # each epoch's kept epoch, as its node.metrics said
     best, last_state = _BestEpoch(), None
+    callbacks = Callbacks(cfg.callbacks)
     if ctx.settings.resume:
         resumed = _resume(ctx, model, optimizer, gen, device, cfg)
         if resumed is not None:
             history, best_epochs, best, last_state = resumed
+            callbacks.replay(history)   # a run that had stopped early stays stopped
     try:
         for epoch in range(len(history) + 1, cfg.epochs + 1):
+            if callbacks.stopped_epoch is not None:
+                break
             loss, accuracy = _train_epoch(ctx, inputs, optimizer, loss_fn, correct_fn, gen, device, precision,
                                           cfg.batch_size, phase=f"epoch {epoch}/{cfg.epochs}",
                                           epoch=epoch, epochs=cfg.epochs)
@@ -347,15 +371,37 @@ def fit(ctx, model: StagedModel, fmt: FormattedImages, opt_spec: OptimizerSpec, 
             last_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             best.offer(epoch, metrics, last_state)
             best_epochs.append(best.epoch if cfg.keep_best else epoch)
+            decision = callbacks.after_epoch(epoch, metrics, optimizer.param_groups[0]["lr"])
+            if decision.new_lr is not None:
+                for group in optimizer.param_groups:
+                    group["lr"] = decision.new_lr
             # before the metrics go out: an epoch the editor has seen end can always be resumed after
             _save_checkpoint(ctx, model, optimizer, gen, device, cfg, history, best_epochs, best)
             # the epoch whose weights are kept so far travels with the metrics: the editor shows it, never guesses it
-            ctx.metrics(epoch, metrics, best_epoch=best_epochs[-1])
+            ctx.metrics(epoch, metrics, best_epoch=best_epochs[-1], stopped_early=decision.stop)
+            _say_callbacks(ctx, cfg, epoch, decision)
     except Cancelled:
         _save_on_cancel(ctx, trained_template, last_state, history, opt_spec)
         raise
     state, chosen = _kept_weights(ctx, cfg, best, last_state, history)
-    return _finish(trained_template, state, history, chosen, opt_spec)
+    trained = _finish(trained_template, state, history, chosen, opt_spec)
+    trained.stopped_epoch = callbacks.stopped_epoch
+    return trained
+
+
+def _say_callbacks(ctx, cfg: FitConfig, epoch: int, decision) -> None:
+    """The log lines of a learning-rate reduction and of an early stop after ``epoch``."""
+    monitor = cfg.callbacks.monitor
+    if decision.new_lr is not None:
+        ctx.log(f"{monitor} has not improved for {cfg.callbacks.reduce_lr_patience} epoch(s): learning rate "
+                f"reduced to {decision.new_lr:g} after epoch {epoch}", code="lr_reduced",
+                params={"epoch": epoch, "learning_rate": f"{decision.new_lr:g}", "monitor": monitor,
+                        "patience": cfg.callbacks.reduce_lr_patience})
+    if decision.stop:
+        ctx.log(f"stopped early after epoch {epoch} of {cfg.epochs}: {monitor} has not improved for "
+                f"{cfg.callbacks.early_stopping_patience} epoch(s)", code="stopped_early",
+                params={"epoch": epoch, "epochs": cfg.epochs, "monitor": monitor,
+                        "patience": cfg.callbacks.early_stopping_patience})
 
 
 def _save_checkpoint(ctx, model: StagedModel, optimizer: torch.optim.Optimizer, gen: torch.Generator,
@@ -427,21 +473,47 @@ def _training_inputs(ctx, model: StagedModel, fmt: FormattedImages, cfg: FitConf
         raise NodeError("nothing to train: every layer of the model is frozen", code="nothing_to_train")
     # channels-last: the images arrive NHWC anyway, and convolutions run faster so on CPUs and GPUs
     model.to(device=device, memory_format=torch.channels_last)
+    variants = fixed.variants_of(fmt.augmentation)
     if prefix_len:
-        train_x = cached_features(ctx, model, prefix_len, fmt, "train", train_x, device, keep_points)
+        if variants:
+            train_x = _variant_features(ctx, model, prefix_len, fmt, train_x, device, keep_points, variants)
+        else:
+            train_x = cached_features(ctx, model, prefix_len, fmt, "train", train_x, device, keep_points)
         val_x = cached_features(ctx, model, prefix_len, fmt, "validation", val_x, device, keep_points)
         head, augmentation = nn.Sequential(*list(model.children())[prefix_len:]), "none"
     else:
-        head, augmentation = _with_fused_frozen_front(model), fmt.augmentation
+        head, augmentation = _with_fused_frozen_front(model), "none" if variants else fmt.augmentation
     if device.type == "cuda":
-        train_x, val_x = _stage_on_device(train_x, device), _stage_on_device(val_x, device)
+        train_x = [_stage_on_device(x, device) for x in train_x] if isinstance(train_x, list) \
+            else _stage_on_device(train_x, device)
+        val_x = _stage_on_device(val_x, device)
         train_y, val_y = train_y.to(device), val_y.to(device)
-    return _TrainingInputs(head, train_x, train_y, val_x, val_y, augmentation)
+    return _TrainingInputs(head, train_x, train_y, val_x, val_y, augmentation, variants)
+
+
+def _variant_features(ctx, model: StagedModel, prefix_len: int, fmt: FormattedImages, images: torch.Tensor,
+                      device: torch.device, keep_points: tuple[int, ...],
+                      variants: tuple[fixed.Variant, ...]) -> list[torch.Tensor]:
+    """Each fixed variant's features of the training split (each cached under its own key, with
+    the fine-tuning points kept for each), and one line that sums up what they cost."""
+    t0 = time.time()
+    feats = [cached_features(ctx, model, prefix_len, fmt, "train", images, device, keep_points, variant=v)
+             for v in variants]
+    seconds = round(time.time() - t0, 1)
+    size = sum(f.numel() * f.element_size() for f in feats)
+    names = ", ".join(v.name for v in variants)
+    ctx.log(f"fixed augmentation: {len(variants)} variants of {len(images)} training images ({names}) "
+            f"in the feature cache, {size / 2**20:.0f} MB, feature pass {seconds:.1f}s",
+            cache=CacheNote(cache="features", split="train", variants=len(variants), bytes=size, seconds=seconds,
+                            stage=model.stage_names()[prefix_len - 1]),
+            code="feature_variants", params={"variants": len(variants), "names": names, "count": len(images),
+                                             "mb": round(size / 2**20), "seconds": seconds})
+    return feats
 
 
 def _cached_prefix_length(ctx, model: StagedModel, fmt: FormattedImages, cfg: FitConfig) -> int:
     """How many leading stages train from cached features (0: none), saying why when none do."""
-    if fmt.augmentation != "none":
+    if fmt.augmentation != "none" and not fixed.variants_of(fmt.augmentation):
         if cfg.feature_cache:
             ctx.log("feature cache off: random augmentation changes the backbone's input every epoch",
                     cache=CacheNote(cache="features", enabled=False, reason="augmentation"),
@@ -471,13 +543,20 @@ def _train_epoch(ctx, inputs: _TrainingInputs, optimizer: torch.optim.Optimizer,
     """One pass over the training split in a random order; its mean loss and accuracy."""
     head, train_x, train_y = inputs.head, inputs.train_x, inputs.train_y
     _set_train_mode(head)
-    n = len(train_x)
+    n = len(train_y)
     steps = math.ceil(n / batch_size)
     order = torch.randperm(n, generator=gen)
+    # fixed variants: one per image for this epoch, drawn the same way by the cached and the plain path
+    ids = fixed.draw(n, len(inputs.variants), gen) if inputs.variants else None
     run_loss, run_correct = 0.0, 0
     for step in range(steps):
         idx = order[step * batch_size:(step + 1) * batch_size]
-        xb = to_device(train_x[idx.to(train_x.device)], device)
+        if isinstance(train_x, list):     # cached features of each variant
+            xb = to_device(fixed.gather(train_x, idx, ids[idx]), device)
+        else:
+            xb = to_device(train_x[idx.to(train_x.device)], device)
+            if ids is not None:
+                xb = fixed.apply(xb, ids[idx], inputs.variants)
         if inputs.augmentation != "none":
             xb = augment(xb, inputs.augmentation, gen)
         yb = train_y[idx.to(train_y.device)].to(device, non_blocking=True)

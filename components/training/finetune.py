@@ -69,6 +69,6 @@ class FineTune(Component):
                 params={"count": len(trainable), "optimizer": optimizer.kind,
                         "learning_rate": f"{optimizer.learning_rate:g}"})
         model = TrainedModel(**{**trained.__dict__, "trainable": sorted(trainable), "optimizer": optimizer,
-                                "history": [], "best_epoch": None, "model_file": None, "phase": "finetune",
+                                "history": [], "best_epoch": None, "model_file": None, "phase": "finetune", "stopped_epoch": None,
                                 "weights_in_model_file": False})
         return {"model": model}

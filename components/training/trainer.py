@@ -31,6 +31,32 @@ class TrainerParams(Params):
         True, title={"en": "Keep the best weights", "zh": "保留最佳权重"},
         description={"en": "Keep the weights of the epoch with the best validation accuracy",
                      "zh": "保留验证准确率最高的那一轮的权重"})
+    monitor: Literal["val_loss", "val_accuracy"] = ParamField(
+        "val_loss", title={"en": "Monitor", "zh": "监控指标"},
+        description={"en": "The metric early stopping and the learning-rate reduction watch",
+                     "zh": "提前停止与学习率衰减所监控的指标"},
+        choices={"val_loss": {"en": "Validation loss", "zh": "验证损失"},
+                 "val_accuracy": {"en": "Validation accuracy", "zh": "验证准确率"}})
+    min_delta: float = ParamField(
+        0.0, ge=0, title={"en": "Minimum change", "zh": "最小改进量"},
+        description={"en": "A smaller change of the monitored metric counts as no improvement",
+                     "zh": "监控指标的变化小于此值时不算改进"})
+    early_stopping_patience: int = ParamField(
+        0, ge=0, le=1000, title={"en": "Early stopping patience", "zh": "提前停止耐心值"},
+        description={"en": "Stop after this many epochs without improvement (0: off)",
+                     "zh": "连续这么多轮没有改进就停止训练（0：关闭）"})
+    reduce_lr_patience: int = ParamField(
+        0, ge=0, le=1000, title={"en": "Reduce learning rate: patience", "zh": "学习率衰减耐心值"},
+        description={"en": "Multiply the learning rate by the factor after this many epochs without "
+                           "improvement (0: off)",
+                     "zh": "连续这么多轮没有改进就把学习率乘以衰减系数（0：关闭）"})
+    reduce_lr_factor: float = ParamField(
+        0.1, gt=0, lt=1, title={"en": "Reduce learning rate: factor", "zh": "学习率衰减系数"},
+        description={"en": "The new learning rate is the old one times this",
+                     "zh": "新学习率等于旧学习率乘以此系数"})
+    min_lr: float = ParamField(
+        0.0, ge=0, title={"en": "Minimum learning rate", "zh": "最小学习率"},
+        description={"en": "The learning rate is never reduced below this", "zh": "学习率不会降到此值以下"})
 
 
 def resolve_loss(loss: str, units: int) -> str:
@@ -72,6 +98,9 @@ class Trainer(Component):
         if loss == "binary_crossentropy" and out[0] != 1:
             raise InferError(f"binary cross-entropy needs one output unit, the model has {out[0]}",
                              code="invalid_param", param="loss")
+        if loss == "binary_crossentropy" and len(classes) > 2:
+            raise InferError(f"binary cross-entropy tells two classes apart, the images have {len(classes)}: "
+                             f"end the model with Dense({len(classes)}, softmax)", port="model")
         if loss == "categorical_crossentropy" and classes and out[0] != len(classes):
             raise InferError(f"the model has {out[0]} outputs for {len(classes)} classes", port="model")
         info = {k: v for k, v in model.info.items() if k != "optimizer"}
@@ -84,6 +113,7 @@ class Trainer(Component):
         from ..torchkit.model import StagedModel, configure_threads, model_from_trained, model_provenance, \
             pick_device, save_model_file
         from ..torchkit.train import FitConfig, fit, remove_checkpoints
+        from ..torchkit.callbacks import CallbackConfig
         from ..values import SymbolicTensor, TrainedModel
 
         configure_threads(ctx.settings.threads)
@@ -109,7 +139,11 @@ class Trainer(Component):
                 params={"trainable": len(model.trainable_stages()), "stages": len(model.stage_names()),
                         "device": str(device)})
         cfg = FitConfig(batch_size=params.batch_size, epochs=params.epochs, loss=template.loss, seed=params.seed,
-                        feature_cache=params.feature_cache, keep_best=params.keep_best)
+                        feature_cache=params.feature_cache, keep_best=params.keep_best,
+                        callbacks=CallbackConfig(monitor=params.monitor, min_delta=params.min_delta,
+                                                 early_stopping_patience=params.early_stopping_patience,
+                                                 reduce_lr_patience=params.reduce_lr_patience,
+                                                 reduce_lr_factor=params.reduce_lr_factor, min_lr=params.min_lr))
         trained = fit(ctx, model, fmt, optimizer, cfg, device, template,
                       keep_points=self._fine_tune_points(ctx, model, template.layers))
         trained.model_file = str(save_model_file(ctx.artifact_dir() / "model.pt", trained,

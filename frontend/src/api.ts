@@ -4,7 +4,7 @@ import createClient from "openapi-fetch";
 import type { components, paths } from "./api/schema";
 import { withEdgeIds } from "./lib/graph";
 import type {
-  Catalog, ErrorBody, Graph, GraphDocument, Project, Run, RunEvent, RunMode, Template, TemplateInfo, Validation,
+  Catalog, ErrorBody, Graph, GraphDocument, PlanPreview, Project, Run, RunEvent, RunMode, Template, TemplateInfo, Validation,
   VersionInfo, VersionWithGraph, WeightsInfo,
 } from "./types";
 
@@ -123,9 +123,16 @@ export const api = {
 
   startRun: (projectId: number, targets: string[], mode: RunMode, graph: Graph | null): Promise<Run> =>
     unwrap(client.POST("/api/projects/{project_id}/runs", { ...project(projectId), body: { targets, mode, graph } })),
+  planRun: (projectId: number, targets: string[], mode: RunMode, graph: Graph | null): Promise<PlanPreview> =>
+    unwrap(client.POST("/api/projects/{project_id}/plan", { ...project(projectId), body: { targets, mode, graph } })),
   runs: (projectId: number): Promise<Run[]> =>
     unwrap(client.GET("/api/runs", { params: { query: { project_id: projectId } } })),
   run: (id: string | number): Promise<Run> => unwrap(client.GET("/api/runs/{run_id}", run(id))),
+  // comparing runs (components/RunsCompare.tsx): the run table, a run's curves, its graph against a baseline
+  runTable: (projectId: number) => unwrap(client.GET("/api/projects/{project_id}/runs", project(projectId))),
+  runSummary: (id: string) => unwrap(client.GET("/api/runs/{run_id}/summary", run(id))),
+  runChanges: (id: string, against: string) =>
+    unwrap(client.GET("/api/runs/{run_id}/changes", { params: { ...run(id).params, query: { against } } })),
   cancelRun: (id: string | number): Promise<Run> => unwrap(client.POST("/api/runs/{run_id}/cancel", run(id))),
   resumeRun: (id: string | number): Promise<Run> => unwrap(client.POST("/api/runs/{run_id}/resume", run(id))),
   events: (id: string | number, after = 0): Promise<RunEvent[]> =>
@@ -138,6 +145,8 @@ export const api = {
   // access-token cookie with it, as with every other request of the editor.
   sampleUrl: (id: string | number, node: string, index: number) =>
     `/api/runs/${id}/samples/${encodeURIComponent(node)}/${index}`,
+  /** The datasets uploaded through the studio (upload: lib/datasetUpload.ts, for its progress). */
+  datasets: () => unwrap(client.GET("/api/datasets")),
   /** The weights catalog: each pretrained weight file, present or not, and the server's download. */
   weights: (): Promise<WeightsInfo[]> => unwrap(client.GET("/api/weights")),
   /** Start the server's download of a weight file (progress: poll ``weights``). */

@@ -62,10 +62,13 @@ export type Catalog = Omit<Schemas["ComponentsOut"], "components"> & { component
 export type Issue = Schemas["Issue"];
 export type PortSpec = Schemas["PortSpec"];
 export type Validation = Schemas["ValidationOut"];
+export type DataCheck = Schemas["DataCheck"];
+export type DataWarning = Schemas["DataWarning"];
 
 // The answers that carry a graph carry it as the editor holds it (`api.ts` names the edges).
 export type TemplateInfo = Schemas["TemplateSummary"];
 export type WeightsInfo = Schemas["WeightsOut"];
+export type DatasetInfo = Schemas["DatasetOut"];
 export type Template = Omit<Schemas["TemplateOut"], "graph"> & { graph: Graph };
 
 export type Project = Omit<Schemas["ProjectPublic"], "graph"> & { graph?: Graph | null };
@@ -97,3 +100,9 @@ export type Prediction = Schemas["Prediction"];
 export type SavedVersion = Schemas["VersionNumber"];
 /** The body of every 4xx: `{"error": {code, message, node, port, field}}`. */
 export type ErrorBody = Schemas["ErrorBody"];
+
+/** Why a node ran or came from the cache (run.started's `why`, a dry run's). */
+export type NodeWhy = Schemas["NodeWhy"];
+export type WhyChange = Schemas["Change"];
+/** A dry run: which nodes would run and why (POST /api/projects/{id}/plan). */
+export type PlanPreview = Schemas["PlanPreview"];

@@ -10,7 +10,7 @@ def test_health(shared_client):
     body = shared_client.get("/api/health").json()
     assert body["ok"] is True and isinstance(body["version"], str)
     worker = body["worker"]
-    assert set(worker) == {"kind", "alive", "pid", "slots", "running", "address", "nodes", "error"}
+    assert set(worker) == {"kind", "alive", "pid", "slots", "running", "address", "nodes", "error", "gpu_memory_bytes"}
     assert worker["kind"] == "local" and worker["alive"] is False   # this app starts no worker
 
 

@@ -35,14 +35,15 @@ class Studio:
 
     def __init__(self, home: Path, args: list[str], env: dict[str, str]) -> None:
         self.port = free_port()
+        self.home = home
         self.log_path = home / "serve.log"
         home.mkdir(parents=True, exist_ok=True)
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen([sys.executable, "-m", "backend.cli", "serve", "--port", str(self.port),
                                       "--home", str(home), "--log-level", "warning", *args],
-                                     # these tests check how a cluster's failures reach runs: no automatic
-                                     # resume (tests/faults/test_resume.py tests it with the embedded worker)
-                                     cwd=REPO, env={**env, "ABACUS_AUTO_RESUME": "0"}, stdout=self.log,
+                                     # automatic resume on (the default): a run a dying node cut off is resumed
+                                     cwd=REPO, env={**env, "ABACUS_TRAIN_STEP_DELAY_S": str(DELAY_S)},
+                                     stdout=self.log,
                                      stderr=subprocess.STDOUT)
         self.url = f"http://127.0.0.1:{self.port}"
         self.http = httpx.Client(base_url=self.url, timeout=60)
@@ -85,11 +86,23 @@ class Studio:
         return r.json()["id"]
 
     def wait(self, run_id: str, timeout: float = 240.0) -> dict:
-        return wait_for(lambda: (r := self.http.get(f"/api/runs/{run_id}").json())["status"]
-                        not in ("queued", "running") and r, timeout, 0.2, f"run {run_id} to end")
+        try:
+            return wait_for(lambda: (r := self.http.get(f"/api/runs/{run_id}").json())["status"]
+                            not in ("queued", "running") and r, timeout, 0.2, f"run {run_id} to end")
+        except AssertionError as err:
+            self.log.flush()
+            said = [line for line in self.log_path.read_text(errors="replace").splitlines() if "state-dump" not in line]
+            raise AssertionError(f"{err}; its events: {self.events(run_id)[-5:]}; the studio said: "
+                                 + "\n".join(said)[-3000:]) from None
 
     def events(self, run_id: str) -> list[dict]:
         return self.http.get(f"/api/runs/{run_id}/events").json()
+
+    def resumed_from(self, run_id: str, project: int, timeout: float = 60.0) -> dict:
+        """The run that resumes ``run_id`` (the studio's automatic resume)."""
+        return wait_for(lambda: next((r for r in self.http.get("/api/runs", params={"project_id": project}).json()
+                                      if r["resumed_from"] == run_id), None), timeout, 0.2,
+                        f"a run resuming {run_id}")
 
     def ws_events(self, run_id: str) -> list[dict]:
         """Every event of a run through the websocket (replay, then live until it closes)."""
@@ -116,6 +129,9 @@ def cluster():
 
 
 DATA = "cats_vs_dogs"   # the dataset folder inside the data root
+# trainers sleep this long after each batch (the studio's fault-injection setting): the resume
+# test's epochs last ~2 s, long enough to kill a node in a chosen one; long_graph's runs last minutes
+DELAY_S = 0.4
 
 
 @pytest.fixture(scope="module")
@@ -154,13 +170,12 @@ def backbone_graph(epochs: int = 1, seed: int = 42) -> dict:
 
 
 def long_graph(seed: int = 0) -> dict:
-    """A run of minutes (1,000 epochs of batch-1 steps on a 12 M-weight Dense), for cancelling."""
-    g = tiny_graph(DATA, epochs=1000, size=128)
+    """A run of minutes (1,000 epochs of batch-1 steps, each followed by the studio's DELAY_S),
+    for cancelling. Small weights: its checkpoint travels to the server every epoch."""
+    g = tiny_graph(DATA, epochs=1000)
     for n in g["nodes"]:
         if n["id"] == "train":
             n["params"].update(batch_size=1, seed=seed)
-        elif n["id"] == "dense":
-            n["params"]["units"] = 256
     return g
 
 
@@ -286,27 +301,141 @@ def test_cancel_reaches_the_actor(studio):
     assert len(of(studio.events(run_id), "node.metrics")) < 50
 
 
-def test_a_worker_node_killed_mid_run_fails_that_run_and_the_next_one_works(studio, cluster):
-    pid = studio.project(long_graph(1), "kill")
-    run_id = studio.start(pid, ["train"])
-    wait_for(lambda: of(studio.events(run_id), "node.metrics"), 180, 0.2, "training to start")
-    worker = of(studio.events(run_id), "run.started")[0]["worker"]
-    cluster.kill_node_of(worker["pid"])   # kill -9 of the node's raylet and all its workers
-    final = studio.wait(run_id, 120)
-    assert final["status"] == "failed" and final["error"]["code"] == "worker_died", final
-    assert worker["node_id"][:12] in final["error"]["message"]
-    assert studio.http.get("/api/health").status_code == 200
+EPOCHS = 6
 
-    graph = tiny_graph(DATA, epochs=1)
-    next(n for n in graph["nodes"] if n["id"] == "train")["params"]["seed"] = 9
-    again = studio.start(pid, ["train"], graph)
-    assert studio.wait(again, 180)["status"] == "finished", studio.output()
-    assert of(studio.events(again), "run.started")[0]["worker"]["node_id"] != worker["node_id"]
+
+def resume_graph() -> dict:
+    """6 epochs of 4 batches of 2 photos with random flips and dropout: a resumed run must restore
+    the batch order, the augmentation and the dropout RNG to end where the whole run does."""
+    g = tiny_graph(DATA, epochs=EPOCHS)
+    for node in g["nodes"]:
+        if node["id"] == "train":
+            node["params"].update(batch_size=2, seed=5)
+        if node["id"] == "format":
+            node["params"]["augmentation"] = "flip"
+    g["nodes"].append({"id": "dropout", "type": "layers.Dropout", "params": {"rate": 0.3},
+                       "position": {"x": 40, "y": 540}})
+    g["edges"] = [e for e in g["edges"] if not (e["source"] == "dense" and e["target"] == "output")]
+    g["edges"] += [
+        {"id": "dense.output->dropout.input", "source": "dense", "sourceHandle": "output", "target": "dropout",
+         "targetHandle": "input"},
+        {"id": "dropout.output->output.input", "source": "dropout", "sourceHandle": "output", "target": "output",
+         "targetHandle": "input"},
+    ]
+    return g
+
+
+@pytest.fixture(scope="module")
+def reference(data_root, tmp_path_factory) -> list[dict]:
+    """The uninterrupted run's metrics, epoch by epoch (the worker's code, in this process)."""
+    import components
+    from backend.engine import MemoryCache
+    from backend.runs import RunService
+    from backend.store.artifacts import FileResultStore
+    from backend.worker.execution import execute_prepared
+
+    store = FileResultStore(tmp_path_factory.mktemp("reference"))
+    service = RunService(components.registry, store, data_roots=[data_root])
+    events: list[dict] = []
+    status = execute_prepared(service.prepare(resume_graph(), ["train"], "to", run_id="ref"), store, MemoryCache(),
+                              events.append, lambda: False)
+    assert status == "finished"
+    metrics = of(events, "node.metrics", "train")
+    assert [m["epoch"] for m in metrics] == list(range(1, EPOCHS + 1))
+    return metrics
+
+
+def trained(events: list[dict]) -> list[int]:
+    """The epochs a run trained itself (not those a resumed run sends again)."""
+    return [m["epoch"] for m in of(events, "node.metrics", "train") if not m["resumed"]]
+
+
+def resumed_at(studio: Studio, run_id: str) -> int:
+    """The epoch whose checkpoint a resumed run continued from (its training_resumed line)."""
+    lines = wait_for(lambda: [e for e in studio.events(run_id) if e["type"] == "node.log"
+                              and e.get("code") in ("training_resumed", "no_checkpoint")], 180, 0.2,
+                     f"run {run_id} to resume its training")
+    assert lines[0]["code"] == "training_resumed", (lines, studio.output())
+    return lines[0]["params"]["epoch"]
+
+
+def check_resumed(studio: Studio, run_id: str, at: int, reference: list[dict]) -> None:
+    """The epochs up to the checkpoint are sent again (resumed), the first one trained is the
+    next, and every epoch's metrics are the uninterrupted run's."""
+    metrics = of(studio.events(run_id), "node.metrics", "train")
+    assert [(m["epoch"], m["resumed"]) for m in metrics] == [(e, e <= at) for e in range(1, len(metrics) + 1)]
+    for m, want in zip(metrics, reference):
+        for name, value in want["metrics"].items():
+            assert m["metrics"][name] == pytest.approx(value, abs=1e-4), (run_id, m["epoch"], name)
+        assert m["best_epoch"] == want["best_epoch"]
+
+
+def test_a_node_killed_mid_training_is_resumed_on_another_node_from_its_checkpoint(studio, cluster, reference):
+    """A node killed in the third epoch: the run fails with worker_died naming it, the studio
+    resumes it once by itself on the other node, from the checkpoint that came back to the
+    server (not from epoch 1); that node killed too, the run stays failed (no loop) and a
+    person resumes it on a node added later. The curves are those of an uninterrupted run."""
+    artifacts = studio.home / "cache" / "artifacts"
+    earlier = {p.parent for p in artifacts.glob("*/checkpoint-epoch*")}   # cancelled runs' (resumable)
+    pid = studio.project(resume_graph(), "resume on another node")
+    first = studio.start(pid, ["train"])
+    wait_for(lambda: 2 in trained(studio.events(first)), 180, 0.1, "the second epoch")
+    node_a = of(studio.events(first), "run.started")[0]["worker"]
+    cluster.kill_node_of(node_a["pid"])   # kill -9 of the node's raylet and all its workers, in epoch 3
+    final = studio.wait(first, 120)
+    assert (final["status"], final["error"]["code"], final["error"]["node"]) == ("failed", "worker_died", "train"), \
+        (final, studio.output())
+    assert node_a["node_id"][:12] in final["error"]["message"]
+    cut = max(trained(studio.events(first)))
+    assert 2 <= cut <= 3, cut
+    # the node's last checkpoint came back to the server's store (and only that one)
+    kept = sorted(p.name for p in artifacts.glob("*/checkpoint-epoch*") if p.parent not in earlier)
+    assert kept in ([f"checkpoint-epoch{cut:04d}.pt"], [f"checkpoint-epoch{cut + 1:04d}.pt"]), kept
+
+    # resumed by the studio on the other node, from the checkpoint the server holds
+    auto = studio.resumed_from(first, pid)
+    assert auto["auto_resumes"] == 1 and auto["targets"] == ["train"]
+    at = resumed_at(studio, auto["id"])
+    # (one more: the node died after sending a checkpoint, before the metrics of its epoch arrived)
+    assert cut <= at <= cut + 1
+    wait_for(lambda: trained(studio.events(auto["id"])), 120, 0.1, "the resumed run to train an epoch")
+    node_b = of(studio.events(auto["id"]), "run.started")[0]["worker"]
+    assert node_b["node_id"] != node_a["node_id"]
+    assert trained(studio.events(auto["id"]))[0] == at + 1
+    check_resumed(studio, auto["id"], at, reference)
+
+    # the crash repeats: the run stays failed, with resume offered
+    cluster.kill_node_of(node_b["pid"])
+    final = studio.wait(auto["id"], 120)
+    assert (final["status"], final["error"]["code"]) == ("failed", "worker_died"), final
+    cut = max(trained(studio.events(auto["id"])))
+    assert cut < EPOCHS
+    answer = studio.http.post(f"/api/runs/{auto['id']}/resume")
+    assert answer.status_code == 201, answer.text
+    by_hand = answer.json()
+    assert (by_hand["resumed_from"], by_hand["auto_resumes"]) == (auto["id"], 0)
+    assert [r["id"] for r in studio.http.get("/api/runs", params={"project_id": pid}).json()
+            if r["resumed_from"] == auto["id"]] == [by_hand["id"]], "a crash that repeats must not loop"
+
+    cluster.add_worker(1)   # a node comes back: the run resumed by hand goes there
+    cluster.wait_nodes(2, 180)
+    final = studio.wait(by_hand["id"], 240)
+    assert final["status"] == "finished", (final, studio.output())
+    node_c = of(studio.events(by_hand["id"]), "run.started")[0]["worker"]
+    assert node_c["node_id"] not in (node_a["node_id"], node_b["node_id"])
+    at = resumed_at(studio, by_hand["id"])
+    assert cut <= at <= cut + 1
+    check_resumed(studio, by_hand["id"], at, reference)
+    assert len(of(studio.events(by_hand["id"]), "node.metrics", "train")) == EPOCHS
+    # the trained model is stored: its checkpoints are gone from the server's store
+    key = of(studio.events(by_hand["id"]), "node.finished", "train")[0]["key"]
+    assert not list((studio.home / "cache" / "artifacts" / key).glob("checkpoint-epoch*"))
 
 
 def test_a_cluster_that_goes_away_fails_its_runs_and_the_studio_reconnects_when_it_is_back(studio, cluster):
     """The head and every node killed mid-run: the run fails, the studio keeps serving and
-    queues; a cluster back at the same address (same token) takes the queued run."""
+    queues (the run's automatic resume among them); a cluster back at the same address (same
+    token) takes the queued runs."""
     pid = studio.project(long_graph(2), "cluster lost")
     run_id = studio.start(pid, ["train"])
     wait_for(lambda: of(studio.events(run_id), "node.metrics"), 180, 0.2, "training to start")
@@ -318,6 +447,9 @@ def test_a_cluster_that_goes_away_fails_its_runs_and_the_studio_reconnects_when_
     health = wait_for(lambda: (h := studio.http.get("/api/health").json()["worker"]) and not h["alive"] and h,
                       30, 0.5, "the studio to see the cluster gone")
     assert health["kind"] == "ray"
+    auto = studio.resumed_from(run_id, pid)   # waits for the cluster, like every queued run
+    assert auto["auto_resumes"] == 1 and studio.http.get(f"/api/runs/{auto['id']}").json()["status"] == "queued"
+    assert studio.http.post(f"/api/runs/{auto['id']}/cancel").status_code == 200   # it would train for minutes
 
     graph = tiny_graph(DATA, epochs=1)
     next(n for n in graph["nodes"] if n["id"] == "train")["params"]["seed"] = 11

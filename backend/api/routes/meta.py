@@ -7,6 +7,8 @@ from backend.engine import COMPATIBLE, PORT_TYPES
 from backend.engine.graph_document import GraphDocument
 from backend.engine.templates import list_templates
 
+from ..costs import validation_costs
+from ..data_checks import data_warnings
 from ..deps import ServicesDep
 from ..errors import COMMON_ERRORS, ErrorBody, not_found
 from ..graphs import check_graph, issues_json, keys_and_cached
@@ -64,5 +66,7 @@ def validate_graph(body: ValidateIn, services: ServicesDep) -> ValidationOut:
     resolved, validation, path_issues = check_graph(services, body.graph)
     issues = issues_json(validation, path_issues)
     keys, cached = ({}, {}) if issues else keys_and_cached(services, resolved, validation)
+    warnings = data_warnings(services.results, keys, cached, {n.id: n.type for n in resolved.nodes})
+    costs = validation_costs(services, resolved, validation, keys)
     return ValidationOut.model_validate({"ok": not issues, "issues": issues, "specs": validation.specs_json(),
-                                         "keys": keys, "cached": cached})
+                                         "keys": keys, "cached": cached, "warnings": warnings, "costs": costs})

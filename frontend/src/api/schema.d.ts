@@ -21,6 +21,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/data-checks/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Data Check
+         * @description The check the dataset node with this cache key made when it ran.
+         */
+        get: operations["data_check_api_data_checks__key__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/data-checks/{key}/thumbnail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Data Check Thumbnail
+         * @description A small copy of a file the check names as a copy of another (only those; only inside a data root).
+         */
+        get: operations["data_check_thumbnail_api_data_checks__key__thumbnail_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datasets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Datasets
+         * @description The datasets uploaded to the data roots, with their classes and image counts.
+         */
+        get: operations["list_datasets_api_datasets_get"];
+        put?: never;
+        /**
+         * Upload Dataset
+         * @description A zip or tar (plain, gz, bz2, xz) of one folder of images per class, sent as the body
+         *     itself (streamed to disk, never held in memory; larger than the limit is a 413), then
+         *     unpacked into ``uploads/<name>`` of the first writable data root. A refused archive (a path
+         *     out of the folder, a link, a special file, too many files, too large unpacked, a zip bomb)
+         *     leaves nothing behind and answers a stable code.
+         */
+        post: operations["upload_dataset_api_datasets_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/health": {
         parameters: {
             query?: never;
@@ -127,7 +195,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/projects/{project_id}/runs": {
+    "/api/projects/{project_id}/plan": {
         parameters: {
             query?: never;
             header?: never;
@@ -135,6 +203,33 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
+        put?: never;
+        /**
+         * Plan Run
+         * @description What a run of ``targets`` would do, node by node: run (new, a param or upstream node changed,
+         *     data changed, another component version, forced) or come from the cache (made by which run, when).
+         *     Nothing is queued. A graph with issues: 422, as for a run.
+         */
+        post: operations["plan_run_api_projects__project_id__plan_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project_id}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Project Runs
+         * @description The project's runs, newest first: status, graph version, duration, and each trainer's best
+         *     epoch with its metrics and each evaluation's accuracy (the run table the editor compares by).
+         */
+        get: operations["project_runs_api_projects__project_id__runs_get"];
         put?: never;
         /**
          * Start Run
@@ -320,6 +415,27 @@ export interface paths {
          * @description Cancel a queued run at once, or ask a running one to stop (it ends with run.cancelled).
          */
         post: operations["cancel_run_api_runs__run_id__cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{run_id}/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Run Changes
+         * @description What differs in this run's graph from the baseline run's ``against``: parameters (a missing
+         *     one read as its default), nodes and wires added or removed; layout and groups left out.
+         */
+        get: operations["run_changes_api_runs__run_id__changes_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -658,6 +774,11 @@ export interface components {
              * @description why it is off: augmentation or disabled
              */
             reason: string | null;
+            /**
+             * Seconds
+             * @description how long computing the features took
+             */
+            seconds: number | null;
             /** Split */
             split: string | null;
             /**
@@ -665,6 +786,42 @@ export interface components {
              * @description the backbone stage whose output is cached
              */
             stage: string | null;
+            /**
+             * Variant
+             * @description the fixed augmentation variant whose features these are (hflip, zoom_centre, ...); none for the plain image
+             */
+            variant: string | null;
+            /**
+             * Variants
+             * @description on the line that sums up a split's fixed augmentation: how many variants of each image are cached
+             */
+            variants: number | null;
+        };
+        /**
+         * Change
+         * @description One ingredient of a node's cache key that differs from its earlier result's.
+         */
+        Change: {
+            new: components["schemas"]["JsonValue"];
+            /**
+             * Node
+             * @description the upstream node, for upstream and deferred params
+             */
+            node: string | null;
+            old: components["schemas"]["JsonValue"];
+            /**
+             * Param
+             * @description the param (of ``node`` when it is a deferred param of an upstream node that this node reads)
+             */
+            param: string | null;
+            /** Port */
+            port: string | null;
+            /**
+             * What
+             * @description param: one of its params (``param``: old -> new); upstream: the node feeding ``port`` (``node``) has another result; input: ``port`` is connected to another node or port; data: the files it reads changed (their fingerprint); version: its component's version; component: it is another component
+             * @enum {string}
+             */
+            what: "param" | "upstream" | "input" | "data" | "version" | "component";
         };
         /**
          * ComponentInfo
@@ -737,6 +894,20 @@ export interface components {
                 };
             };
         };
+        /** CostWarning */
+        CostWarning: {
+            /**
+             * Code
+             * @constant
+             */
+            code: "gpu_memory_exceeded";
+            /** Message */
+            message: string;
+            /** Params */
+            params?: {
+                [key: string]: components["schemas"]["JsonValue"];
+            };
+        };
         /**
          * Created
          * @description The project's first version.
@@ -754,8 +925,131 @@ export interface components {
              */
             nodes: number;
         };
+        /**
+         * DataCheck
+         * @description What the dataset step found about its images: the report behind its data warnings.
+         */
+        DataCheck: {
+            /**
+             * Counts
+             * @description split -> class -> images
+             */
+            counts: {
+                [key: string]: {
+                    [key: string]: number;
+                };
+            };
+            /**
+             * Duplicates Within
+             * @description groups of copies that lie within one split
+             * @default 0
+             */
+            duplicates_within: number;
+            /**
+             * Label Conflicts
+             * @description groups of copies that carry different classes
+             * @default 0
+             */
+            label_conflicts: number;
+            /**
+             * Leak Groups
+             * @description how many groups of copies span more than one split
+             * @default 0
+             */
+            leak_groups: number;
+            /**
+             * Leaked Files
+             * @description validation and test files with a copy in another split
+             * @default 0
+             */
+            leaked_files: number;
+            /**
+             * Leaks
+             * @description duplicate groups with files in more than one split (the first 50)
+             */
+            leaks: components["schemas"]["DuplicateGroup"][];
+            /**
+             * Removed
+             * @description files left out as copies before splitting
+             */
+            removed: string[];
+            /**
+             * Root
+             * @description the dataset folder the paths are relative to
+             */
+            root: string;
+            /**
+             * Skipped
+             * @description files that could not be decoded (the first 50)
+             */
+            skipped: string[];
+            /**
+             * Skipped Count
+             * @default 0
+             */
+            skipped_count: number;
+            /**
+             * Unbalanced
+             * @description splits whose largest class has more than 1.5x the images of the smallest (or an empty class)
+             */
+            unbalanced: string[];
+        };
+        /** DataWarning */
+        DataWarning: {
+            /**
+             * Code
+             * @enum {string}
+             */
+            code: "data_leak" | "label_conflict" | "class_imbalance" | "images_unreadable" | "duplicates_removed";
+            /** Message */
+            message: string;
+            /** Node */
+            node: string;
+            /**
+             * Params
+             * @description what the editor words it with
+             */
+            params?: {
+                [key: string]: components["schemas"]["JsonValue"];
+            };
+        };
+        /** DatasetClassOut */
+        DatasetClassOut: {
+            /**
+             * Images
+             * @description Image files in its folder (by name; unreadable ones are skipped at run time)
+             */
+            images: number;
+            /**
+             * Name
+             * @description The class: its folder's name
+             */
+            name: string;
+        };
+        /**
+         * DatasetOut
+         * @description A dataset uploaded through the studio (``<data root>/uploads/<name>``).
+         */
+        DatasetOut: {
+            /**
+             * Classes
+             * @description In label order (sorted names, as Keras reads them)
+             */
+            classes: components["schemas"]["DatasetClassOut"][];
+            /** Images */
+            images: number;
+            /** Name */
+            name: string;
+            /**
+             * Path
+             * @description The value for an image-folder dataset's root, e.g. uploads/flowers
+             */
+            path: string;
+        };
         /** DatasetSummary */
         DatasetSummary: {
+            /** @description duplicates across splits, class balance, unreadable files */
+            check: components["schemas"]["DataCheck"] | null;
             /** Classes */
             classes: string[];
             /**
@@ -776,6 +1070,39 @@ export interface components {
              * @default 0
              */
             skipped: number;
+        };
+        /**
+         * DuplicateGroup
+         * @description Images that are copies of one another: the same bytes, or near copies (a re-encoded or
+         *     resized photo) by their perceptual hashes.
+         */
+        DuplicateGroup: {
+            /**
+             * Classes
+             * @description the class of each file
+             */
+            classes: string[];
+            /**
+             * Distance
+             * @description the largest perceptual-hash distance in the group, in bits (0: exact)
+             * @default 0
+             */
+            distance: number;
+            /**
+             * Files
+             * @description paths relative to the dataset folder (training split first)
+             */
+            files: string[];
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "exact" | "near";
+            /**
+             * Splits
+             * @description the split of each file
+             */
+            splits: string[];
         };
         /** Edge */
         Edge: {
@@ -869,6 +1196,17 @@ export interface components {
             node?: string | null;
             /** Port */
             port?: string | null;
+        };
+        /** EvaluationResult */
+        EvaluationResult: {
+            /** Accuracy */
+            accuracy: number | null;
+            /** Loss */
+            loss: number | null;
+            /** Node */
+            node: string;
+            /** Split */
+            split: string;
         };
         /** EvaluationSample */
         EvaluationSample: {
@@ -1139,6 +1477,44 @@ export interface components {
             };
         };
         /**
+         * ModelCost
+         * @description The model that ends at a node (from its Input), as it will train there.
+         */
+        ModelCost: {
+            /**
+             * Activation Bytes
+             * @description float32 outputs of every stage for one batch: what the forward pass keeps for the backward pass (a layer's inner buffers not counted)
+             */
+            activation_bytes: number;
+            /**
+             * Batch From
+             * @description the trainer whose batch size is used; None: the default 32
+             */
+            batch_from?: string | null;
+            /** Batch Size */
+            batch_size: number;
+            /**
+             * Flops
+             * @description multiply-adds of one image's forward pass, counted as papers count FLOPs (VGG16 at 224 px: 15.5 G); torch's FlopCounterMode counts each as two
+             */
+            flops: number;
+            /**
+             * Params
+             * @description weights of the whole model
+             */
+            params: number;
+            /**
+             * Stages
+             * @description torch stages of the model
+             */
+            stages: number;
+            /**
+             * Trainable
+             * @description weights that train in this phase (frozen layers left out)
+             */
+            trainable: number;
+        };
+        /**
          * ModelSummary
          * @description A trained model: its history, the epoch whose weights it keeps, and its file.
          */
@@ -1168,6 +1544,11 @@ export interface components {
              * @default train
              */
             phase: string;
+            /**
+             * Stopped Epoch
+             * @description the epoch after which early stopping ended the training; none when it ran every epoch
+             */
+            stopped_epoch: number | null;
             /** Trainable */
             trainable: string[];
         };
@@ -1244,6 +1625,13 @@ export interface components {
              * @enum {string}
              */
             type: "node.cached";
+        };
+        /** NodeCost */
+        NodeCost: {
+            model?: components["schemas"]["ModelCost"] | null;
+            training?: components["schemas"]["TrainingCost"] | null;
+            /** Warnings */
+            warnings?: components["schemas"]["CostWarning"][];
         };
         /** NodeDocument */
         NodeDocument: {
@@ -1427,6 +1815,12 @@ export interface components {
              * @default 0
              */
             seq: number;
+            /**
+             * Stopped Early
+             * @description training stopped after this epoch: the monitored metric had not improved for the trainer's early-stopping patience
+             * @default false
+             */
+            stopped_early: boolean;
             /** Ts */
             ts: number;
             /**
@@ -1599,6 +1993,46 @@ export interface components {
              */
             type: "node.started";
         };
+        /**
+         * NodeWhy
+         * @description Whether a node runs or comes from the cache, and why.
+         */
+        NodeWhy: {
+            /**
+             * Changes
+             * @description what differs from ``previous``
+             */
+            changes: components["schemas"]["Change"][];
+            /**
+             * Memory
+             * @description its component keeps results in the worker's memory only (not stored): a dry run expects the worker to still hold one made before
+             * @default false
+             */
+            memory: boolean;
+            /**
+             * Needed
+             * @description false: the run does not need this node's result (a node after it comes from the cache); it is up to date in the cache
+             * @default true
+             */
+            needed: boolean;
+            /** Node */
+            node: string;
+            /** @description where the result for the node's current key came from, when one was made before */
+            origin: components["schemas"]["Origin"] | null;
+            /** @description the earlier result compared with: the latest one the node had (made or served from the cache) in this project */
+            previous: components["schemas"]["Origin"] | null;
+            /**
+             * Reason
+             * @description cached: served from the cache (``origin``: the run that made it); new: the node never had a result in this project; changed: its key's ingredients differ from its earlier result's (``changes``); forced: run as asked ('run this node'); not_stored: its key is unchanged but its component keeps results in memory only and the worker no longer holds it (cheap to make again); missing: its stored result is gone (removed, or found corrupt); resumed: a resumed run continues it from its checkpoint
+             * @enum {string}
+             */
+            reason: "cached" | "new" | "changed" | "forced" | "not_stored" | "missing" | "resumed";
+            /**
+             * Runs
+             * @description true: the node is executed; false: its result comes from the cache
+             */
+            runs: boolean;
+        };
         /** OptimizerSummary */
         OptimizerSummary: {
             /**
@@ -1618,6 +2052,26 @@ export interface components {
                 [key: string]: number | boolean;
             };
         };
+        /**
+         * Origin
+         * @description A result's story: the run that made it (or last served it) and when.
+         */
+        Origin: {
+            /** Key */
+            key: string;
+            /**
+             * Project
+             * @description the project (or graph, on the command line) of that run
+             */
+            project: string | null;
+            /** Run Id */
+            run_id: string | null;
+            /**
+             * Ts
+             * @description when, seconds since the epoch
+             */
+            ts: number | null;
+        };
         /** ParamChanged */
         ParamChanged: {
             /**
@@ -1632,6 +2086,43 @@ export interface components {
             old: components["schemas"]["JsonValue"];
             /** Param */
             param: string;
+        };
+        /**
+         * PlanPreview
+         * @description A dry run: which nodes would run and why, before anything runs (``abacus plan``, the editor's
+         *     "what will run"). The server cannot see a worker's memory: a node whose component keeps its
+         *     result in memory only is listed to run (``not_stored``) though the worker may still hold it.
+         */
+        PlanPreview: {
+            /**
+             * Cached
+             * @description the nodes whose results would come from the cache
+             */
+            cached: string[];
+            /**
+             * Mode
+             * @enum {string}
+             */
+            mode: "node" | "to" | "all";
+            /**
+             * Order
+             * @description the nodes the targets need, in execution order
+             */
+            order: string[];
+            /**
+             * Run
+             * @description the nodes that would run, in order
+             */
+            run: string[];
+            /** Targets */
+            targets: string[];
+            /**
+             * Why
+             * @description node id -> why it would run or come from the cache
+             */
+            why: {
+                [key: string]: components["schemas"]["NodeWhy"];
+            };
         };
         /**
          * PortInfo
@@ -1992,6 +2483,60 @@ export interface components {
              */
             type: "run.queued";
         };
+        /**
+         * RunRow
+         * @description One run of the table: the run, how long it took and its best numbers.
+         */
+        RunRow: {
+            /**
+             * Auto Resumes
+             * @description how many times in a row the studio resumed this run's chain by itself after its worker died (0: started or resumed by a person)
+             * @default 0
+             */
+            auto_resumes: number;
+            /** Created At */
+            created_at: string | null;
+            /** @description why it failed, was cancelled or interrupted */
+            error: components["schemas"]["backend__store__models__RunError"] | null;
+            /** Evaluations */
+            evaluations: components["schemas"]["EvaluationResult"][];
+            /** Finished At */
+            finished_at: string | null;
+            /** Graph Version */
+            graph_version: number | null;
+            /** Id */
+            id: string;
+            /**
+             * Mode
+             * @default to
+             * @enum {string}
+             */
+            mode: "node" | "to" | "all";
+            /** Project Id */
+            project_id: number;
+            /**
+             * Resumed From
+             * @description the run this one resumes: it continues from that run's checkpoints
+             */
+            resumed_from: string | null;
+            /**
+             * Seconds
+             * @description how long it ran (so far, while it runs)
+             */
+            seconds: number | null;
+            /** Started At */
+            started_at: string | null;
+            /**
+             * Status
+             * @default queued
+             * @enum {string}
+             */
+            status: "queued" | "running" | "finished" | "failed" | "cancelled" | "interrupted";
+            /** Targets */
+            targets: string[];
+            /** Trainers */
+            trainers: components["schemas"]["TrainerBest"][];
+        };
         /** RunStarted */
         RunStarted: {
             /**
@@ -2021,6 +2566,13 @@ export interface components {
              * @enum {string}
              */
             type: "run.started";
+            /**
+             * Why
+             * @description node id -> why it runs or comes from the cache (why.py); nodes the run did not need that are up to date have needed: false
+             */
+            why: {
+                [key: string]: components["schemas"]["NodeWhy"];
+            };
             /** @description who took the run */
             worker: components["schemas"]["WorkerInfo"] | null;
         };
@@ -2065,7 +2617,47 @@ export interface components {
              * @enum {string}
              */
             status: "queued" | "running" | "finished" | "failed" | "cancelled" | "interrupted";
+            /**
+             * Why
+             * @description node id -> why it ran or came from the cache
+             */
+            why: {
+                [key: string]: components["schemas"]["NodeWhy"];
+            };
             worker: components["schemas"]["WorkerInfo"] | null;
+        };
+        /**
+         * SpeedFigure
+         * @description A worker's speed, measured in earlier runs or a default figure.
+         */
+        SpeedFigure: {
+            /**
+             * Feature Flops Per S
+             * @description multiply-adds a second in a frozen front's feature pass
+             */
+            feature_flops_per_s: number;
+            /**
+             * Samples
+             * @description trainer epochs and feature passes it was measured on
+             * @default 0
+             */
+            samples: number;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "measured" | "default";
+            /**
+             * Train Flops Per S
+             * @description multiply-adds a second while training (forward, backward, update)
+             */
+            train_flops_per_s: number;
+            /**
+             * Worker
+             * @description the worker it belongs to, e.g. local/cpu
+             * @default
+             */
+            worker: string;
         };
         /** TemplateOut */
         TemplateOut: {
@@ -2119,6 +2711,91 @@ export interface components {
             /** Shape */
             shape: number[];
         };
+        /**
+         * TrainerBest
+         * @description A trainer's best epoch (the weights it keeps) and that epoch's metrics.
+         */
+        TrainerBest: {
+            /**
+             * Best Epoch
+             * @description the epoch whose weights it keeps (the last one while it trains without keep-best)
+             */
+            best_epoch: number | null;
+            /**
+             * Cached
+             * @description it came from the cache: an earlier run trained it
+             * @default false
+             */
+            cached: boolean;
+            /**
+             * Epochs
+             * @description epochs trained so far (or in all, once finished)
+             */
+            epochs: number;
+            /**
+             * Metrics
+             * @description loss, accuracy, val_loss, val_accuracy, ... of best_epoch
+             */
+            metrics: {
+                [key: string]: number | null;
+            };
+            /** Node */
+            node: string;
+        };
+        /**
+         * TrainingCost
+         * @description What a trainer will cost: its feature cache, its time, its GPU memory.
+         */
+        TrainingCost: {
+            /**
+             * Epoch Seconds
+             * @description estimated time of one epoch (training and validation)
+             */
+            epoch_seconds?: number | null;
+            /**
+             * Feature Bytes Per Image
+             * @default 0
+             */
+            feature_bytes_per_image: number;
+            /**
+             * Feature Cache
+             * @description whether the frozen front's outputs are cached
+             */
+            feature_cache: boolean;
+            /**
+             * Feature Cache Bytes
+             * @description the cache on disk: training + validation images x feature size x 4 bytes
+             */
+            feature_cache_bytes?: number | null;
+            /**
+             * Feature Seconds
+             * @description estimated time of the one feature pass, before epoch 1
+             */
+            feature_seconds?: number | null;
+            /**
+             * Feature Stage
+             * @description the stage whose output is cached
+             */
+            feature_stage?: string | null;
+            /**
+             * Gpu Memory Bytes
+             * @description the worker's GPU memory, when it reports one
+             */
+            gpu_memory_bytes?: number | null;
+            /**
+             * Images
+             * @description images per split (from the stored dataset), if known
+             */
+            images?: {
+                [key: string]: number;
+            } | null;
+            /**
+             * Memory Bytes
+             * @description estimated GPU memory: weights, gradients, optimizer state, one batch's activations and the splits kept on the device
+             */
+            memory_bytes: number;
+            speed?: components["schemas"]["SpeedFigure"] | null;
+        };
         /** ValidateIn */
         ValidateIn: {
             graph: components["schemas"]["Graph"];
@@ -2128,6 +2805,13 @@ export interface components {
             /** Cached */
             cached: {
                 [key: string]: boolean;
+            };
+            /**
+             * Costs
+             * @description node id -> what it will cost: a model node's weights, FLOPs and activation memory; a trainer's feature cache, time per epoch (estimated) and GPU memory (never makes the graph invalid)
+             */
+            costs?: {
+                [key: string]: components["schemas"]["NodeCost"];
             };
             /** Issues */
             issues: components["schemas"]["Issue"][];
@@ -2146,6 +2830,11 @@ export interface components {
                     [key: string]: components["schemas"]["PortSpec"];
                 };
             };
+            /**
+             * Warnings
+             * @description what the stored data checks of cached dataset nodes found: never makes the graph invalid
+             */
+            warnings?: components["schemas"]["DataWarning"][];
         };
         /**
          * ValueSummary
@@ -2358,6 +3047,11 @@ export interface components {
              */
             error?: string | null;
             /**
+             * Gpu Memory Bytes
+             * @description the embedded worker's first GPU's memory, once it has imported torch (the editor warns of a graph that cannot fit)
+             */
+            gpu_memory_bytes?: number | null;
+            /**
              * Kind
              * @description local (the embedded worker process) or ray (a Ray cluster)
              */
@@ -2459,6 +3153,286 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    data_check_api_data_checks__key__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the dataset node's cache key */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataCheck"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    data_check_thumbnail_api_data_checks__key__thumbnail_get: {
+        parameters: {
+            query: {
+                file: string;
+            };
+            header?: never;
+            path: {
+                /** @description the dataset node's cache key */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": unknown;
+                    "image/png": unknown;
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_datasets_api_datasets_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetOut"][];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    upload_dataset_api_datasets_post: {
+        parameters: {
+            query: {
+                /** @description the dataset's name (its folder in uploads/) */
+                name: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description the archive's bytes (not a form) */
+        requestBody: {
+            content: {
+                "application/gzip": string;
+                "application/octet-stream": string;
+                "application/x-tar": string;
+                "application/zip": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Insufficient Storage */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2907,6 +3881,128 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VersionNumber"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    plan_run_api_projects__project_id__plan_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlanPreview"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    project_runs_api_projects__project_id__runs_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunRow"][];
                 };
             };
             /** @description Bad Request */
@@ -3509,6 +4605,68 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunPublic"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    run_changes_api_runs__run_id__changes_get: {
+        parameters: {
+            query: {
+                /** @description the baseline run */
+                against: string;
+            };
+            header?: never;
+            path: {
+                /** @description run id */
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": (components["schemas"]["Created"] | components["schemas"]["Restored"] | components["schemas"]["NodeAdded"] | components["schemas"]["NodeRemoved"] | components["schemas"]["NodeRenamed"] | components["schemas"]["ParamChanged"] | components["schemas"]["NodeRegrouped"] | components["schemas"]["EdgeAdded"] | components["schemas"]["EdgeRemoved"] | components["schemas"]["GroupAdded"] | components["schemas"]["GroupRemoved"] | components["schemas"]["GroupRenamed"] | components["schemas"]["LayoutChanged"] | components["schemas"]["MoreChanges"])[];
                 };
             };
             /** @description Bad Request */

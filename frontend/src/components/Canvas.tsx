@@ -4,7 +4,8 @@
 // and edges are memoised and subscribe to nothing per node, and above a few hundred nodes
 // only what is in view is rendered (BIG_GRAPH). Panning repaints little: the dotted
 // background (DotGrid) and the viewport are layers the compositor moves, the minimap paints
-// its nodes once on a canvas (MiniMap), and zoomed out the cards drop their small text.
+// its nodes once on a canvas (MiniMap), and zoomed out the cards drop their small text or, in a
+// graph of a hundred nodes or more, are all drawn on one canvas layer (OverviewLayer).
 import {
   memo, useCallback, useContext, useEffect, useLayoutEffect, useMemo, useRef, useState, type DragEvent,
   type MouseEvent as ReactMouseEvent,
@@ -31,6 +32,7 @@ import type { Catalog, Lang, XY } from "../types";
 import { NodeCard } from "./NodeCard";
 import { DotGrid } from "./DotGrid";
 import { MiniMap } from "./MiniMap";
+import { OverviewLayer } from "./OverviewLayer";
 import { GroupFrame } from "./GroupFrame";
 import { TypedEdge } from "./TypedEdge";
 import { categoryColor, Icon } from "./common";
@@ -65,7 +67,9 @@ function minimapColor(n: Node): string {
 }
 
 // Below this zoom a card's text is a few pixels tall: the cards then show their frame, title
-// and ports only (as ComfyUI draws nodes zoomed out), which also makes panning cheaper.
+// and ports only (as ComfyUI draws nodes zoomed out), which also makes panning cheaper; in a
+// graph of OVERVIEW_MIN_NODES or more, all cards and edges are then drawn on one canvas instead
+// (OverviewLayer).
 const LOW_DETAIL_ZOOM = 0.45;
 
 /** Toggles ``low-detail`` on the canvas when the zoom crosses LOW_DETAIL_ZOOM (not per frame). */
@@ -302,14 +306,15 @@ export const Canvas = memo(function Canvas() {
     useEditor.getState().select([node.id]);
   }, [focus, rf]);
 
-  const onNodeContextMenu = useCallback((e: ReactMouseEvent, node: Node) => {
-    if (node.id.startsWith(GROUP_PREFIX)) return;
+  const openMenu = useCallback((e: ReactMouseEvent | MouseEvent, id: string) => {
+    if (id.startsWith(GROUP_PREFIX)) return;
     e.preventDefault();
     const box = wrapper.current?.getBoundingClientRect();
-    setMenu({ x: e.clientX - (box?.left ?? 0), y: e.clientY - (box?.top ?? 0), node: node.id });
+    setMenu({ x: e.clientX - (box?.left ?? 0), y: e.clientY - (box?.top ?? 0), node: id });
     const s = useEditor.getState();
-    if (!s.selectedNodes.includes(node.id)) s.select([node.id]);
+    if (!s.selectedNodes.includes(id)) s.select([id]);
   }, []);
+  const onNodeContextMenu = useCallback((e: ReactMouseEvent, node: Node) => openMenu(e, node.id), [openMenu]);
 
   const onPaneClick = useCallback(() => {
     setMenu(null);
@@ -356,6 +361,7 @@ export const Canvas = memo(function Canvas() {
         ariaLabelConfig={flowAriaLabels(lang)}
       >
         <DotGrid gap={20} size={1.4} color="#2a3142" />
+        <OverviewLayer wrapper={wrapper} belowZoom={LOW_DETAIL_ZOOM} onCardMenu={openMenu} />
         <MiniMap nodeColor={minimapColor} />
         <Controls showInteractive={false} position="bottom-left" />
         <ConnectionHint />

@@ -24,6 +24,7 @@ import { Inspector } from "./Inspector";
 import { Palette } from "./Palette";
 import { RunPanel } from "./RunPanel";
 import { VersionsDialog } from "./VersionsDialog";
+import { RunsCompareButton } from "./RunsCompare";
 
 function EditorInner({ projectId }: { projectId: number }) {
   const t = useT();
@@ -70,6 +71,7 @@ function EditorInner({ projectId }: { projectId: number }) {
               <ViewTools fit={fit} layout={layout} />
               <IssuesBadge validating={validating} />
               <RunButton actions={actions} />
+              <RunsCompareButton projectId={projectId} />
               <button className="btn btn-ghost" data-testid="versions" onClick={() => setShowVersions(true)}>
                 <Icon name="history" /> {t("editor.versions")}
               </button>

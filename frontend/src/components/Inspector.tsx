@@ -9,8 +9,10 @@ import { useEditor } from "../store/editor";
 import { useUi } from "../store/ui";
 import { ParamForm } from "./ParamForm";
 import { WeightsStatus } from "./WeightsStatus";
+import { DataCheckPanel } from "./DataCheckPanel";
 import { StatePill } from "./NodeCard";
 import { categoryColor, Icon, portColor } from "./common";
+import { CostSection } from "./CostBadge";
 import { useActions, useStatus } from "./context";
 import { useContext } from "react";
 import { ResultsContext } from "./context";
@@ -109,6 +111,7 @@ function NodeInspector({ id }: { id: string }) {
           })}
         </div>
       )}
+      {comp?.category === "data" && <DataCheckPanel id={id} />}
       {comp?.category === "backbones" && (
         <WeightsStatus componentId={node.type} choice={node.params.weights ?? comp.defaults.weights} />
       )}
@@ -123,6 +126,7 @@ function NodeInspector({ id }: { id: string }) {
           choicesFor={choicesFor}
         />
       </div>
+      <CostSection cost={validation?.costs?.[id]} lang={lang} />
       {comp && (comp.inputs.length > 0 || comp.outputs.length > 0) && (
         <div className="insp-section">
           <div className="section-label">{t("inspector.ports")}</div>

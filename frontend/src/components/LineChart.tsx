@@ -24,6 +24,8 @@ interface Props {
   legend?: boolean;
   /** An epoch to mark with a vertical line (the epoch whose weights the trainer keeps). */
   marker?: number | null;
+  /** An epoch to mark with a solid line: where early stopping ended the training. */
+  stopMarker?: number | null;
 }
 
 type Range = [number, number];
@@ -70,17 +72,18 @@ interface Bounds {
   yMax?: number;
 }
 
-/** A dashed vertical line at epoch ``x`` across the plot area. */
-function drawMarker(u: uPlot, x: number | null | undefined) {
+/** A vertical line at epoch ``x`` across the plot area: dashed green for the kept epoch, solid
+ *  amber for an early stop. */
+function drawMarker(u: uPlot, x: number | null | undefined, stop = false) {
   if (x === null || x === undefined) return;
   const px = Math.round(u.valToPos(x, "x", true));
   const { left, top, width, height } = u.bbox;
   if (!Number.isFinite(px) || px < left || px > left + width) return;
   const ctx = u.ctx;
   ctx.save();
-  ctx.strokeStyle = "rgba(111, 217, 160, 0.75)";
+  ctx.strokeStyle = stop ? "rgba(240, 180, 90, 0.85)" : "rgba(111, 217, 160, 0.75)";
   ctx.lineWidth = Math.max(1, devicePixelRatio || 1);
-  ctx.setLineDash([4 * (devicePixelRatio || 1), 3 * (devicePixelRatio || 1)]);
+  ctx.setLineDash(stop ? [] : [4 * (devicePixelRatio || 1), 3 * (devicePixelRatio || 1)]);
   ctx.beginPath();
   ctx.moveTo(px, top);
   ctx.lineTo(px, top + height);
@@ -90,7 +93,7 @@ function drawMarker(u: uPlot, x: number | null | undefined) {
 
 function options(series: Series[], width: number, height: number, bounds: { current: Bounds },
   zoomed: { current: boolean }, onHover: (idx: number | null) => void,
-  marker: { current: number | null | undefined }): uPlot.Options {
+  marker: { current: number | null | undefined }, stopMarker: { current: number | null | undefined }): uPlot.Options {
   const showAll = (u: uPlot) => u.setScale("x", { min: bounds.current.x[0], max: bounds.current.x[1] });
   return {
     width,
@@ -119,7 +122,7 @@ function options(series: Series[], width: number, height: number, bounds: { curr
       })),
     ],
     hooks: {
-      draw: [(u) => drawMarker(u, marker.current)],
+      draw: [(u) => { drawMarker(u, stopMarker.current, true); drawMarker(u, marker.current); }],
       setCursor: [(u) => onHover(u.cursor.idx ?? null)],
       setScale: [(u, key) => {
         if (key !== "x") return;
@@ -130,7 +133,7 @@ function options(series: Series[], width: number, height: number, bounds: { curr
   };
 }
 
-export function LineChart({ series, title, xMax, yMin, yMax, height = 170, testId, legend = true, marker }: Props) {
+export function LineChart({ series, title, xMax, yMin, yMax, height = 170, testId, legend = true, marker, stopMarker }: Props) {
   const t = useT();
   const box = useRef<HTMLDivElement>(null);
   const host = useRef<HTMLDivElement>(null);
@@ -138,6 +141,8 @@ export function LineChart({ series, title, xMax, yMin, yMax, height = 170, testI
   const zoomed = useRef(false);
   const markerAt = useRef(marker);
   markerAt.current = marker;
+  const stopAt = useRef(stopMarker);
+  stopAt.current = stopMarker;
   const [hover, setHover] = useState<number | null>(null);
   const data = useMemo(() => chartData(series), [series]);
   const plotHeight = height - HEAD;
@@ -149,7 +154,7 @@ export function LineChart({ series, title, xMax, yMin, yMax, height = 170, testI
   useEffect(() => {
     if (!host.current || !canDraw()) return;
     const width = Math.max(160, box.current?.clientWidth ?? 360);
-    const u = new uPlot(options(series, width, plotHeight, bounds, zoomed, setHover, markerAt), data, host.current);
+    const u = new uPlot(options(series, width, plotHeight, bounds, zoomed, setHover, markerAt, stopAt), data, host.current);
     plot.current = u;
     return () => {
       u.destroy();
@@ -168,7 +173,7 @@ export function LineChart({ series, title, xMax, yMin, yMax, height = 170, testI
     u.setScale("x", keep); // also re-ranges y and redraws
   }, [data, xMax, yMin, yMax]);
 
-  useEffect(() => plot.current?.redraw(false, false), [marker]);
+  useEffect(() => plot.current?.redraw(false, false), [marker, stopMarker]);
 
   useEffect(() => {
     const el = box.current;
@@ -181,7 +186,8 @@ export function LineChart({ series, title, xMax, yMin, yMax, height = 170, testI
 
   const points = series.reduce((n, s) => n + s.points.length, 0);
   return (
-    <div ref={box} className="chart-box" data-testid={testId} data-points={points} data-marker={marker ?? undefined}>
+    <div ref={box} className="chart-box" data-testid={testId} data-points={points} data-marker={marker ?? undefined}
+      data-stop-marker={stopMarker ?? undefined}>
       <div className="chart-head">
         <span className="chart-title" title={t("panel.chartHint")}>{title}</span>
         <Readout series={series} data={data} hover={hover} legend={legend} epochLabel={t("panel.epoch")} />

@@ -8,11 +8,13 @@ import type { CardNode } from "../lib/canvasElements";
 import { issueLead, issueNames, issueText, type IssueNames } from "../lib/issues";
 import { failureText, progressText } from "../lib/messages";
 import { progressFraction } from "../lib/runstate";
+import { whyLong, whyShort } from "../lib/why";
 import { choiceLabel, enumTitles } from "../lib/schema";
 import { useEditor } from "../store/editor";
 import type { Catalog, ComponentDesc, Issue, Lang, PortDesc } from "../types";
 import { useActions } from "./context";
 import { categoryColor, Icon, portColor } from "./common";
+import { CostChip } from "./CostBadge";
 
 export const STATE_ICON: Record<string, string> = {
   idle: "", stale: "clock", queued: "clock", running: "spark", cached: "cache", done: "check", failed: "warn", cancelled: "x",
@@ -110,6 +112,10 @@ function RunToolbar({ id }: { id: string }) {
       <button className="tb-btn" data-testid="run-all-node" onClick={() => actions.run([], "all")} title={t("node.runAll")}>
         <Icon name="playAll" size={13} />
       </button>
+      <button className="tb-btn" data-testid="preview-run" onClick={() => actions.preview?.([id], "to")} title={t("node.preview")}
+        aria-label={t("node.preview")}>
+        <Icon name="search" size={13} />
+      </button>
     </NodeToolbar>
   );
 }
@@ -120,8 +126,9 @@ export const NodeCard = memo(function NodeCard({ id, data, selected }: NodeProps
   const { node, component: comp, status, issues, shapes, toolbar } = data;
   // Issues and failures on a card only name this node, so the names need only it (not the whole graph).
   const failed = status.state === "failed" && !!status.message;
-  const names = useMemo(() => issues.length || failed ? issueNames({ nodes: [node], edges: [], groups: [] }, catalog, lang, true) : null,
-    [issues, failed, node, catalog, lang]);
+  const why = status.why;
+  const names = useMemo(() => issues.length || failed || why ? issueNames({ nodes: [node], edges: [], groups: [] }, catalog, lang, true) : null,
+    [issues, failed, why, node, catalog, lang]);
   const typeNames = portTypeNames(catalog, lang);
   const color = categoryColor(comp?.category ?? node.type.split(".")[0]);
   const fraction = progressFraction(status.progress);
@@ -160,7 +167,14 @@ export const NodeCard = memo(function NodeCard({ id, data, selected }: NodeProps
         ) : (
           <>
             <span className="node-id">{id}</span>
-            <span className="node-params">{paramSummary(comp, node.params, lang)}</span>
+            {why && names ? (
+              // why it ran, or which run its cached result came from (lib/why); the params are in the inspector
+              <span className={`node-why ${why.runs ? "why-ran" : "why-cached"}`} data-testid="node-why"
+                data-reason={why.reason} title={whyLong(why, id, lang, names)}>{whyShort(why, id, lang, names)}</span>
+            ) : (
+              <span className="node-params">{paramSummary(comp, node.params, lang)}</span>
+            )}
+            <CostChip cost={data.cost} lang={lang} />
           </>
         )}
       </div>

@@ -4,6 +4,7 @@ import { loc, translate } from "../i18n";
 import { checkValue, choiceLabel, effectiveValue, fieldsFromSchema, parseNumberInput, type FieldDesc, type FieldProblem } from "../lib/schema";
 import type { JsonSchema, Lang } from "../types";
 import { Icon } from "./common";
+import { DatasetUpload } from "./DatasetUpload";
 
 export interface ParamFormProps {
   schema: JsonSchema | undefined;
@@ -228,6 +229,7 @@ export function ParamForm({ schema, values, onChange, lang, issues = {}, choices
             {f.kind === "enum" && <EnumField field={f} value={value} onChange={set} lang={lang} />}
             {f.kind === "multi" && <MultiField field={f} value={value} onChange={set} choices={choices} lang={lang} />}
             {(f.kind === "string" || f.kind === "list") && <TextField field={f} value={value} onChange={set} />}
+            {f.picker === "datasets" && <DatasetUpload value={value} onChange={set} />}
             {f.kind === "json" && <TextField field={f} value={value} onChange={set} multiline />}
             {(help || bounds) && (
               <div className="field-help">

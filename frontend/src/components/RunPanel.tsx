@@ -16,6 +16,7 @@ import type { Issue, Lang, Prediction, Run, RunEvent } from "../types";
 import { Icon } from "./common";
 import { ResultsContext, useStatus } from "./context";
 import { LineChart } from "./LineChart";
+import { WhyPanel } from "./WhyPanel";
 
 const NO_ISSUES: Issue[] = []; // a stable empty list: zustand selectors must not return fresh objects
 const C_TRAIN = "#5aa9ff";
@@ -35,13 +36,18 @@ interface Curve {
   runId: string;
   /** The epoch whose weights the trainer keeps, as the trainer said (never recomputed here). */
   best?: number;
+  /** The epoch after which early stopping ended the training, if it did. */
+  stopped?: number;
+  /** Fixed augmentation variants per training image in the trainer's feature cache, if any. */
+  variants?: number;
 }
 
 /** The freshest curve of a node: the latest run that has one, with that run's kept epoch. */
 function curvesByNode(views: RunView[]): Record<string, Curve> {
   const out: Record<string, Curve> = {};
   for (const v of views)
-    for (const [node, pts] of Object.entries(v.metrics)) if (pts.length) out[node] = { points: pts, runId: v.runId, best: v.best[node] };
+    for (const [node, pts] of Object.entries(v.metrics)) if (pts.length) out[node] = { points: pts, runId: v.runId, best: v.best[node], stopped: v.stopped?.[node],
+      variants: v.variants?.[node] };
   return out;
 }
 
@@ -51,7 +57,9 @@ function phaseLabel(phase: string, t: ReturnType<typeof useT>): string {
   return phase;
 }
 
-function TrainerCard({ node, points, best, lossMax }: { node: string; points: MetricPoint[]; best?: number; lossMax: number }) {
+function TrainerCard({ node, points, best, stopped, variants, lossMax }: {
+  node: string; points: MetricPoint[]; best?: number; stopped?: number; variants?: number; lossMax: number;
+}) {
   const t = useT();
   const lang = useLang((s) => s.lang);
   const gnode = useEditor((s) => s.graph.nodes.find((n) => n.id === node));
@@ -83,6 +91,16 @@ function TrainerCard({ node, points, best, lossMax }: { node: string; points: Me
             {t("panel.best", { e: best })}{typeof bestAcc === "number" ? ` · ${bestAcc.toFixed(3)}` : ""}
           </span>
         )}
+        {variants !== undefined && (
+          <span className="chip chip-variants" data-testid="variants-chip" data-variants={variants} title={t("panel.variantsHint")}>
+            {t("panel.variants", { n: variants })}
+          </span>
+        )}
+        {stopped !== undefined && (
+          <span className="chip chip-stopped" data-testid="stopped-chip" data-epoch={stopped} title={t("panel.stoppedHint")}>
+            {t("panel.stopped", { e: stopped })}
+          </span>
+        )}
       </div>
       <div className="trainer-charts">
         <LineChart
@@ -93,6 +111,7 @@ function TrainerCard({ node, points, best, lossMax }: { node: string; points: Me
           yMin={0}
           yMax={lossMax}
           marker={best}
+          stopMarker={stopped}
           series={[
             { name: t("panel.train"), color: C_TRAIN, points: pick(points, "loss") },
             { name: t("panel.val"), color: C_VAL, dashed: true, points: pick(points, "val_loss") },
@@ -106,6 +125,7 @@ function TrainerCard({ node, points, best, lossMax }: { node: string; points: Me
           yMin={0}
           yMax={1}
           marker={best}
+          stopMarker={stopped}
           series={[
             { name: t("panel.train"), color: C_TRAIN, points: pick(points, "accuracy") },
             { name: t("panel.val"), color: C_VAL, dashed: true, points: pick(points, "val_accuracy") },
@@ -128,7 +148,8 @@ function Curves() {
   const lossMax = Math.max(0.5, ...order.flatMap((id) => curves[id].points.flatMap((p) => [p.loss ?? 0, p.val_loss ?? 0]))) * 1.05;
   return (
     <div className="trainers" data-testid="curves">
-      {order.map((id) => <TrainerCard key={id} node={id} points={curves[id].points} best={curves[id].best} lossMax={lossMax} />)}
+      {order.map((id) => <TrainerCard key={id} node={id} points={curves[id].points} best={curves[id].best}
+        stopped={curves[id].stopped} variants={curves[id].variants} lossMax={lossMax} />)}
     </div>
   );
 }
@@ -495,7 +516,7 @@ export function RunPanel() {
   const issues = useEditor((s) => s.validation?.issues.length ?? 0);
   const tabs: [PanelTab, string][] = [
     ["curves", t("panel.curves")], ["log", t("panel.log")], ["eval", t("panel.eval")], ["model", t("panel.model")],
-    ["issues", `${t("panel.issues")}${issues ? ` (${issues})` : ""}`],
+    ["issues", `${t("panel.issues")}${issues ? ` (${issues})` : ""}`], ["why", t("panel.why")],
   ];
   return (
     <section className={`run-panel ${open ? "open" : "closed"}`} data-testid="run-panel">
@@ -544,6 +565,7 @@ export function RunPanel() {
           {tab === "eval" && <Evaluation />}
           {tab === "model" && <Models />}
           {tab === "issues" && <Issues />}
+          {tab === "why" && <WhyPanel view={view} />}
         </div>
       )}
     </section>

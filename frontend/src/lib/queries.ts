@@ -25,6 +25,7 @@ export const queryKeys = {
   validation: (revision: number) => ["validation", revision] as const,
   validations: ["validation"] as const, // every revision's (what the cache holds changed)
   weights: ["weights"] as const,
+  datasets: ["datasets"] as const,
 };
 
 export function createQueryClient(): QueryClient {
@@ -112,6 +113,18 @@ export const useWeights = () =>
     queryFn: api.weights,
     refetchInterval: (query) => (query.state.data?.some((w) => w.download.state === "running") ? 500 : false),
   });
+
+/** The datasets uploaded to the data roots (the image-folder dataset's picker). */
+export const useDatasets = () => useQuery({ queryKey: queryKeys.datasets, queryFn: api.datasets });
+
+/** A dataset was uploaded: the picker's list and the validation of a root naming it change. */
+export function useDatasetArrived() {
+  const queryClient = useQueryClient();
+  return () => {
+    void queryClient.invalidateQueries({ queryKey: queryKeys.datasets });
+    void queryClient.invalidateQueries({ queryKey: queryKeys.validations });
+  };
+}
 
 // -- writes -------------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ function asServerSummary(view: RunView) {
     status: view.status,
     plan: view.plan,
     cached: view.cached,
+    why: view.why,
     last_seq: view.lastSeq,
     active: view.active,
     nodes: Object.fromEntries(Object.entries(view.nodes).map(([id, n]) => [id, {

@@ -164,6 +164,19 @@ describe("the trainer's kept epoch, as the trainer says it", () => {
     expect(cached.best.train).toBe(14);
   });
 
+  it("marks where early stopping ended a trainer, live and from its summary", () => {
+    seq = 0;
+    const stop = ev("node.metrics", { node: "train", epoch: 3, best_epoch: 1, stopped_early: true,
+      metrics: { loss: 0.5, accuracy: 0.5, val_loss: 0.7, val_accuracy: 0.7 } });
+    const live = reduceRun("r1", [ev("run.started", { plan: ["train"] }), metrics(1, 0.8, 0.5, 1), metrics(2, 0.7, 0.6, 1), stop], "running");
+    expect(live.stopped?.train).toBe(3);
+    seq = 0;
+    const model = { kind: "model", epochs: 3, best_epoch: 1, stopped_epoch: 3, history: [], model_file: "/m.pt", classes: ["cat", "dog"] };
+    const cached = reduceRun("r2", [ev("node.cached", { node: "train", key: "k", summary: { model } }), ev("run.finished")]);
+    expect(cached.stopped?.train).toBe(3);
+    expect(reduceRun("r3", trainingRun(), "running").stopped?.train).toBeUndefined();
+  });
+
   it("shows no kept epoch for events that do not say it", () => {
     const view = reduceRun("r1", trainingRun(), "running");
     expect(view.best.train).toBeUndefined();

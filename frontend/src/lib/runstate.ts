@@ -4,7 +4,7 @@
 // (backend/engine/reduce.py); both are tested on the same recorded run
 // (tests/fixtures/events/template_run.json).
 import type { Key } from "../i18n";
-import type { EvaluationSummary, ModelSummary, NodeSummary, RunEvent, RunStatus, WorkerInfo } from "../types";
+import type { EvaluationSummary, ModelSummary, NodeSummary, NodeWhy, RunEvent, RunStatus, WorkerInfo } from "../types";
 
 export type NodeState = "idle" | "stale" | "queued" | "running" | "cached" | "done" | "failed" | "cancelled";
 
@@ -44,11 +44,19 @@ export interface RunView {
   status: RunStatus;
   plan: string[];
   cached: string[];
+  /** Why each node ran or came from the cache (run.started's `why`, see lib/why). */
+  why: Record<string, NodeWhy>;
   nodes: Record<string, NodeRun>;
   metrics: Record<string, MetricPoint[]>;
   /** Each trainer's kept epoch, as the trainer says it: the latest node.metrics' best_epoch, then
    * its model summary's best_epoch once it is done or cached. Never recomputed from the curve. */
   best: Record<string, number>;
+  /** The epoch after which early stopping ended a trainer (node.metrics' stopped_early, then its
+   * model summary's stopped_epoch); absent when it ran every epoch. */
+  stopped?: Record<string, number>;
+  /** How many fixed augmentation variants of each training image a trainer's feature cache holds
+   * (its node.log that sums them up); absent without fixed augmentation. */
+  variants?: Record<string, number>;
   error?: { code?: string; message?: string; node?: string | null; params?: MessageParams };
   lastSeq: number;
   active: boolean;
@@ -107,11 +115,13 @@ export function workerText(worker: WorkerInfo | null | undefined,
 function keptEpoch(view: RunView, node: string, summary: Record<string, NodeSummary> | undefined) {
   const epoch = modelOf(summary)?.best_epoch;
   if (typeof epoch === "number") view.best[node] = epoch;
+  const stopped = modelOf(summary)?.stopped_epoch;
+  if (typeof stopped === "number") (view.stopped ??= {})[node] = stopped;
 }
 
 export function reduceRun(runId: string, events: RunEvent[], recordStatus?: RunStatus): RunView {
   const view: RunView = {
-    runId, status: recordStatus && !isActive(recordStatus) ? recordStatus : "queued", plan: [], cached: [],
+    runId, status: recordStatus && !isActive(recordStatus) ? recordStatus : "queued", plan: [], cached: [], why: {},
     nodes: {}, metrics: {}, best: {}, lastSeq: 0, active: true,
   };
   let terminal: RunStatus | null = null;
@@ -124,6 +134,7 @@ export function reduceRun(runId: string, events: RunEvent[], recordStatus?: RunS
       case "run.started":
         view.plan = e.plan ?? [];
         view.cached = e.cached ?? [];
+        view.why = e.why ?? {};
         for (const id of view.plan) if (!view.nodes[id]) view.nodes[id] = { state: "queued" };
         break;
       case "node.started":
@@ -147,11 +158,13 @@ export function reduceRun(runId: string, events: RunEvent[], recordStatus?: RunS
           if (at >= 0) pts[at] = point;
           else pts.push(point);
           if (typeof e.best_epoch === "number") view.best[node] = e.best_epoch;
+          if (e.stopped_early) (view.stopped ??= {})[node] = e.epoch;
         }
         break;
       case "node.log":
         // A trainer cut short by a cancel saved its last completed epoch: that model is its output.
         if (node && e.model) view.nodes[node] = { ...(view.nodes[node] ?? { state: "running" }), summary: { model: e.model } };
+        if (node && typeof e.cache?.variants === "number") (view.variants ??= {})[node] = e.cache.variants;
         break;
       case "node.cached":
         if (node) {
@@ -226,6 +239,8 @@ export interface NodeStatus {
   message?: string; // why it failed, in English; `code` and `params` let lib/messages word it
   code?: string;
   params?: MessageParams;
+  /** Why it runs or came from the cache in the latest run (lib/why words it). */
+  why?: NodeWhy;
 }
 
 /**
@@ -260,6 +275,21 @@ export function upToDate(edges: { source: string; target: string }[],
  * `changed` (the editor saw the node change without a key to compare: see useNodeStatuses).
  */
 export function nodeStatus(
+  id: string,
+  latest: RunView | null,
+  results: Record<string, NodeResult>,
+  keys: Record<string, string> | undefined,
+  cachedNow: Record<string, boolean> | undefined,
+  changed = false,
+): NodeStatus {
+  const status = baseStatus(id, latest, results, keys, cachedNow, changed);
+  // the latest run's reason, while the node shows what that run did with it
+  const why = latest?.why?.[id];
+  const fromLatest = latest?.nodes[id] && ["queued", "running", "done", "cached"].includes(status.state);
+  return why && fromLatest ? { ...status, why } : status;
+}
+
+function baseStatus(
   id: string,
   latest: RunView | null,
   results: Record<string, NodeResult>,

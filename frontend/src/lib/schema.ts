@@ -13,6 +13,7 @@ export interface FieldDesc {
   choices?: unknown[]; // for enum and multi
   choiceTitles?: Record<string, Localized>; // x-enum-titles / x-enum-titles-zh: each choice's label, by its value as text
   choicesFrom?: string; // x-choices-from: read choices from the input's inferred spec info
+  picker?: string; // x-picker: the form offers a picker next to the text ("datasets": uploaded datasets)
   deferred: boolean; // x-deferred: a later stage reads it
   minimum?: number;
   maximum?: number;
@@ -95,6 +96,7 @@ export function describeField(name: string, raw: JsonSchema, root: JsonSchema): 
     nullable,
     deferred: Boolean(outer["x-deferred"] ?? inner["x-deferred"]),
     choicesFrom: (outer["x-choices-from"] ?? inner["x-choices-from"]) as string | undefined,
+    picker: (outer["x-picker"] ?? inner["x-picker"]) as string | undefined,
     choiceTitles: enumTitles(outer) ?? enumTitles(inner),
   };
   const bounds = {

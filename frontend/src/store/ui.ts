@@ -8,7 +8,7 @@ export interface Toast {
   text: string;
 }
 
-export type PanelTab = "curves" | "log" | "eval" | "model" | "issues";
+export type PanelTab = "curves" | "log" | "eval" | "model" | "issues" | "why";
 
 interface UiState {
   toasts: Toast[];
