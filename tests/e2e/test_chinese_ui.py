@@ -28,6 +28,7 @@ PROPER_NAMES = {
     "relu", "sigmoid", "softmax", "tanh",                  # activation functions (名称通用)
     "keras", "torchvision", "pypi", "petimages", "kaggle", "ray",  # libraries, sites, dataset layouts
     "rgb", "cpu", "gpu", "onnx",                           # abbreviations and a file format, used as they are
+    "flops",                                               # floating-point operations: the abbreviation is the term
 }
 KEYS = {"ctrl", "shift", "del", "delete", "esc"}           # keyboard keys, as printed on them
 FILE_TYPES = {"jpg", "png", "pt", "pth"}                       # file extensions in file name patterns (cat.N.jpg)

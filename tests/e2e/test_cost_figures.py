@@ -63,7 +63,7 @@ def test_after_a_run_the_time_is_estimated_from_the_measured_speed(page, shot):
                            "?.textContent.includes('/轮')")
     select_node(page, "train")
     epoch = page.get_by_test_id("cost-epoch").inner_text()
-    assert "约" in epoch and "实测的速度（local/cpu" in epoch, epoch
+    assert "约" in epoch and "实测的速度（本机 CPU" in epoch, epoch
     assert "份特征 × 每份 20 KB" in page.get_by_test_id("cost-cache").inner_text()
     page.get_by_test_id("inspector-cost").scroll_into_view_if_needed()
     shot(page, "cost-02-measured-zh")
@@ -73,7 +73,7 @@ def test_in_english(page, shot):
     page.get_by_test_id("lang-switch").click()
     page.wait_for_function("() => document.querySelector('[data-testid=inspector-cost]')"
                            "?.textContent.includes('What it will cost')")
-    assert "estimate from this worker's measured speed (local/cpu" in page.get_by_test_id("cost-epoch").inner_text()
+    assert "estimate from this worker's measured speed (this machine's CPU" in page.get_by_test_id("cost-epoch").inner_text()
     assert "trainable" in page.get_by_test_id("cost-params").inner_text()
     assert node(page, "backbone").get_by_test_id("node-cost").inner_text().startswith("3.37M weights")
     select_node(page, "dense")

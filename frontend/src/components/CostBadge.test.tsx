@@ -43,9 +43,9 @@ describe("cost figures", () => {
   it("shows weights and FLOPs on a layer's card, the time per epoch and a warning on a trainer's", () => {
     useLang.getState().setLang("en");
     const { rerender } = render(<CostChip cost={dense} lang="en" />);
-    expect(screen.getByTestId("node-cost").textContent).toBe("11.6M weights · 198MFLOPs");
+    expect(screen.getByTestId("node-cost").textContent).toBe("11.6M weights · 198M FLOPs");
     rerender(<CostChip cost={dense} lang="zh" />);
-    expect(screen.getByTestId("node-cost").textContent).toBe("11.6M 参数 · 198MFLOPs");
+    expect(screen.getByTestId("node-cost").textContent).toBe("11.6M 参数 · 198M FLOPs");
     rerender(<CostChip cost={trainer} lang="zh" />);
     const chip = screen.getByTestId("node-cost");
     expect(chip.textContent).toBe("约 29 秒/轮");
@@ -63,7 +63,7 @@ describe("cost figures", () => {
     const section = screen.getByTestId("inspector-cost");
     expect(section.textContent).toContain("What it will cost");
     expect(screen.getByTestId("cost-params").textContent).toContain("11,563,521 (8,192,513 trainable)");
-    expect(screen.getByTestId("cost-flops").textContent).toContain("198MFLOPs");
+    expect(screen.getByTestId("cost-flops").textContent).toContain("198M FLOPs");
     expect(screen.getByTestId("cost-activations").textContent).toContain("batch of 20 (the batch size of train)");
     expect(screen.getByTestId("cost-cache").textContent).toContain("366 MB: 3,000 feature maps × 125 KB after flatten");
     expect(screen.getByTestId("cost-epoch").textContent).toContain("about 29 s");
@@ -77,7 +77,7 @@ describe("cost figures", () => {
     // measured: the worker and how many measurements
     act(() => useEditor.getState().setValidation(validation({ train: { ...trainer, training: { ...trainer.training!,
       speed: { ...trainer.training!.speed!, source: "measured", samples: 3 } } } }), 2));
-    expect(screen.getByTestId("cost-epoch").textContent).toContain("此工作进程实测的速度（local/cpu，3 次测量）");
+    expect(screen.getByTestId("cost-epoch").textContent).toContain("此工作进程实测的速度（本机 CPU，3 次测量）");
   });
 
   it("gives a card its cost, and a new card only when the cost it shows changes", () => {

@@ -33,7 +33,7 @@ const WORDS = {
     memoryValue: "about {need}",
     memoryHave: "about {need} of the worker's {have}",
     memoryNote: "weights, gradients, optimizer state, a batch's activations and the features kept on the GPU",
-    chipModel: "{params} weights · {flops}FLOPs",
+    chipModel: "{params} weights · {flops} FLOPs",
     chipEpoch: "~{time}/epoch",
     gpu_memory_exceeded: "Needs about {need_gib} GiB of GPU memory, the worker's GPU has {have_gib} GiB: lower the batch size or the image size, or freeze more layers",
     cpu: "CPU",
@@ -46,7 +46,7 @@ const WORDS = {
     flops: "每张图像的计算量",
     flopsNote: "一次前向传播的乘加次数（按论文惯例计为 FLOPs）",
     activations: "每批激活内存",
-    activationsNote: "每批 {batch} 张{from}时各阶段的 float32 输出，反向传播时需保留",
+    activationsNote: "每批 {batch} 张{from}时各阶段的 32 位浮点输出，反向传播时需保留",
     fromTrainer: "（{node} 的批大小）",
     defaultBatch: "（尚无训练节点，按 32 计）",
     cache: "磁盘上的特征缓存",
@@ -63,7 +63,7 @@ const WORDS = {
     memoryValue: "约 {need}",
     memoryHave: "约 {need}，工作进程的 GPU 共 {have}",
     memoryNote: "权重、梯度、优化器状态、一批的激活，以及放在 GPU 上的特征",
-    chipModel: "{params} 参数 · {flops}FLOPs",
+    chipModel: "{params} 参数 · {flops} FLOPs",
     chipEpoch: "约 {time}/轮",
     gpu_memory_exceeded: "约需 {need_gib} GiB 显存，而工作进程的 GPU 只有 {have_gib} GiB：请减小批大小或图像尺寸，或冻结更多层",
     cpu: " CPU ",
@@ -99,6 +99,13 @@ export function duration(seconds: number, lang: Lang): string {
   return `${(seconds / 3600).toPrecision(2).replace(/\.0$/, "")}${h}`;
 }
 
+/** A worker as a person reads it: local/cpu -> 本机 CPU / this machine's CPU, ray/gpu -> 集群 GPU / cluster GPU. */
+function workerName(worker: string, lang: Lang): string {
+  const [kind, device] = worker.split("/");
+  const where = kind === "local" ? (lang === "zh" ? "本机" : "this machine's") : kind === "ray" ? (lang === "zh" ? "集群" : "cluster") : kind;
+  return device ? `${where} ${device.toUpperCase()}` : where;
+}
+
 /** A card's one line: a trainer's time per epoch when known, else the model's weights and FLOPs. */
 export function costChip(cost: NodeCost | undefined, lang: Lang): string {
   if (!cost?.model) return "";
@@ -126,7 +133,7 @@ export function costRows(cost: NodeCost, lang: Lang): { key: string; label: stri
   if (m) {
     rows.push({ key: "params", label: costWord(lang, "params"),
       value: costWord(lang, "paramsValue", { total: m.params.toLocaleString("en"), trainable: m.trainable.toLocaleString("en") }) });
-    rows.push({ key: "flops", label: costWord(lang, "flops"), value: `${count(m.flops)}FLOPs`, note: costWord(lang, "flopsNote") });
+    rows.push({ key: "flops", label: costWord(lang, "flops"), value: `${count(m.flops)} FLOPs`, note: costWord(lang, "flopsNote") });
     const from = m.batch_from ? costWord(lang, "fromTrainer", { node: m.batch_from }) : costWord(lang, "defaultBatch");
     rows.push({ key: "activations", label: costWord(lang, "activations"), value: bytes(m.activation_bytes),
       note: costWord(lang, "activationsNote", { batch: m.batch_size, from }) });
@@ -150,7 +157,7 @@ function trainingRows(t: TrainingCost, lang: Lang) {
   if (epoch !== null && epoch !== undefined && t.speed) {
     const features = t.feature_seconds ? costWord(lang, "features", { time: duration(t.feature_seconds, lang) }) : "";
     const basis = t.speed.source === "measured"
-      ? costWord(lang, "measured", { worker: t.speed.worker, n: t.speed.samples })
+      ? costWord(lang, "measured", { worker: workerName(t.speed.worker, lang), n: t.speed.samples })
       : costWord(lang, "default", { device: costWord(lang, t.speed.worker.endsWith("gpu") ? "gpu" : "cpu") });
     rows.push({ key: "epoch", label: costWord(lang, "epoch"), value: costWord(lang, "epochValue", { time: duration(epoch, lang) }),
       note: [features, basis].filter(Boolean).join(lang === "zh" ? "；" : "; ") });
