@@ -173,20 +173,31 @@ def _check_cluster(settings) -> None:
             raise SystemExit(f"abacus: cannot reach the Ray cluster at {settings.ray_address}: {problem}")
 
 
-def cmd_run(args) -> int:
+def _request(args, settings) -> tuple[Any, Graph, list[str], str]:
+    """What ``abacus run`` and ``abacus plan`` hand the run service: (the service, over ``--cache-dir``
+    or else the settings' cache folder; the graph, ``--set`` applied; the ``--to`` or ``--node``
+    targets; the mode they ask for)."""
     import components
-    from backend.runs import RunRejected, RunService
-    from backend.runs.why import graph_scope, index_event, print_why
+    from backend.runs import RunService
     from backend.store.artifacts import FileResultStore
-    from backend.worker import WorkerError, make_worker
 
-    settings = _settings(args)
     graph = _load_graph(args.graph)
     _apply_sets(graph, args.set or [])
     targets = args.to or args.node or []
     mode = "node" if args.node else ("to" if args.to else "all")
     cache_dir = Path(args.cache_dir) if args.cache_dir else settings.cache_dir
     service = RunService(components.registry, FileResultStore(cache_dir), worker_settings=settings.run_settings())
+    return service, graph, targets, mode
+
+
+def cmd_run(args) -> int:
+    import components
+    from backend.runs import RunRejected
+    from backend.runs.why import graph_scope, index_event, print_why
+    from backend.worker import WorkerError, make_worker
+
+    settings = _settings(args)
+    service, graph, targets, mode = _request(args, settings)
     run_id = uuid.uuid4().hex[:12]
     try:
         prepared = service.prepare(graph, targets, mode, run_id=run_id, resume=args.resume,
@@ -208,7 +219,7 @@ def cmd_run(args) -> int:
     started = time.time()
     answered = service.from_store(prepared)   # everything stored: no worker to start
     export = _cli_mlflow_export(settings, args.graph, run_id, prepared.graph)
-    worker = make_worker(settings, cache_dir) if answered is None else None
+    worker = make_worker(settings, service.store.root) if answered is None else None
 
     def on_sigint(signum, frame):
         print("\ncancelling (the run stops within a batch) ...", file=sys.stderr)
@@ -521,6 +532,14 @@ def _executor_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ray-address", metavar="HOST:PORT", help="the Ray cluster's head (or ABACUS_RAY_ADDRESS)")
 
 
+def _graph_args(p: argparse.ArgumentParser, to_help: str, node_help: str) -> None:
+    """The graph and the nodes asked for, as ``_request`` reads them (``abacus run`` and ``abacus plan``)."""
+    p.add_argument("graph", help="a graph JSON file or a template id")
+    p.add_argument("--to", action="append", metavar="NODE", help=to_help)
+    p.add_argument("--node", action="append", metavar="NODE", help=node_help)
+    p.add_argument("--set", action="append", metavar="NODE.PARAM=VALUE")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="abacus", description="Abacus: visual transfer-learning workflows")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -532,10 +551,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("run", help="run a graph (all of it, to nodes, or single nodes)")
-    p.add_argument("graph", help="a graph JSON file or a template id")
-    p.add_argument("--to", action="append", metavar="NODE", help="run this node and all it needs")
-    p.add_argument("--node", action="append", metavar="NODE", help="re-run this node (inputs from the cache)")
-    p.add_argument("--set", action="append", metavar="NODE.PARAM=VALUE")
+    _graph_args(p, "run this node and all it needs", "re-run this node (inputs from the cache)")
     p.add_argument("--out", help="save every trained model here as NODE.pt")
     p.add_argument("--cache-dir", help="results and artifacts (default: $ABACUS_HOME/cache)")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")

@@ -7,34 +7,24 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    from backend.cli import _graph_args
+
     p = sub.add_parser("plan", help="a dry run: which nodes would run, and why (nothing runs)")
-    p.add_argument("graph", help="a graph JSON file or a template id")
-    p.add_argument("--to", action="append", metavar="NODE", help="plan this node and all it needs")
-    p.add_argument("--node", action="append", metavar="NODE", help="plan re-running this node")
-    p.add_argument("--set", action="append", metavar="NODE.PARAM=VALUE")
+    _graph_args(p, "plan this node and all it needs", "plan re-running this node")
     p.add_argument("--cache-dir", help="results and artifacts (default: $ABACUS_HOME/cache)")
     p.add_argument("--json", action="store_true", help="print the plan as JSON")
     p.set_defaults(func=cmd_plan)
 
 
 def cmd_plan(args) -> int:
-    import components
-    from backend.cli import _apply_sets, _load_graph, _settings
-    from backend.runs import RunRejected, RunService
+    from backend.cli import _request, _settings
+    from backend.runs import RunRejected
     from backend.runs.why import graph_scope, preview_of, why_text
-    from backend.store.artifacts import FileResultStore
 
-    settings = _settings(args)
-    graph = _load_graph(args.graph)
-    _apply_sets(graph, args.set or [])
-    targets = args.to or args.node or []
-    mode = "node" if args.node else ("to" if args.to else "all")
-    cache_dir = Path(args.cache_dir) if args.cache_dir else settings.cache_dir
-    service = RunService(components.registry, FileResultStore(cache_dir), worker_settings=settings.run_settings())
+    service, graph, targets, mode = _request(args, _settings(args))
     try:
         prepared = service.prepare(graph, targets, mode, scope=graph_scope(args.graph))
     except RunRejected as err:

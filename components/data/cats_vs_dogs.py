@@ -4,15 +4,16 @@ import os
 import re
 from pathlib import Path
 
-from pydantic import TypeAdapter, model_validator
+from pydantic import TypeAdapter
 
-from backend.engine import DATASET, Component, NodeError, ParamField, Params, Port, Spec
+from backend.engine import DATASET, Component, NodeError, ParamField, Port, Spec
 
 from ..values import ImageDataset
 from .folders import IMAGE_SUFFIXES  # noqa: F401 (imported from here by backend.predict)
 from .folders import check_files_inside, check_root, listing_fingerprint, log_split
 from .folders import natural as _natural
-from .soundness import checked_split, dedupe_field
+from .soundness import checked_split
+from .split_params import SplitParams, split_field
 
 KAGGLE_NAME = re.compile(r"^(cat|dog)\.\d+\.(jpe?g|png)$", re.IGNORECASE)
 CLASSES = ["cat", "dog"]
@@ -21,40 +22,18 @@ DOWNLOAD_TIMEOUT_S = 60  # a stalled connection fails the node rather than hangi
 ARCHIVE_URL = "https://download.microsoft.com/download/3/E/1/3E1C3F21-ECDB-4869-8368-6DEBA77B919F/kagglecatsanddogs_5340.zip"
 
 
-class CatsVsDogsParams(Params):
+class CatsVsDogsParams(SplitParams):
     root: str = ParamField(
         "data/cats_vs_dogs", title={"en": "Folder", "zh": "数据目录"},
         description={"en": "Folder with Cat/ and Dog/ (PetImages) or cat.N.jpg/dog.N.jpg (Kaggle)",
                      "zh": "包含 Cat/ 和 Dog/ 子文件夹（PetImages 格式）或 cat.N.jpg/dog.N.jpg 文件（Kaggle 格式）的文件夹"})
-    train: float = ParamField(
-        0.5, gt=0, title={"en": "Training split", "zh": "训练集"},
-        description={"en": "Training split: a fraction (<= 1) or a number of images (> 1)",
-                     "zh": "训练集：比例（<= 1）或图像数量（> 1）"})
-    validation: float = ParamField(
-        0.25, ge=0, title={"en": "Validation split", "zh": "验证集"},
-        description={"en": "Validation split: a fraction (<= 1) or a number of images",
-                     "zh": "验证集：比例（<= 1）或图像数量"})
-    test: float = ParamField(
-        0.25, ge=0, title={"en": "Test split", "zh": "测试集"},
-        description={"en": "Test split: a fraction (<= 1) or a number of images", "zh": "测试集：比例（<= 1）或图像数量"})
-    seed: int = ParamField(
-        1337, ge=0, title={"en": "Seed", "zh": "随机种子"},
-        description={"en": "Seed of the shuffle that makes the split", "zh": "划分数据集时打乱顺序所用的随机种子"})
-    max_per_class: int | None = ParamField(
-        None, ge=1, title={"en": "Max images per class", "zh": "每类最多图像数"},
-        description={"en": "Use at most this many images per class", "zh": "每个类别最多使用的图像数"})
-    dedupe: bool = dedupe_field()
+    train: float = split_field("train", 0.5)
+    validation: float = split_field("validation", 0.25)
+    test: float = split_field("test", 0.25)
     download: bool = ParamField(
         False, title={"en": "Download", "zh": "自动下载"},
         description={"en": "Download the official archive into root if the folder is empty",
                      "zh": "文件夹为空时，将官方数据包下载到数据目录"})
-
-    @model_validator(mode="after")
-    def _fractions_fit(self):
-        parts = [self.train, self.validation, self.test]
-        if all(p <= 1 for p in parts) and sum(parts) > 1.0 + 1e-9:
-            raise ValueError("train + validation + test fractions add up to more than 1")
-        return self
 
 
 def _find_layout(root: Path) -> tuple[str, Path]:

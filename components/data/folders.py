@@ -51,6 +51,17 @@ def natural(name: str):
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
 
 
+def decoder_threads() -> int:
+    """Threads for reading and decoding image files: one per core this process may use (PIL
+    releases the GIL while it decodes), at most 16. The dataset scan and the image-formatting
+    step both use it, so a 16-core GPU machine decodes 8x faster than a 2-core one."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(16, cores))
+
+
 def readable(path: Path) -> bool:
     from PIL import Image
 
@@ -113,18 +124,25 @@ def keep_readable(ctx, base: Path, items: list[tuple[str, int]], probe=readable,
     """(the files PIL can read, the relative paths of those it cannot), reporting scan progress
     and one warning with the count of skipped files. ``probe`` reads a file (falsy: unreadable);
     what it returns for each readable file goes into ``found`` by relative path."""
+    from concurrent.futures import ThreadPoolExecutor
+
     skipped: list[str] = []
     kept: list[tuple[str, int]] = []
-    for i, (rel, label) in enumerate(items):
-        value = probe(base / rel)
-        if value:
-            kept.append((rel, label))
-            if found is not None:
-                found[rel] = value
-        else:
-            skipped.append(rel)
-        if i % 200 == 0:
-            ctx.progress(i, len(items), unit="file", phase="scan", code="scan")
+    # the files are read and decoded by a pool (in order: the same lists whatever the pool's size)
+    pool = ThreadPoolExecutor(decoder_threads())
+    try:
+        values = pool.map(lambda item: probe(base / item[0]), items)
+        for i, ((rel, label), value) in enumerate(zip(items, values)):
+            if value:
+                kept.append((rel, label))
+                if found is not None:
+                    found[rel] = value
+            else:
+                skipped.append(rel)
+            if i % 200 == 0:
+                ctx.progress(i, len(items), unit="file", phase="scan", code="scan")
+    finally:   # a cancel stops at once: the files not yet read are dropped, not read first
+        pool.shutdown(wait=True, cancel_futures=True)
     if skipped:
         ctx.log(f"skipped {len(skipped)} unreadable image(s)", level="warning", skipped=skipped[:20],
                 count=len(skipped), code="images_unreadable", params={"count": len(skipped)})

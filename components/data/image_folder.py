@@ -7,49 +7,23 @@ import hashlib
 import os
 from pathlib import Path
 
-from pydantic import model_validator
-
-from backend.engine import DATASET, Component, NodeError, ParamField, Params, Port, Spec
+from backend.engine import DATASET, Component, NodeError, ParamField, Port, Spec
 
 from ..values import ImageDataset
 from .folders import IMAGE_SUFFIXES, check_files_inside, check_root, listing_fingerprint, log_split, natural
-from .soundness import checked_split, dedupe_field
+from .soundness import checked_split
+from .split_params import SplitParams
 
 IGNORED_FOLDERS = {"__MACOSX"}  # what a zip made on a Mac carries besides the photos
 
 
-class ImageFolderParams(Params):
+class ImageFolderParams(SplitParams):
     root: str = ParamField(
         "uploads/my_photos", title={"en": "Folder", "zh": "数据目录"},
         description={"en": "Folder with one subfolder of images per class (e.g. roses/, tulips/); upload a zip or "
                            "tar of such folders here",
                      "zh": "每个类别一个子文件夹（如 roses/、tulips/）的图像文件夹；也可以在此上传这种文件夹的 .zip 或 .tar 压缩包"},
         json_schema_extra={"x-picker": "datasets"})
-    train: float = ParamField(
-        0.6, gt=0, title={"en": "Training split", "zh": "训练集"},
-        description={"en": "Training split: a fraction (<= 1) or a number of images (> 1)",
-                     "zh": "训练集：比例（<= 1）或图像数量（> 1）"})
-    validation: float = ParamField(
-        0.2, ge=0, title={"en": "Validation split", "zh": "验证集"},
-        description={"en": "Validation split: a fraction (<= 1) or a number of images",
-                     "zh": "验证集：比例（<= 1）或图像数量"})
-    test: float = ParamField(
-        0.2, ge=0, title={"en": "Test split", "zh": "测试集"},
-        description={"en": "Test split: a fraction (<= 1) or a number of images", "zh": "测试集：比例（<= 1）或图像数量"})
-    seed: int = ParamField(
-        1337, ge=0, title={"en": "Seed", "zh": "随机种子"},
-        description={"en": "Seed of the shuffle that makes the split", "zh": "划分数据集时打乱顺序所用的随机种子"})
-    max_per_class: int | None = ParamField(
-        None, ge=1, title={"en": "Max images per class", "zh": "每类最多图像数"},
-        description={"en": "Use at most this many images per class", "zh": "每个类别最多使用的图像数"})
-    dedupe: bool = dedupe_field()
-
-    @model_validator(mode="after")
-    def _fractions_fit(self):
-        parts = [self.train, self.validation, self.test]
-        if all(p <= 1 for p in parts) and sum(parts) > 1.0 + 1e-9:
-            raise ValueError("train + validation + test fractions add up to more than 1")
-        return self
 
 
 def class_folders(root: Path) -> list[str]:

@@ -11,6 +11,7 @@ from PIL import Image
 
 from backend.engine.storage import write_file
 
+from ..data.folders import decoder_threads
 from ..values import FormattedImages
 from . import cachefiles
 
@@ -57,8 +58,7 @@ def load_split(fmt: FormattedImages, split: str, cache_dir: Path, progress=None
         except Exception:
             ok[i] = False
 
-    threads = max(1, min(8, os.cpu_count() or 1))
-    with ThreadPoolExecutor(threads) as pool:
+    with ThreadPoolExecutor(decoder_threads()) as pool:
         for done, _ in enumerate(pool.map(work, range(len(files))), 1):
             if progress and (done % 100 == 0 or done == len(files)):
                 progress(done, len(files))

@@ -66,6 +66,28 @@ def tiny_graph(root: str, *, epochs: int = 1, backbone: bool = False, size: int 
     return g
 
 
+def resume_graph(root: str, epochs: int) -> dict[str, Any]:
+    """The tiny graph with ``epochs`` epochs of 4 batches of 2 photos, random flips and dropout: a
+    resumed run must restore the batch order, the augmentation and the dropout RNG to end where the
+    whole run does (the resume tests, in one process and on a Ray cluster)."""
+    g = tiny_graph(root, epochs=epochs)
+    for node in g["nodes"]:
+        if node["id"] == "train":
+            node["params"].update(batch_size=2, seed=5)
+        if node["id"] == "format":
+            node["params"]["augmentation"] = "flip"
+    g["nodes"].append({"id": "dropout", "type": "layers.Dropout", "params": {"rate": 0.3},
+                       "position": {"x": 40, "y": 540}})
+    g["edges"] = [e for e in g["edges"] if not (e["source"] == "dense" and e["target"] == "output")]
+    g["edges"] += [
+        {"id": "dense.output->dropout.input", "source": "dense", "sourceHandle": "output", "target": "dropout",
+         "targetHandle": "input"},
+        {"id": "dropout.output->output.input", "source": "dropout", "sourceHandle": "output", "target": "output",
+         "targetHandle": "input"},
+    ]
+    return g
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -18,7 +18,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from backend.worker.loopback import LoopbackCluster, free_port, in_loopback_namespace
-from tests.api.helpers import jpeg_bytes, make_image_folder, tiny_graph, wait_for
+from tests.api.helpers import jpeg_bytes, make_image_folder, resume_graph, tiny_graph, wait_for
 from tests.conftest import SHARED_DATA
 
 pytestmark = [
@@ -304,27 +304,6 @@ def test_cancel_reaches_the_actor(studio):
 EPOCHS = 6
 
 
-def resume_graph() -> dict:
-    """6 epochs of 4 batches of 2 photos with random flips and dropout: a resumed run must restore
-    the batch order, the augmentation and the dropout RNG to end where the whole run does."""
-    g = tiny_graph(DATA, epochs=EPOCHS)
-    for node in g["nodes"]:
-        if node["id"] == "train":
-            node["params"].update(batch_size=2, seed=5)
-        if node["id"] == "format":
-            node["params"]["augmentation"] = "flip"
-    g["nodes"].append({"id": "dropout", "type": "layers.Dropout", "params": {"rate": 0.3},
-                       "position": {"x": 40, "y": 540}})
-    g["edges"] = [e for e in g["edges"] if not (e["source"] == "dense" and e["target"] == "output")]
-    g["edges"] += [
-        {"id": "dense.output->dropout.input", "source": "dense", "sourceHandle": "output", "target": "dropout",
-         "targetHandle": "input"},
-        {"id": "dropout.output->output.input", "source": "dropout", "sourceHandle": "output", "target": "output",
-         "targetHandle": "input"},
-    ]
-    return g
-
-
 @pytest.fixture(scope="module")
 def reference(data_root, tmp_path_factory) -> list[dict]:
     """The uninterrupted run's metrics, epoch by epoch (the worker's code, in this process)."""
@@ -337,8 +316,8 @@ def reference(data_root, tmp_path_factory) -> list[dict]:
     store = FileResultStore(tmp_path_factory.mktemp("reference"))
     service = RunService(components.registry, store, data_roots=[data_root])
     events: list[dict] = []
-    status = execute_prepared(service.prepare(resume_graph(), ["train"], "to", run_id="ref"), store, MemoryCache(),
-                              events.append, lambda: False)
+    status = execute_prepared(service.prepare(resume_graph(DATA, EPOCHS), ["train"], "to", run_id="ref"), store,
+                              MemoryCache(), events.append, lambda: False)
     assert status == "finished"
     metrics = of(events, "node.metrics", "train")
     assert [m["epoch"] for m in metrics] == list(range(1, EPOCHS + 1))
@@ -377,7 +356,7 @@ def test_a_node_killed_mid_training_is_resumed_on_another_node_from_its_checkpoi
     person resumes it on a node added later. The curves are those of an uninterrupted run."""
     artifacts = studio.home / "cache" / "artifacts"
     earlier = {p.parent for p in artifacts.glob("*/checkpoint-epoch*")}   # cancelled runs' (resumable)
-    pid = studio.project(resume_graph(), "resume on another node")
+    pid = studio.project(resume_graph(DATA, EPOCHS), "resume on another node")
     first = studio.start(pid, ["train"])
     wait_for(lambda: 2 in trained(studio.events(first)), 180, 0.1, "the second epoch")
     node_a = of(studio.events(first), "run.started")[0]["worker"]

@@ -5,6 +5,7 @@ from typing import Callable
 import pytest
 
 from backend.settings import Settings
+from tests.conftest import of_type
 
 StudioRun = Callable[..., tuple[str, list[dict]]]
 
@@ -33,3 +34,22 @@ def studio_run() -> StudioRun:
         return status, events
 
     return run
+
+
+@pytest.fixture
+def same_metrics() -> Callable[..., None]:
+    """``same_metrics(a, b, epochs, **tolerance)``: the events of runs ``a`` and ``b`` hold
+    ``epochs`` epochs of metrics for both training phases (``train``, ``train_finetuned``), each
+    metric the same within ``tolerance`` (``pytest.approx``'s ``rel`` and ``abs``): how a cached
+    path is held to the plain one."""
+
+    def check(a_events: list[dict], b_events: list[dict], epochs: int, **tolerance: float) -> None:
+        for node in ("train", "train_finetuned"):
+            a = [m["metrics"] for m in of_type(a_events, "node.metrics", node)]
+            b = [m["metrics"] for m in of_type(b_events, "node.metrics", node)]
+            assert len(a) == len(b) == epochs
+            for x, y in zip(a, b):
+                for k in x:
+                    assert x[k] == pytest.approx(y[k], **tolerance), (node, k)
+
+    return check

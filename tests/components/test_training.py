@@ -43,7 +43,7 @@ def test_other_optimizers_train(runner, image_folder, optimizer):
     assert status == "finished" and len(of_type(events, "node.metrics", "train")) == 1
 
 
-def test_feature_cache_matches_the_plain_path(tmp_path, image_folder):
+def test_feature_cache_matches_the_plain_path(tmp_path, image_folder, same_metrics):
     from tests.conftest import Runner
 
     on = Runner(tmp_path / "on").run(tiny_graph(image_folder, epochs=3, backbone=True, cache=True),
@@ -51,13 +51,7 @@ def test_feature_cache_matches_the_plain_path(tmp_path, image_folder):
     off = Runner(tmp_path / "off").run(tiny_graph(image_folder, epochs=3, backbone=True, cache=False),
                                        ["train_finetuned"])
     assert on[0] == off[0] == "finished"
-    for node in ("train", "train_finetuned"):
-        a = [m["metrics"] for m in of_type(on[1], "node.metrics", node)]
-        b = [m["metrics"] for m in of_type(off[1], "node.metrics", node)]
-        assert len(a) == len(b) == 3
-        for x, y in zip(a, b):
-            for k in x:
-                assert x[k] == pytest.approx(y[k], rel=1e-3, abs=1e-4), (node, k)
+    same_metrics(on[1], off[1], 3, rel=1e-3, abs=1e-4)
     logs = [e for e in on[1] if e["type"] == "node.log" and (e["cache"] or {}).get("cache") == "features"]
     assert any(e["node"] == "train" and e["cache"]["built"] for e in logs)
     # fine-tuning starts from the output kept during the first phase: no second backbone pass

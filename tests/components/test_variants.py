@@ -34,7 +34,7 @@ def test_variants_are_fixed_transforms_of_the_image():
     assert fixed.variants_of("none") is None and fixed.variants_of("flip") is None   # random flip stays random
 
 
-def test_cached_variants_match_the_plain_path_fed_the_same_variants(tmp_path, image_folder):
+def test_cached_variants_match_the_plain_path_fed_the_same_variants(tmp_path, image_folder, same_metrics):
     """Both phases on the cached features of each variant give the metrics of the uncached path,
     which transforms each batch by the same drawn variants; fine-tuning needs no second pass."""
     graphs = {cache: tiny_graph(image_folder, epochs=3, backbone=True, cache=cache, augmentation="fixed_flip_crops")
@@ -42,13 +42,7 @@ def test_cached_variants_match_the_plain_path_fed_the_same_variants(tmp_path, im
     on = Runner(tmp_path / "on").run(graphs[True], ["train_finetuned"])
     off = Runner(tmp_path / "off").run(graphs[False], ["train_finetuned"])
     assert on[0] == off[0] == "finished"
-    for node in ("train", "train_finetuned"):
-        a = [m["metrics"] for m in of_type(on[1], "node.metrics", node)]
-        b = [m["metrics"] for m in of_type(off[1], "node.metrics", node)]
-        assert len(a) == len(b) == 3
-        for x, y in zip(a, b):
-            for k in x:
-                assert x[k] == pytest.approx(y[k], abs=1e-3), (node, k)
+    same_metrics(on[1], off[1], 3, abs=1e-3)
     logs = _feature_logs(on[1], "train")
     built = [e["cache"] for e in logs if e["cache"]["built"] and e["cache"]["split"] == "train"]
     assert sorted(c["variant"] or "plain" for c in built) == ["hflip", "plain", "zoom_centre", "zoom_centre_hflip"]

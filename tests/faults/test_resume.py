@@ -11,32 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.conftest import make_settings, wait_run
-from api.helpers import free_port, tiny_graph, wait_for
+from api.helpers import free_port, resume_graph, wait_for
 from api.test_restart import ServerProcess, pid_alive
 
 EPOCHS = 5
 DELAY_S = 0.35   # after each of the 4 batches of an epoch: an epoch of ~1.5 s, long enough to be cut
-
-
-def resume_graph() -> dict:
-    """The tiny graph with 5 epochs of 4 small batches, random flips and dropout: resuming must
-    restore the batch order, the augmentation and the dropout RNG to end where the whole run does."""
-    g = tiny_graph("cv", epochs=EPOCHS)
-    for node in g["nodes"]:
-        if node["id"] == "train":
-            node["params"].update(batch_size=2, seed=5)
-        if node["id"] == "format":
-            node["params"]["augmentation"] = "flip"
-    g["nodes"].append({"id": "dropout", "type": "layers.Dropout", "params": {"rate": 0.3},
-                       "position": {"x": 40, "y": 540}})
-    g["edges"] = [e for e in g["edges"] if not (e["source"] == "dense" and e["target"] == "output")]
-    g["edges"] += [
-        {"id": "dense.output->dropout.input", "source": "dense", "sourceHandle": "output", "target": "dropout",
-         "targetHandle": "input"},
-        {"id": "dropout.output->output.input", "source": "dropout", "sourceHandle": "output", "target": "output",
-         "targetHandle": "input"},
-    ]
-    return g
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +33,8 @@ def reference(tmp_path_factory, data_root) -> list[dict]:
     service = RunService(components.registry, store, data_roots=settings.data_roots,
                          worker_settings=settings.run_settings())
     events: list[dict] = []
-    status = execute_prepared(service.prepare(resume_graph(), ["train"], "to", run_id="ref"), store, MemoryCache(),
-                              events.append, lambda: False)
+    status = execute_prepared(service.prepare(resume_graph("cv", EPOCHS), ["train"], "to", run_id="ref"), store,
+                              MemoryCache(), events.append, lambda: False)
     assert status == "finished"
     metrics = [e for e in events if e["type"] == "node.metrics" and e["node"] == "train"]
     assert [m["epoch"] for m in metrics] == list(range(1, EPOCHS + 1))
@@ -97,7 +76,8 @@ def test_a_killed_worker_is_resumed_once_then_by_hand(tmp_path, data_root, refer
     settings = make_settings(tmp_path / "home", data_root, train_step_delay_s=DELAY_S)
     with TestClient(create_app(settings)) as client:
         get = client.get
-        project = client.post("/api/projects", json={"name": "resume", "graph": resume_graph()}).json()["id"]
+        project = client.post("/api/projects",
+                              json={"name": "resume", "graph": resume_graph("cv", EPOCHS)}).json()["id"]
         first = client.post(f"/api/projects/{project}/runs", json={"targets": ["train"]}).json()
         wait_trained(get, first["id"], 2)
         worker = get("/api/health").json()["worker"]["pid"]
@@ -148,7 +128,8 @@ def test_a_run_interrupted_by_a_server_restart_resumes(tmp_path, data_root, refe
     try:
         worker = server.wait_ready()["worker"]["pid"]
         http = server.http
-        project = http.post("/api/projects", json={"name": "restart", "graph": resume_graph()}).json()["id"]
+        project = http.post("/api/projects",
+                            json={"name": "restart", "graph": resume_graph("cv", EPOCHS)}).json()["id"]
         run = http.post(f"/api/projects/{project}/runs", json={"targets": ["train"]}).json()
         wait_trained(http.get, run["id"], 2)
         server.stop(signal.SIGKILL)   # in the third epoch
