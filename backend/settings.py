@@ -19,8 +19,9 @@ class Settings(BaseSettings):
     device: str = Field("auto", pattern=DEVICE_PATTERN, description="auto, cpu or cuda[:N]: where the worker trains")
     threads: int = Field(0, ge=0, description="CPU threads for torch; 0 uses every core")
     amp: AmpSetting = Field(
-        "auto", description="Mixed precision: auto (bf16 on GPUs that support it), off, or bf16 (also on a CPU); "
-                            "1 and 0 are read as auto and off")
+        "auto", description="Mixed precision: auto (on a GPU, bf16 or float32 with TF32, whichever a timed "
+                            "forward pass finds faster; float32 on a CPU), off, bf16 (also on a CPU), or measure "
+                            "(time both on any device); 1 and 0 are read as auto and off")
 
     # -- what a worker keeps in memory (``worker_memory``) ----------------------------------
     worker_memory_mb: int = Field(

@@ -13,8 +13,11 @@
 #
 # Runs, all with VGG16 (random weights: --weights none) at 150x150 on cuda, all photos,
 # the template's 5 + 3 epochs:
-#   1. cache_vs_plain, bf16 autocast (the trainer's default on CUDA)
-#   2. cache_vs_plain with ABACUS_AMP=0 (fp32, TF32 convolutions as torch defaults; skipped
+#   0. precision_measure: the first trainer alone on 20 photos per class, 1 epoch, with
+#      ABACUS_AMP=measure; records the precision it chose and the timings it chose by (the
+#      precision_chosen log line: float32 with TF32 against bf16, one forward pass of a batch)
+#   1. cache_vs_plain with ABACUS_AMP=bf16 (bf16 autocast)
+#   2. cache_vs_plain with ABACUS_AMP=0 (fp32, TF32 matmuls and convolutions; skipped
 #      with a note when components/torchkit/train.py does not read ABACUS_AMP)
 #   3. vs_plain_pytorch (the plain script in fp32, PIL DataLoader with 2 workers)
 #   4. engine_overhead (whole VGG16 trainable, 500 photos per class, 3 epochs, 3 reps)
@@ -94,8 +97,24 @@ echo "engine reads ABACUS_AMP: $AMP_SWITCH"
 
 COMMON=(--backbone vgg16 --weights none --size "$SIZE" --device "$DEVICE" --max-per-class "$MAX_PER_CLASS" --root "$PHOTOS")
 
+# -- 0. the precision the trainer measures on this GPU (as auto does there; measure says so) ----
+# (run with -c, not from stdin: the worker process is spawned, and it cannot re-read a <stdin> main)
+PRECISION_PY=$(cat <<'EOF'
+import json, sys
+sys.path.insert(0, "bench")
+import _common as c
+root, size, device = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+graph = c.offline_graph(root, epochs1=1, epochs2=1, max_per_class=20, backbone="vgg16", weights="none", size=size)
+events, wall = c.run_in_worker(graph, ["train"], device=device)
+chosen = [{**e.params, "reason": e.data.get("reason")} for e in events if getattr(e, "code", None) == "precision_chosen"]
+print(json.dumps({"bench": "precision_measure", "status": c.final_status(events), "wall_s": round(wall, 1),
+                  "chosen": chosen}))
+EOF
+)
+step precision_measure 60 env ABACUS_AMP=measure "$PY" -c "$PRECISION_PY" "$PHOTOS" "$SIZE" "$DEVICE"
+
 # -- 1. feature cache vs plain path, bf16 -----------------------------------------------------
-step cache_vs_plain_bf16 120 env ABACUS_AMP=1 "$PY" bench/cache_vs_plain.py "${COMMON[@]}" \
+step cache_vs_plain_bf16 120 env ABACUS_AMP=bf16 "$PY" bench/cache_vs_plain.py "${COMMON[@]}" \
   --epochs1 "$EPOCHS1" --epochs2 "$EPOCHS2"
 
 # -- 2. the same in fp32 ------------------------------------------------------------------------
@@ -120,7 +139,8 @@ timeout 30 "$PY" - "$OUT" <<'EOF' 2>&1 | tee "$OUT/report.txt"
 import json, sys
 from pathlib import Path
 rows = {}
-for step in ("cache_vs_plain_bf16", "cache_vs_plain_fp32", "vs_plain_pytorch", "engine_overhead"):
+for step in ("precision_measure", "cache_vs_plain_bf16", "cache_vs_plain_fp32", "vs_plain_pytorch",
+             "engine_overhead"):
     try:
         rows[step] = json.loads(Path(sys.argv[1], f"{step}.out").read_text().strip().splitlines()[-1])
     except (OSError, ValueError, IndexError):
@@ -131,6 +151,7 @@ def g(d, *path):
             return None
         d = d.get(p)
     return d
+print(f"precision_measure: {g(rows.get('precision_measure'), 'chosen')}")
 print("images/second (training images per second of the epoch loop; node = whole trainer node incl. setup)")
 for amp in ("bf16", "fp32"):
     d = rows.get(f"cache_vs_plain_{amp}")

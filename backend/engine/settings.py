@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 # "auto" (a GPU when there is one), "cpu", "cuda" or "cuda:N"
 DEVICE_PATTERN = r"^(auto|cpu|cuda(:\d+)?)$"
 
-AmpSetting = Literal["auto", "off", "bf16"]
+AmpSetting = Literal["auto", "off", "bf16", "measure"]
 
 
 class RunSettings(BaseModel):
@@ -24,8 +24,10 @@ class RunSettings(BaseModel):
                         description="auto, cpu, cuda or cuda:N: where components train and predict")
     threads: int = Field(0, ge=0, description="CPU threads for torch; 0 uses every core")
     amp: AmpSetting = Field(
-        "auto", description="Mixed precision. auto: bf16 autocast on GPUs that support it; off: float32 "
-                            "everywhere; bf16: also on a CPU (it pays off only with bf16 instructions)")
+        "auto", description="Mixed precision. auto: trainers on a GPU time a forward pass in float32 (TF32) "
+                            "and bf16 and keep the faster, float32 on a CPU; off: float32 everywhere; bf16: "
+                            "also on a CPU (it pays off only with bf16 instructions); measure: time both on "
+                            "any device")
     progress_interval_s: float = Field(
         0.0, ge=0, description="Send a node's progress at most this often (first and last step of a "
                                "phase always); 0 sends every call")

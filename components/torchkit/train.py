@@ -25,6 +25,7 @@ from . import variants as fixed
 from .callbacks import CallbackConfig, Callbacks
 from .images import load_split
 from .model import StagedModel, frozen_prefix_length, fused_for_inference, model_provenance, save_model_file
+from .precision import CHOICES, Choice, autocast as _autocast, choose
 
 EPS = 1e-7  # Keras' probability clamp
 
@@ -178,9 +179,10 @@ def _features_key(model: StagedModel, prefix_len: int, fmt: FormattedImages, spl
 
 
 def cached_features(ctx, model: StagedModel, prefix_len: int, fmt: FormattedImages, split: str,
-                    images: torch.Tensor, device: torch.device, also_keep: tuple[int, ...] = (),
+                    images: torch.Tensor, device: torch.device, precision: str, also_keep: tuple[int, ...] = (),
                     variant: fixed.Variant | None = None) -> torch.Tensor:
-    """The frozen prefix's outputs for a split, computed once and kept under a cache key.
+    """The frozen prefix's outputs for a split, computed once in ``precision`` and kept under a
+    cache key.
 
     ``also_keep`` names shorter prefixes whose outputs are saved on the way (the point where a
     later fine-tuning will start), so that phase needs no second pass through the backbone.
@@ -189,7 +191,6 @@ def cached_features(ctx, model: StagedModel, prefix_len: int, fmt: FormattedImag
     stages = list(model.children())
     names = model.stage_names()
     digests = [_state_digest([s]) for s in stages[:prefix_len]]
-    precision = amp_dtype(device, ctx.settings.amp)
     key = _features_key(model, prefix_len, fmt, split, digests, precision, variant)
     path = ctx.artifact_dir(key) / "features.npy"
     named = variant is not None and not variant.plain
@@ -271,12 +272,13 @@ def _set_train_mode(module: nn.Module) -> None:
 
 
 def amp_dtype(device: torch.device, amp: AmpSetting = "auto") -> str:
-    """'bfloat16' where forward passes run under bf16 autocast, else 'float32'.
+    """'bfloat16' where forward passes run under bf16 autocast, else 'float32', without
+    measuring (trainers measure: ``precision.choose``).
 
-    ``amp`` is the run's setting (``RunSettings.amp``, ABACUS_AMP for the studio): auto uses
-    bf16 on GPUs that support it, off never. bf16 also uses it on a CPU: it pays off only on
-    CPUs with bf16 instructions, and it lets the CPU tests run the mixed-precision path the
-    GPUs take."""
+    ``amp`` is the run's setting (``RunSettings.amp``, ABACUS_AMP for the studio): auto (and
+    measure, here) uses bf16 on GPUs that support it, off never. bf16 also uses it on a CPU:
+    it pays off only on CPUs with bf16 instructions, and it lets the CPU tests run the
+    mixed-precision path the GPUs take."""
     if amp == "off":
         return "float32"
     if device.type == "cuda" and torch.cuda.is_bf16_supported():
@@ -284,12 +286,6 @@ def amp_dtype(device: torch.device, amp: AmpSetting = "auto") -> str:
     if device.type == "cpu" and amp == "bf16":
         return "bfloat16"
     return "float32"
-
-
-def _autocast(device: torch.device, precision: str):
-    if precision == "bfloat16":
-        return torch.autocast(device.type, dtype=torch.bfloat16)
-    return torch.autocast(device.type, enabled=False)
 
 
 @torch.no_grad()
@@ -320,6 +316,7 @@ class _TrainingInputs:
     val_x: torch.Tensor
     val_y: torch.Tensor
     augmentation: str  # random augmentation of each batch: "none" when training from cached features
+    precision: str     # what the feature pass and the epochs run in ("float32" or "bfloat16")
     variants: tuple[fixed.Variant, ...] | None = None  # fixed variants, one drawn per image and epoch
 
 
@@ -343,7 +340,7 @@ def fit(ctx, model: StagedModel, fmt: FormattedImages, opt_spec: OptimizerSpec, 
     (with the best epoch's weights unless ``cfg.keep_best`` is off) with its history."""
     inputs = _training_inputs(ctx, model, fmt, cfg, device, keep_points)
     loss_fn, correct_fn = make_loss(cfg.loss, trained_template.from_logits)
-    precision = amp_dtype(device, ctx.settings.amp)
+    precision = inputs.precision
     optimizer = build_optimizer(opt_spec, [p for p in inputs.head.parameters() if p.requires_grad])
     gen = torch.Generator().manual_seed(cfg.seed)  # batch order and augmentation
     torch.manual_seed(cfg.seed)  # dropout
@@ -473,13 +470,15 @@ def _training_inputs(ctx, model: StagedModel, fmt: FormattedImages, cfg: FitConf
         raise NodeError("nothing to train: every layer of the model is frozen", code="nothing_to_train")
     # channels-last: the images arrive NHWC anyway, and convolutions run faster so on CPUs and GPUs
     model.to(device=device, memory_format=torch.channels_last)
+    precision = _chosen_precision(ctx, model, train_x[:cfg.batch_size], device).precision
     variants = fixed.variants_of(fmt.augmentation)
     if prefix_len:
         if variants:
-            train_x = _variant_features(ctx, model, prefix_len, fmt, train_x, device, keep_points, variants)
+            train_x = _variant_features(ctx, model, prefix_len, fmt, train_x, device, precision, keep_points,
+                                        variants)
         else:
-            train_x = cached_features(ctx, model, prefix_len, fmt, "train", train_x, device, keep_points)
-        val_x = cached_features(ctx, model, prefix_len, fmt, "validation", val_x, device, keep_points)
+            train_x = cached_features(ctx, model, prefix_len, fmt, "train", train_x, device, precision, keep_points)
+        val_x = cached_features(ctx, model, prefix_len, fmt, "validation", val_x, device, precision, keep_points)
         head, augmentation = nn.Sequential(*list(model.children())[prefix_len:]), "none"
     else:
         head, augmentation = _with_fused_frozen_front(model), "none" if variants else fmt.augmentation
@@ -488,16 +487,27 @@ def _training_inputs(ctx, model: StagedModel, fmt: FormattedImages, cfg: FitConf
             else _stage_on_device(train_x, device)
         val_x = _stage_on_device(val_x, device)
         train_y, val_y = train_y.to(device), val_y.to(device)
-    return _TrainingInputs(head, train_x, train_y, val_x, val_y, augmentation, variants)
+    return _TrainingInputs(head, train_x, train_y, val_x, val_y, augmentation, precision, variants)
+
+
+def _chosen_precision(ctx, model: StagedModel, batch: torch.Tensor, device: torch.device) -> Choice:
+    """The precision this trainer runs in (measured on a batch of its training images where the
+    setting asks for it), said in one log line."""
+    choice = choose(device, ctx.settings.amp, list(model.children()), to_device(batch, device), cache=CHOICES)
+    timings = choice.timings_text()
+    ctx.log(f"precision {choice.precision} on {device} ({choice.how}{': ' + timings if timings else ''})",
+            reason=choice.reason, code="precision_chosen",
+            params={"precision": choice.precision, "device": str(device), "how": choice.how, "timings": timings})
+    return choice
 
 
 def _variant_features(ctx, model: StagedModel, prefix_len: int, fmt: FormattedImages, images: torch.Tensor,
-                      device: torch.device, keep_points: tuple[int, ...],
+                      device: torch.device, precision: str, keep_points: tuple[int, ...],
                       variants: tuple[fixed.Variant, ...]) -> list[torch.Tensor]:
     """Each fixed variant's features of the training split (each cached under its own key, with
     the fine-tuning points kept for each), and one line that sums up what they cost."""
     t0 = time.time()
-    feats = [cached_features(ctx, model, prefix_len, fmt, "train", images, device, keep_points, variant=v)
+    feats = [cached_features(ctx, model, prefix_len, fmt, "train", images, device, precision, keep_points, variant=v)
              for v in variants]
     seconds = round(time.time() - t0, 1)
     size = sum(f.numel() * f.element_size() for f in feats)

@@ -76,6 +76,14 @@ describe("log lines", () => {
       .toBe("stopped early after epoch 4 of 10: validation accuracy has not improved for 2 epoch(s)");
   });
 
+  it("words the chosen precision without English words in Chinese", () => {
+    const params = { precision: "bfloat16", device: "cuda:0", how: "measured", timings: "float32 6.1 ms, bfloat16 4.2 ms" };
+    expect(logText({ code: "precision_chosen", params, message: "" }, "zh"))
+      .toBe("在 GPU 0 上以 bf16 精度运行（实测选定：32 位浮点 6.1 ms, bf16 4.2 ms）");
+    expect(logText({ code: "precision_chosen", params: { ...params, precision: "float32", device: "cpu", how: "cpu default", timings: "" }, message: "" }, "zh"))
+      .toBe("在 CPU 上以 32 位浮点 精度运行（CPU 默认）");
+  });
+
   it("has an English sentence for each code too", () => {
     for (const [code, params] of lines) expect(logText({ code, params, message: "x" }, "en"), code).not.toBe("x");
   });

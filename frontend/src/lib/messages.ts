@@ -71,6 +71,11 @@ function parts(params: Params | null | undefined, lang: Lang, node: string, name
 }
 
 // -- node.log --------------------------------------------------------------------------------
+/** How a trainer's precision was chosen (precision_chosen's `how`), in Chinese. */
+const PRECISION_HOW: Record<string, string> = { measured: "实测选定", setting: "按设置", "cpu default": "CPU 默认" };
+/** A precision's name in Chinese text (bfloat16 before float32: the one contains the other). */
+const zhPrecision = (text: string) => text.replace(/bfloat16/g, "bf16").replace(/float32/g, "32 位浮点");
+
 const LOG: Record<Lang, Record<string, Sentence>> = {
   en: {
     images_decoded: (p) => `decoded ${p.count} ${p.split} images in ${p.seconds}s (${p.mb} MB cache)`,
@@ -99,6 +104,7 @@ const LOG: Record<Lang, Record<string, Sentence>> = {
     training_resumed: (p) => `resumed from the checkpoint of epoch ${p.epoch} of ${p.epochs}`,
     no_checkpoint: () => "no checkpoint to continue from: training starts at epoch 1",
     checkpoint_unusable: (p) => `the checkpoint cannot be used (${p.reason}): training starts at epoch 1`,
+    precision_chosen: (p) => `precision ${p.precision} on ${p.device} (${p.how}${p.timings ? `: ${p.timings}` : ""})`,
   },
   zh: {
     images_decoded: (p) => `已解码${p.split}图像 ${p.count} 张，用时 ${p.seconds} 秒（缓存 ${p.mb} MB）`,
@@ -127,6 +133,7 @@ const LOG: Record<Lang, Record<string, Sentence>> = {
     training_resumed: (p) => `从第 ${p.epoch} 轮（共 ${p.epochs} 轮）的检查点继续训练`,
     no_checkpoint: () => "没有可接续的检查点：从第 1 轮开始训练",
     checkpoint_unusable: () => "检查点无法使用：从第 1 轮开始训练",
+    precision_chosen: (p) => `在 ${p.device} 上以 ${zhPrecision(String(p.precision))} 精度运行（${PRECISION_HOW[p.how] ?? p.how}${p.timings ? `：${zhPrecision(String(p.timings))}` : ""}）`,
   },
 };
 
