@@ -304,6 +304,44 @@ def remove(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
+def delete(name: str, roots: list[Path]) -> Uploaded:
+    """Remove the uploaded dataset ``name`` (the one the listing shows: the first root's) and say
+    what it held. Only a folder directly in a root's ``uploads`` is touched: a name is one folder
+    name (no separator, no ``..``, not hidden, so never a staging folder), and a link there is
+    not a dataset (the listing skips it). The folder is first renamed into a staging folder, so
+    the listing never sees half a dataset and a server stopped mid-delete leaves it to the sweep."""
+    if not _NAME.match(name):
+        raise UploadError(400, "dataset_name_invalid", f"'{name}' is not a dataset name: one folder name of "
+                                                       f"letters, digits, _ . - (not starting with . or -)", name=name)
+    for root in roots:
+        folder = root / UPLOADS / name
+        if folder.is_symlink() or not folder.is_dir():
+            continue
+        if folder.resolve().parent != (root / UPLOADS).resolve():  # the name allows no other; belt and braces
+            continue
+        try:
+            classes, counts = summarize(folder)
+        except OSError:
+            classes, counts = [], []   # unreadable: it goes all the same
+        try:
+            staging = staging_folder(folder.parent)
+        except OSError as err:
+            raise _not_removable(name, err) from err
+        try:
+            os.rename(folder, staging / name)
+        except OSError as err:
+            raise _not_removable(name, err) from err
+        finally:
+            remove(staging)
+        return Uploaded(name=name, path=f"{UPLOADS}/{name}", folder=folder, classes=classes, counts=counts)
+    raise UploadError(404, "dataset_not_found", f"no dataset named '{name}' was uploaded", name=name)
+
+
+def _not_removable(name: str, err: OSError) -> UploadError:
+    return UploadError(409, "dataset_not_removable", f"the dataset '{name}' cannot be removed: {err.strerror}",
+                       name=name, error=str(err.strerror))
+
+
 def listing(roots: list[Path]) -> list[Uploaded]:
     """Every uploaded dataset in the data roots, by name (a name in two roots: the first)."""
     seen: dict[str, Uploaded] = {}

@@ -147,6 +147,8 @@ export const api = {
     `/api/runs/${id}/samples/${encodeURIComponent(node)}/${index}`,
   /** The datasets uploaded through the studio (upload: lib/datasetUpload.ts, for its progress). */
   datasets: () => unwrap(client.GET("/api/datasets")),
+  /** Remove an uploaded dataset from the server: the dataset it removed. */
+  deleteDataset: (name: string) => unwrap(client.DELETE("/api/datasets/{name}", { params: { path: { name } } })),
   /** The weights catalog: each pretrained weight file, present or not, and the server's download. */
   weights: (): Promise<WeightsInfo[]> => unwrap(client.GET("/api/weights")),
   /** Start the server's download of a weight file (progress: poll ``weights``). */

@@ -1,7 +1,8 @@
 """Your own photos in the browser: a zip of three class folders is uploaded from the image-folder
 dataset's form (its progress shown while it goes out), the node picks it, the graph with a
-Dense(3, softmax) head validates, a hostile archive is refused in the person's language, and an
-uploaded dataset is picked from the list. Chinese first, then English; screenshots of both.
+Dense(3, softmax) head validates, a hostile archive is refused in the person's language, an
+uploaded dataset is picked from the list, and one is deleted after a confirmation. Chinese first,
+then English; screenshots of both.
 """
 from __future__ import annotations
 
@@ -152,5 +153,26 @@ def test_an_uploaded_dataset_is_picked_from_the_list_in_english(page, shot):
     page.wait_for_function("() => document.querySelector('[data-testid=dataset-upload-error]')?.textContent"
                            ".includes('The upload was refused: the archive holds a path that leaves its folder')")
     shot(page, "73-en-dataset-picked")
+    page.get_by_test_id("dataset-manage").locator("summary").click()
+    assert page.get_by_test_id("dataset-delete").get_attribute("title") == "Delete flowers from the server"
+    shot(page, "74-en-dataset-list")
+    page.get_by_test_id("dataset-delete").click()
+    assert "Delete flowers and its 12 images from the server?" in page.get_by_test_id("dataset-delete-confirm").inner_text()
+    shot(page, "75-en-dataset-delete-confirm")
     page.get_by_test_id("lang-switch").click()   # leave the page Chinese, as the other modules expect
+    assert not page.errors, page.errors
+
+
+def test_an_uploaded_dataset_is_deleted_after_a_confirmation(page, shot, data_root):
+    confirm = page.get_by_test_id("dataset-delete-confirm")
+    assert "从服务器删除 flowers 及其 12 张图像？" in confirm.inner_text()   # still asking, now in Chinese
+    shot(page, "76-zh-dataset-delete-confirm")
+    confirm.get_by_role("button", name="取消").click()               # asked again: nothing is gone yet
+    assert (data_root / "uploads" / "flowers").is_dir()
+    shot(page, "77-zh-dataset-list")
+    page.get_by_test_id("dataset-delete").click()
+    confirm.get_by_test_id("dataset-delete-yes").click()
+    page.get_by_test_id("dataset-select").wait_for(state="detached")   # no uploaded dataset is left to pick
+    assert not (data_root / "uploads" / "flowers").exists()
+    assert page.request.get(page.base_url + "/api/datasets").json() == []
     assert not page.errors, page.errors

@@ -42,6 +42,18 @@ def list_datasets(services: ServicesDep) -> list[DatasetOut]:
     return [_out(item) for item in uploads.listing(services.settings.data_roots)]
 
 
+@router.delete("/datasets/{name}", response_model=DatasetOut,
+               responses={409: {"model": ErrorBody}})
+def delete_dataset(name: str, services: ServicesDep) -> DatasetOut:
+    """Remove an uploaded dataset's folder (``uploads/<name>`` in the data root the listing
+    finds it in) and answer what it held. Only the uploads folders are touched: a name that is
+    not one folder name (a separator, ``..``, a hidden name) is a 400, an unknown one a 404."""
+    try:
+        return _out(uploads.delete(name, services.settings.data_roots))
+    except uploads.UploadError as err:
+        raise ApiError(err.status, err.code, err.message, field="name", params=err.params) from None
+
+
 @router.post("/datasets", response_model=DatasetOut, status_code=201, openapi_extra=_ARCHIVE_BODY,
              responses={409: {"model": ErrorBody}, 415: {"model": ErrorBody}, 507: {"model": ErrorBody}})
 async def upload_dataset(

@@ -256,9 +256,9 @@ export const Canvas = memo(function Canvas() {
   const onConnect = useCallback((c: Connection) => {
     const s = useEditor.getState();
     const verdict = s.connect(asRequest(c));
-    if (!verdict.ok) toast(verdictMessage(verdict, s.catalog, useLang.getState().lang), "error");
+    if (!verdict.ok) toast((l) => verdictMessage(verdict, s.catalog, l), "error");
     else if (verdict.replaces && verdict.replaces.source !== c.source)
-      toast(translate(useLang.getState().lang, "conn.replaced", { port: `${c.target}.${c.targetHandle}` }));
+      toast((l) => translate(l, "conn.replaced", { port: `${c.target}.${c.targetHandle}` }));
   }, [toast]);
 
   const onConnectEnd = useCallback((_: MouseEvent | TouchEvent, state: FinalConnectionState) => {
@@ -270,7 +270,7 @@ export const Canvas = memo(function Canvas() {
       : { source: to.nodeId, sourceHandle: to.id ?? "", target: from.nodeId, targetHandle: from.id ?? "" };
     const s = useEditor.getState();
     const verdict = checkConnection(s.graph, s.catalog, req);
-    if (!verdict.ok) toast(verdictMessage(verdict, s.catalog, useLang.getState().lang), "error", 6000);
+    if (!verdict.ok) toast((l) => verdictMessage(verdict, s.catalog, l), "error", 6000);
   }, [toast]);
 
   const onDragOver = useCallback((e: DragEvent) => {

@@ -1,13 +1,16 @@
 // The image-folder dataset's picker (a param with x-picker "datasets"): the datasets uploaded to
 // the studio, each with its classes and image count, and an upload of a zip or tar of class
 // folders with its progress (XMLHttpRequest: lib/datasetUpload.ts). Picking or uploading one sets
-// the param to its path (uploads/<name>), which the server looks up in its data roots.
+// the param to its path (uploads/<name>), which the server looks up in its data roots. Each
+// uploaded dataset can be deleted from the server, after a confirmation that names it.
 import { useEffect, useRef, useState } from "react";
+import { api, type ApiError } from "../api";
 import { useLang, useT } from "../i18n";
 import { uploadDataset, datasetName, type DatasetUploadHandle, type UploadProgress } from "../lib/datasetUpload";
 import { uploadErrorText } from "../lib/messages";
 import { useDatasetArrived, useDatasets } from "../lib/queries";
 import type { DatasetInfo } from "../types";
+import { Icon } from "./common";
 import { formatSize } from "./WeightsStatus";
 
 type Upload =
@@ -15,12 +18,17 @@ type Upload =
   | { state: "done"; dataset: DatasetInfo }
   | { state: "failed"; code: string; message: string; params?: Record<string, unknown> };
 
+type Refusal = { code: string; message: string; params?: Record<string, unknown> };
+/** A dataset's deletion: asked to confirm, on its way, or refused. */
+type Removal = { name: string; state: "confirm" | "deleting" } | { name: string; state: "failed"; error: Refusal };
+
 export function DatasetUpload({ value, onChange }: { value: unknown; onChange: (path: string) => void }) {
   const t = useT();
   const lang = useLang((s) => s.lang);
   const datasets = useDatasets();
   const arrived = useDatasetArrived();
   const [upload, setUpload] = useState<Upload | null>(null);
+  const [removal, setRemoval] = useState<Removal | null>(null);
   const fileInput = useRef<HTMLInputElement>(null);
   const current = useRef<DatasetUploadHandle | null>(null);
   useEffect(() => () => current.current?.abort(), []); // leaving the node's form ends its upload
@@ -43,6 +51,16 @@ export function DatasetUpload({ value, onChange }: { value: unknown; onChange: (
       setUpload({ state: "failed", code: err.code ?? "", message: err.message ?? String(err), params: err.params });
     }).finally(() => { if (current.current === handle) current.current = null; });
   };
+
+  const remove = (name: string) => {
+    setRemoval({ name, state: "deleting" });
+    api.deleteDataset(name).then(() => setRemoval(null), (error: ApiError) => setRemoval({ name, state: "failed", error }))
+      .finally(arrived); // the list shows what the server has now (a dataset deleted elsewhere too)
+  };
+  const removalText = (error: Refusal, name: string) =>
+    error.code === "dataset_not_found" ? t("dataset.deleteGone", { name })
+      : t("dataset.deleteFailed", { name, msg: error.code === "dataset_not_removable" ? t("dataset.notRemovable")
+        : uploadErrorText(error, lang) });
 
   const pct = upload?.state === "sending" && upload.progress.total
     ? Math.floor((100 * upload.progress.sent) / upload.progress.total) : 0;
@@ -82,6 +100,41 @@ export function DatasetUpload({ value, onChange }: { value: unknown; onChange: (
       {upload?.state === "failed" && (
         <div className="insp-fail small" data-testid="dataset-upload-error" data-code={upload.code}>
           {t("dataset.failed", { msg: uploadErrorText(upload, lang) })}
+        </div>
+      )}
+      {list.length > 0 && (
+        <details className="small" data-testid="dataset-manage">
+          <summary className="muted">{t("dataset.manage", { n: list.length })}</summary>
+          {list.map((d) => (
+            <div key={d.name} data-testid="dataset-row" data-name={d.name}
+              style={{ display: "flex", alignItems: "center", gap: 6, padding: "2px 0" }}>
+              {removal?.name === d.name && removal.state !== "failed" ? (
+                <span className="confirm" data-testid="dataset-delete-confirm" style={{ flexWrap: "wrap" }}>
+                  <span style={{ flexBasis: "100%" }}>{t("dataset.deleteConfirm", { name: d.name, images: d.images })}</span>
+                  <button type="button" className="btn btn-danger btn-small" data-testid="dataset-delete-yes"
+                    disabled={removal.state === "deleting"} onClick={() => remove(d.name)}>{t("dataset.delete")}</button>
+                  <button type="button" className="btn btn-small" disabled={removal.state === "deleting"}
+                    onClick={() => setRemoval(null)}>{t("common.cancel")}</button>
+                </span>
+              ) : (
+                <>
+                  <span className="mono" style={{ flex: 1, minWidth: 0, overflow: "hidden", textOverflow: "ellipsis" }}>
+                    {t("dataset.option", { name: d.name, classes: d.classes.length, images: d.images })}
+                  </span>
+                  <button type="button" className="btn btn-ghost btn-small" data-testid="dataset-delete"
+                    title={t("dataset.deleteTitle", { name: d.name })} aria-label={t("dataset.deleteTitle", { name: d.name })}
+                    onClick={() => setRemoval({ name: d.name, state: "confirm" })}>
+                    <Icon name="trash" size={13} />
+                  </button>
+                </>
+              )}
+            </div>
+          ))}
+        </details>
+      )}
+      {removal?.state === "failed" && (
+        <div className="insp-fail small" data-testid="dataset-delete-error" data-code={removal.error.code}>
+          {removalText(removal.error, removal.name)}
         </div>
       )}
       <div className="insp-actions">

@@ -10,7 +10,7 @@ import { useNodeStatuses } from "../hooks/useNodeStatuses";
 import { useProjectDocument, type SaveState } from "../hooks/useProjectDocument";
 import { useProjectRuns } from "../hooks/useProjectRuns";
 import { useRunActions } from "../hooks/useRunActions";
-import { translate, useLang, useT } from "../i18n";
+import { translate, useT } from "../i18n";
 import { navigate } from "../nav";
 import { useEditor } from "../store/editor";
 import { latestView, useRuns } from "../store/runs";
@@ -41,7 +41,7 @@ function EditorInner({ projectId }: { projectId: number }) {
   const onRestored = (graph: Graph, from: number, to: number) => {
     setShowVersions(false);
     project.replace(graph);
-    useUi.getState().toast(translate(useLang.getState().lang, "versions.restored", { v: from, n: to }), "success");
+    useUi.getState().toast((lang) => translate(lang, "versions.restored", { v: from, n: to }), "success");
     setTimeout(fit, 80);
   };
 

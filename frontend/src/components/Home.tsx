@@ -177,10 +177,10 @@ export function Home() {
     setBusy(true);
     try {
       const project = await projectFromModel.mutateAsync(file);
-      toast(modelDropDone(project.model_result, project.node, lang), project.model_result === "absent" ? "info" : "success");
+      toast((l) => modelDropDone(project.model_result, project.node, l), project.model_result === "absent" ? "info" : "success");
       navigate(`#/project/${project.id}`);
     } catch (err) {
-      toast(modelDropError(err as { code?: string; message?: string }, file.name, lang), "error", 8000);
+      toast((l) => modelDropError(err as { code?: string; message?: string }, file.name, l), "error", 8000);
     } finally {
       setBusy(false);
     }

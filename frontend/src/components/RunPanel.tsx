@@ -2,7 +2,7 @@
 // evaluation results, trained models (download, try on an image) and the issues list.
 import { useContext, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import { api, ApiError } from "../api";
-import { loc, useLang, useT } from "../i18n";
+import { loc, translate, useLang, useT } from "../i18n";
 import { fitGrid } from "../lib/gallery";
 import { issueDetail, issueLead, issueNames, type IssueNames } from "../lib/issues";
 import { cancelText, failureText, knownFailure, logText, metricName, progressText, type Failure } from "../lib/messages";
@@ -542,7 +542,7 @@ export function RunPanel() {
         {view && ["failed", "interrupted", "cancelled"].includes(view.status) && (
           // continues from the trainers' last completed epochs: a new run, linked to this one
           <button className="btn btn-small" data-testid="panel-resume" title={t("run.resumeTitle")}
-            onClick={() => void resume(view.runId).catch((e) => toast(t("run.resumeFailed", { msg: (e as Error).message }), "error"))}>
+            onClick={() => void resume(view.runId).catch((e) => toast((l) => translate(l, "run.resumeFailed", { msg: (e as Error).message }), "error"))}>
             <Icon name="play" size={12} /> {t("run.resume")}
           </button>
         )}

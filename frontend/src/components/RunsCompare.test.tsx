@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { duration, overlaySeries, tableColumns } from "./RunsCompare";
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { render, screen } from "@testing-library/react";
+import { useLang } from "../i18n";
+import { queryKeys } from "../lib/queries";
+import { useEditor } from "../store/editor";
+import { catalog, template } from "../test/fixtures";
+import { columnNames, compareKeys, duration, overlaySeries, RunsCompare, tableColumns } from "./RunsCompare";
 import type { RunSummary } from "../types";
 
 const row = (id: string, trainers: string[], evaluations: string[] = []) => ({
@@ -32,5 +38,32 @@ describe("RunsCompare", () => {
     expect(series.map((s) => s.points)).toEqual([
       [{ x: 1, y: 0.5 }, { x: 2, y: 0.4 }], [{ x: 1, y: 0.6 }, { x: 3, y: 0.3 }], []]);
     expect(new Set(series.map((s) => s.color)).size).toBe(3);
+  });
+
+  it("names a column's node as its card does, in the person's language, the id in its tooltip", () => {
+    const graph = template();
+    graph.nodes.find((n) => n.id === "evaluate")!.label = "Test set";
+    useEditor.setState({ graph });
+    const client = new QueryClient({ defaultOptions: { queries: { staleTime: Infinity, retry: false } } });
+    client.setQueryData(queryKeys.catalog, catalog);
+    client.setQueryData(compareKeys.table(1), [{
+      ...row("r1", ["train", "train_finetuned"], ["evaluate"]),
+      status: "done", created_at: new Date().toISOString(), graph_version: 2, seconds: 12, resumed_from: null, error: null,
+    }]);
+    const columns = () => screen.getAllByTestId("run-column").map((th) => [th.firstChild?.textContent, th.title]);
+    useLang.getState().setLang("zh");
+    const { rerender } = render(<QueryClientProvider client={client}><RunsCompare projectId={1} onClose={() => {}} /></QueryClientProvider>);
+    // two unlabelled trainers share their component's name: their ids tell them apart
+    expect(columns()).toEqual([
+      ["模型训练 (train)", "train"], ["模型训练 (train_finetuned)", "train_finetuned"], ["Test set", "evaluate"]]);
+    useLang.getState().setLang("en");
+    rerender(<QueryClientProvider client={client}><RunsCompare projectId={1} onClose={() => {}} /></QueryClientProvider>);
+    expect(columns()[0]).toEqual(["Trainer (train)", "train"]);
+  });
+
+  it("adds no id to a title only one column has, and keeps the id of a node no longer in the graph", () => {
+    const nodes = template().nodes;
+    expect(columnNames(["train", "evaluate", "gone"], nodes, catalog, "en"))
+      .toEqual({ train: "Trainer", evaluate: "Evaluate", gone: "gone" });
   });
 });

@@ -6,11 +6,11 @@
 import { useMemo, useState } from "react";
 import { useQueries, useQuery } from "@tanstack/react-query";
 import { api } from "../api";
-import { useLang, useT, type MessageKey } from "../i18n";
+import { loc, useLang, useT, type MessageKey } from "../i18n";
 import { useCatalog } from "../lib/queries";
 import type { ChangeWords } from "../lib/versionChanges";
 import { useEditor } from "../store/editor";
-import type { Lang, RunSummary, VersionChange } from "../types";
+import type { Catalog, GraphNode, Lang, RunSummary, VersionChange } from "../types";
 import { Icon, relativeTime } from "./common";
 import { LineChart, type Series } from "./LineChart";
 import { VersionChanges } from "./VersionsDialog";
@@ -77,6 +77,21 @@ export function tableColumns(rows: RunRow[]): { trainers: string[]; evaluations:
   return { trainers: [...trainers], evaluations: [...evaluations] };
 }
 
+/** Each column's node by the title its card shows (its label, else its component's name in the
+ * person's language); a node the open graph no longer has, by its id. Columns that would share a
+ * title (two unlabelled trainers) add their ids, so each column stays told apart. */
+export function columnNames(ids: string[], nodes: GraphNode[], catalog: Catalog | null | undefined,
+  lang: Lang): Record<string, string> {
+  const title = (id: string) => {
+    const node = nodes.find((n) => n.id === id);
+    const comp = node && catalog?.components.find((c) => c.id === node.type);
+    return node?.label?.trim() || (comp ? loc(comp.name, lang) : "") || id;
+  };
+  const titles = ids.map(title);
+  const shared = (name: string) => titles.filter((t) => t === name).length > 1;
+  return Object.fromEntries(ids.map((id, i) => [id, titles[i] !== id && shared(titles[i]) ? `${titles[i]} (${id})` : titles[i]]));
+}
+
 /** One series per run: ``metric`` of ``node`` by epoch. */
 export function overlaySeries(runs: { id: string; label: string; summary?: RunSummary }[], node: string,
   metric: string): Series[] {
@@ -122,9 +137,10 @@ export function RunsCompare({ projectId, onClose }: { projectId: number; onClose
   const [picked, setPicked] = useState<string[]>([]);
   const toggle = (id: string) => setPicked((p) => (p.includes(id) ? p.filter((x) => x !== id) : [...p, id]));
   const { trainers, evaluations } = useMemo(() => tableColumns(rows), [rows]);
-  // a node by its label in the open graph, else by its id (two trainers share a component's name)
   const nodes = useEditor((s) => s.graph.nodes);
-  const graphNodes = (id: string) => nodes.find((n) => n.id === id)?.label?.trim() || id;
+  const names = useMemo(() => columnNames([...trainers, ...evaluations], nodes, catalog, lang),
+    [trainers, evaluations, nodes, catalog, lang]);
+  const graphNodes = (id: string) => names[id] ?? id;
 
   return (
     <div className="modal-backdrop" onClick={onClose}>
@@ -150,11 +166,13 @@ export function RunsCompare({ projectId, onClose }: { projectId: number; onClose
                     <th>{w("version")}</th>
                     <th className="num">{w("duration")}</th>
                     {trainers.map((node) => (
-                      <th key={node} className="num" colSpan={2}>
+                      <th key={node} className="num" colSpan={2} title={node} data-testid="run-column">
                         {graphNodes(node)} <span className="muted">· {w("best")}</span>
                       </th>
                     ))}
-                    {evaluations.map((node) => <th key={node} className="num">{graphNodes(node)}</th>)}
+                    {evaluations.map((node) => (
+                      <th key={node} className="num" title={node} data-testid="run-column">{graphNodes(node)}</th>
+                    ))}
                   </tr>
                   <tr className="sub">
                     <th colSpan={5} />

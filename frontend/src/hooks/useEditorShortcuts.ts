@@ -1,7 +1,7 @@
 // The editor's keyboard shortcuts: delete, copy/paste/duplicate, undo/redo, select all, save,
 // fit (F), layout (L) and Escape. Keys typed into a field, or while a dialog is open, are left alone.
 import { useEffect } from "react";
-import { translate, useLang } from "../i18n";
+import { translate } from "../i18n";
 import { useEditor } from "../store/editor";
 import { useUi } from "../store/ui";
 
@@ -31,7 +31,7 @@ export function useEditorShortcuts({ save, fit, layout, paused }: ShortcutAction
         s.removeSelection();
       } else if (mod && k === "c") {
         const n = s.copy();
-        if (n) useUi.getState().toast(translate(useLang.getState().lang, "toast.copied", { n }), "info", 1500);
+        if (n) useUi.getState().toast((lang) => translate(lang, "toast.copied", { n }), "info", 1500);
       } else if (mod && k === "v") {
         e.preventDefault();
         s.paste();

@@ -3,7 +3,7 @@
 // once more when the page goes away with unsaved edits.
 import { useCallback, useEffect, useRef, useState, type MutableRefObject } from "react";
 import { api, type ApiError } from "../api";
-import { translate, useLang } from "../i18n";
+import { translate } from "../i18n";
 import { useCatalog, useProject, useRenameProject, useSaveGraph } from "../lib/queries";
 import { useEditor } from "../store/editor";
 import { useUi } from "../store/ui";
@@ -92,7 +92,7 @@ function useAutosave(projectId: number, loaded: boolean, savedRevision: MutableR
       (e: ApiError) => {
         setSaveState("error");
         const toast = useUi.getState().toast;
-        toast(`${translate(useLang.getState().lang, "editor.saveFailed")}: ${e.message}`, "error");
+        toast((lang) => `${translate(lang, "editor.saveFailed")}: ${e.message}`, "error");
       },
     );
     inFlight.current = job.finally(() => (inFlight.current = null));

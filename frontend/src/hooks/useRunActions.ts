@@ -3,7 +3,7 @@
 import { useMemo } from "react";
 import type { ApiError } from "../api";
 import type { EditorActions } from "../components/context";
-import { translate, useLang } from "../i18n";
+import { translate } from "../i18n";
 import { useEditor } from "../store/editor";
 import { useRuns } from "../store/runs";
 import { useUi } from "../store/ui";
@@ -15,10 +15,8 @@ export function useRunActions(save: () => Promise<void>): EditorActions {
     run: (targets: string[], mode: RunMode) => {
       const { toast, openPanel } = useUi.getState();
       const validation = useEditor.getState().validation;
-      const lang = useLang.getState().lang;
       if (validation && !validation.ok) {
-        const issues = translate(lang, "editor.issues", { n: validation.issues.length });
-        toast(translate(lang, "run.failedToStart", { msg: issues }), "error");
+        toast((l) => translate(l, "run.failedToStart", { msg: translate(l, "editor.issues", { n: validation.issues.length }) }), "error");
         openPanel("issues");
         return;
       }
@@ -29,7 +27,7 @@ export function useRunActions(save: () => Promise<void>): EditorActions {
           const ui = useUi.getState();
           if (ui.panelTab === "issues" || !ui.panelOpen) openPanel("curves");
         },
-        (e: ApiError) => toast(translate(lang, "run.failedToStart", { msg: e.message }), "error", 7000),
+        (e: ApiError) => toast((lang) => translate(lang, "run.failedToStart", { msg: e.message }), "error", 7000),
       );
     },
     cancel: () => void useRuns.getState().cancel().catch((e) => useUi.getState().toast((e as Error).message, "error")),

@@ -1,12 +1,20 @@
 // Transient UI state: toasts, the bottom panel, and requests to focus a node on the canvas.
 import { create } from "zustand";
+import { useLang } from "../i18n";
+import type { Lang } from "../types";
 
 export type ToastKind = "info" | "error" | "success";
+/** What a toast says: words of the editor's are a function of the language, so a toast still
+ * open when the person switches language is shown in the new one; a server's message is a string. */
+export type ToastText = string | ((lang: Lang) => string);
 export interface Toast {
   id: number;
   kind: ToastKind;
-  text: string;
+  text: ToastText;
 }
+
+/** The toast's text in ``lang``. */
+export const toastText = (text: ToastText, lang: Lang): string => (typeof text === "function" ? text(lang) : text);
 
 export type PanelTab = "curves" | "log" | "eval" | "model" | "issues" | "why";
 
@@ -15,7 +23,7 @@ interface UiState {
   panelOpen: boolean;
   panelTab: PanelTab;
   focus: { node: string; at: number } | null;
-  toast: (text: string, kind?: ToastKind, ms?: number) => void;
+  toast: (text: ToastText, kind?: ToastKind, ms?: number) => void;
   dismiss: (id: number) => void;
   openPanel: (tab?: PanelTab) => void;
   setPanelOpen: (open: boolean) => void;
@@ -31,7 +39,9 @@ export const useUi = create<UiState>((set, get) => ({
   focus: null,
   toast: (text, kind = "info", ms = 4000) => {
     const id = nextId++;
-    set((s) => ({ toasts: [...s.toasts.filter((t) => t.text !== text), { id, kind, text }].slice(-4) }));
+    const lang = useLang.getState().lang;
+    const said = toastText(text, lang); // the same words again replace the toast that says them
+    set((s) => ({ toasts: [...s.toasts.filter((t) => toastText(t.text, lang) !== said), { id, kind, text }].slice(-4) }));
     setTimeout(() => get().dismiss(id), ms);
   },
   dismiss: (id) => set((s) => ({ toasts: s.toasts.filter((t) => t.id !== id) })),
