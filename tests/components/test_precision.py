@@ -97,3 +97,17 @@ def test_a_trainer_on_the_cpu_keeps_float32_by_default(tmp_path, image_folder, s
     assert status == "finished"
     chosen = [e["params"] for e in of_type(events, "node.log", "train") if e["code"] == "precision_chosen"]
     assert chosen == [{"precision": "float32", "device": "cpu", "how": "cpu default", "timings": ""}]
+
+
+def test_a_near_tie_keeps_float32():
+    """bf16 must be clearly faster (10 %) to be chosen: timings that wander near a tie would
+    otherwise change the precision, and with it the feature cache, from one worker to the next."""
+    import time
+
+    def run(ms: dict[str, float]):
+        return lambda precision: time.sleep(ms[precision] / 1000)
+
+    near = measure(run({"float32": 20.0, "bfloat16": 19.0}), ["float32", "bfloat16"])
+    assert near.precision == "float32" and "kept" in near.reason
+    clear = measure(run({"float32": 20.0, "bfloat16": 12.0}), ["float32", "bfloat16"])
+    assert clear.precision == "bfloat16"
