@@ -126,7 +126,9 @@ export const NodeCard = memo(function NodeCard({ id, data, selected }: NodeProps
   const { node, component: comp, status, issues, shapes, toolbar } = data;
   // Issues and failures on a card only name this node, so the names need only it (not the whole graph).
   const failed = status.state === "failed" && !!status.message;
-  const why = status.why;
+  // why it ran, on the card only when it tells something: "new: never ran here" is every card's
+  // reason after a first run (the why tab still lists it), and the params say more
+  const why = status.why?.reason === "new" ? undefined : status.why;
   const names = useMemo(() => issues.length || failed || why ? issueNames({ nodes: [node], edges: [], groups: [] }, catalog, lang, true) : null,
     [issues, failed, why, node, catalog, lang]);
   const typeNames = portTypeNames(catalog, lang);
