@@ -13,7 +13,7 @@ export function CostChip({ cost, lang }: { cost: NodeCost | undefined; lang: Lan
   return (
     <span className={`cost-chip ${warnings.length ? "cost-warn" : ""}`} data-testid="node-cost" title={title}
       data-warning={warnings[0]?.code ?? ""}>
-      {warnings.length > 0 && <Icon name="warn" size={10} />}{text}
+      {warnings.length > 0 && <Icon name="warn" size={10} />}<span className="cost-text">{text}</span>
     </span>
   );
 }
