@@ -14,7 +14,6 @@ normalization are a few percent at most).
 from __future__ import annotations
 
 import functools
-import statistics
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Literal
 
@@ -409,16 +408,33 @@ class SpeedSample:
     feature_seconds: float = 0.0
 
 
+def weighted_median(pairs: list[tuple[float, float]]) -> float:
+    """The median of (value, weight) pairs: the value at half of the total weight (between two
+    values, their mean), so equal weights give the plain median."""
+    pairs = sorted(pairs)
+    half, seen = sum(w for _, w in pairs) / 2, 0.0
+    for i, (value, weight) in enumerate(pairs):
+        seen += weight
+        if seen > half:
+            return value
+        if seen == half and i + 1 < len(pairs):
+            return (value + pairs[i + 1][0]) / 2
+    return pairs[-1][0]
+
+
 def combine_samples(samples: list[SpeedSample], worker: str) -> SpeedFigure | None:
-    """The worker's speed: the median rate over its samples, each kind measured separately;
-    the default figure stands in for a kind never measured."""
+    """The worker's speed: the median rate over its samples, each weighted by the seconds it
+    measured (a quick run on a few images, whose fixed costs make it look slow, counts for
+    little against a real one), each kind measured separately; the default figure stands in
+    for a kind never measured."""
     mine = [s for s in samples if s.worker == worker]
-    train = [s.train_macs / s.train_seconds for s in mine if s.train_seconds > 0 and s.train_macs > 0]
-    feature = [s.feature_macs / s.feature_seconds for s in mine if s.feature_seconds > 0 and s.feature_macs > 0]
+    train = [(s.train_macs / s.train_seconds, s.train_seconds) for s in mine if s.train_seconds > 0 and s.train_macs > 0]
+    feature = [(s.feature_macs / s.feature_seconds, s.feature_seconds) for s in mine
+               if s.feature_seconds > 0 and s.feature_macs > 0]
     if not train and not feature:
         return None
     default = DEFAULT_SPEED["gpu" if worker.endswith("gpu") else "cpu"]
-    return SpeedFigure(train_flops_per_s=statistics.median(train) if train else default.train_flops_per_s,
-                       feature_flops_per_s=statistics.median(feature) if feature else default.feature_flops_per_s,
+    return SpeedFigure(train_flops_per_s=weighted_median(train) if train else default.train_flops_per_s,
+                       feature_flops_per_s=weighted_median(feature) if feature else default.feature_flops_per_s,
                        source="measured", samples=len(train) + len(feature), worker=worker)
 

@@ -5,7 +5,7 @@ import copy
 import components
 from backend.engine import Graph, validate
 from backend.engine.cost import (DEFAULT_SPEED, SpeedFigure, SpeedSample, combine_samples, gpu_warning, graph_costs,
-                                 trainer_work)
+                                 trainer_work, weighted_median)
 from backend.engine.templates import find_template
 
 SIZES = {"train": 2000, "validation": 1000, "test": 1000}
@@ -120,6 +120,14 @@ def test_speed_is_the_median_of_the_workers_samples():
     assert figure.train_flops_per_s == 20 and figure.feature_flops_per_s == 250
     assert figure.source == "measured" and figure.samples == 4
     assert combine_samples(samples, "local/gpu") is None
+
+
+def test_quick_runs_count_for_little_against_a_real_one():
+    # five quick runs (0.5 s each, slow: fixed costs dominate) and one real run of 60 s
+    quick = [SpeedSample("local/cpu", train_macs=5, train_seconds=0.5) for _ in range(5)]
+    figure = combine_samples([*quick, SpeedSample("local/cpu", train_macs=6000, train_seconds=60)], "local/cpu")
+    assert figure.train_flops_per_s == 100   # the plain median of the six rates would be 10
+    assert weighted_median([(1, 1), (3, 1)]) == 2 and weighted_median([(5, 2)]) == 5
 
 
 def test_a_large_graph_costs_in_linear_time():
