@@ -337,6 +337,23 @@ def delete(name: str, roots: list[Path]) -> Uploaded:
     raise UploadError(404, "dataset_not_found", f"no dataset named '{name}' was uploaded", name=name)
 
 
+def used_by(name: str, graphs: list[tuple[str, dict]]) -> tuple[str, str] | None:
+    """(run id, node id) of the first of ``graphs`` (each with its run's id) that has a node whose
+    params name the uploaded dataset ``name`` (``uploads/<name>``, alone or inside a longer path),
+    else None: a queued or running run must not lose its images while it reads them."""
+    from pathlib import PurePosixPath
+
+    for run_id, graph in graphs:
+        for node in graph.get("nodes") or []:
+            for value in (node.get("params") or {}).values():
+                if not isinstance(value, str):
+                    continue
+                parts = PurePosixPath(value.replace("\\", "/")).parts
+                if any(parts[i:i + 2] == (UPLOADS, name) for i in range(len(parts) - 1)):
+                    return run_id, str(node.get("id"))
+    return None
+
+
 def _not_removable(name: str, err: OSError) -> UploadError:
     return UploadError(409, "dataset_not_removable", f"the dataset '{name}' cannot be removed: {err.strerror}",
                        name=name, error=str(err.strerror))

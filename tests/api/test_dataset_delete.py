@@ -84,3 +84,36 @@ def test_a_link_in_the_uploads_folder_is_not_followed(client, root, tmp_path):
     (root / "uploads" / "linked").symlink_to(outside, target_is_directory=True)
     _error(client.delete("/api/datasets/linked"), 404, "dataset_not_found")
     assert (outside / "cats" / "0.jpg").is_file() and (root / "uploads" / "linked").is_symlink()
+
+
+def test_a_dataset_a_queued_run_reads_is_kept_until_the_run_ends(client, root):
+    """No worker here (start_worker=False): the run stays queued, as one waiting for a busy worker."""
+    from .helpers import tiny_graph
+
+    res = client.post("/api/datasets", params={"name": "catsdogs"}, headers=ZIP,
+                      content=_zip(_photos(classes=("Cat", "Dog"), per_class=4)))
+    assert res.status_code == 201, res.text
+    as_json = {"content-type": "application/json"}   # this client sends archives by default
+    made = client.post("/api/projects", json={"name": "uses it", "graph": tiny_graph("uploads/catsdogs")}, headers=as_json)
+    assert made.status_code == 201, made.text
+    run = client.post(f"/api/projects/{made.json()['id']}/runs", json={"targets": ["train"], "mode": "to"}, headers=as_json)
+    assert run.status_code in (200, 201, 202), run.text
+    run_id = run.json()["id"]
+    res = client.delete("/api/datasets/catsdogs")
+    error = _error(res, 409, "dataset_in_use")
+    assert error["node"] == "dataset" and res.json()["params"] == {"name": "catsdogs", "run": run_id, "node": "dataset"}
+    assert (root / "uploads" / "catsdogs").is_dir()
+    # another dataset is not held by that run
+    assert client.delete("/api/datasets/pets").status_code == 200
+    # once the run has ended, the dataset goes
+    assert client.post(f"/api/runs/{run_id}/cancel").status_code in (200, 202, 204)
+    assert client.get(f"/api/runs/{run_id}").json()["status"] not in ("queued", "running")
+    assert client.delete("/api/datasets/catsdogs").status_code == 200
+
+
+def test_used_by_finds_the_dataset_in_any_params_path():
+    graphs = [("r1", {"nodes": [{"id": "a", "params": {"root": "uploads/flowersx"}}]}),
+              ("r2", {"nodes": [{"id": "b", "params": {"root": "/srv/data/uploads/flowers/", "n": 3}}]})]
+    assert uploads.used_by("flowers", graphs) == ("r2", "b")
+    assert uploads.used_by("flowers", graphs[:1]) is None
+    assert uploads.used_by("flowersx", graphs) == ("r1", "a")

@@ -103,7 +103,8 @@ export interface paths {
          * Delete Dataset
          * @description Remove an uploaded dataset's folder (``uploads/<name>`` in the data root the listing
          *     finds it in) and answer what it held. Only the uploads folders are touched: a name that is
-         *     not one folder name (a separator, ``..``, a hidden name) is a 400, an unknown one a 404.
+         *     not one folder name (a separator, ``..``, a hidden name) is a 400, an unknown one a 404, and
+         *     one a queued or running run reads a 409 (``dataset_in_use``, naming the run and the node).
          */
         delete: operations["delete_dataset_api_datasets__name__delete"];
         options?: never;

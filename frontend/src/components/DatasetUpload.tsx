@@ -59,6 +59,7 @@ export function DatasetUpload({ value, onChange }: { value: unknown; onChange: (
   };
   const removalText = (error: Refusal, name: string) =>
     error.code === "dataset_not_found" ? t("dataset.deleteGone", { name })
+      : error.code === "dataset_in_use" ? t("dataset.inUse", { name })
       : t("dataset.deleteFailed", { name, msg: error.code === "dataset_not_removable" ? t("dataset.notRemovable")
         : uploadErrorText(error, lang) });
 
