@@ -341,8 +341,6 @@ def used_by(name: str, graphs: list[tuple[str, dict]]) -> tuple[str, str] | None
     """(run id, node id) of the first of ``graphs`` (each with its run's id) that has a node whose
     params name the uploaded dataset ``name`` (``uploads/<name>``, alone or inside a longer path),
     else None: a queued or running run must not lose its images while it reads them."""
-    from pathlib import PurePosixPath
-
     for run_id, graph in graphs:
         for node in graph.get("nodes") or []:
             for value in (node.get("params") or {}).values():

@@ -16,7 +16,7 @@ from backend.engine import events as ev
 from backend.engine.reduce import RunReducer
 
 from .db import Database
-from .events import EventLog
+from .events import ACTIVE, EventLog
 from .models import GraphVersion, Run, utcnow
 
 INTERRUPTED_MESSAGE = "the server stopped while this run was executing"
@@ -120,6 +120,11 @@ class RunQueue:
         with self.db.read() as s:
             return s.exec(select(Run).where(Run.resumed_from == run_id,
                                             col(Run.status).in_(("queued", "running")))).first()
+
+    def active(self) -> list[Run]:
+        """Every queued or running run (by the status index, however many runs there are)."""
+        with self.db.read() as s:
+            return list(s.exec(select(Run).where(col(Run.status).in_(ACTIVE))))
 
     def list(self, project_id: int | None = None, limit: int = 200) -> list[Run]:
         with self.db.read() as s:

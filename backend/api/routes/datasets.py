@@ -9,8 +9,6 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
-from backend.store.events import ACTIVE
-
 from .. import dataset_uploads as uploads
 from ..deps import ServicesDep
 from ..errors import COMMON_ERRORS, ApiError, ErrorBody
@@ -51,8 +49,7 @@ def delete_dataset(name: str, services: ServicesDep) -> DatasetOut:
     finds it in) and answer what it held. Only the uploads folders are touched: a name that is
     not one folder name (a separator, ``..``, a hidden name) is a 400, an unknown one a 404, and
     one a queued or running run reads a 409 (``dataset_in_use``, naming the run and the node)."""
-    active = [(run.id, run.graph) for run in services.runs.list(limit=1000) if run.status in ACTIVE]
-    using = uploads.used_by(name, active)
+    using = uploads.used_by(name, [(run.id, run.graph) for run in services.runs.active()])
     if using is not None:
         run_id, node = using
         raise ApiError(409, "dataset_in_use", f"the dataset '{name}' is read by run {run_id} (node {node}): "
