@@ -636,6 +636,13 @@ export function loc(text: Localized | string | null | undefined, lang: Lang): st
   return text[lang] || text.en || text.zh || "";
 }
 
+/** A node's title as its card shows it: its own label, else its component's name in ``lang``,
+ * else ``fallback`` (the node's type on a card; its id where a list names nodes). */
+export function nodeTitle(label: string | null | undefined, component: { name: Localized | string } | null | undefined,
+  lang: Lang, fallback: string): string {
+  return label?.trim() || (component ? loc(component.name, lang) : "") || fallback;
+}
+
 interface LangState {
   lang: Lang;
   setLang: (lang: Lang) => void;

@@ -3,7 +3,7 @@
 // when its own node, state, issues or shapes change, not when any other node does.
 import { memo, useMemo, type CSSProperties } from "react";
 import { Handle, NodeToolbar, Position, type NodeProps } from "@xyflow/react";
-import { loc, translate, useLang, useT } from "../i18n";
+import { loc, nodeTitle, translate, useLang, useT } from "../i18n";
 import type { CardNode } from "../lib/canvasElements";
 import { issueLead, issueNames, issueText, type IssueNames } from "../lib/issues";
 import { failureText, progressText } from "../lib/messages";
@@ -150,7 +150,7 @@ export const NodeCard = memo(function NodeCard({ id, data, selected }: NodeProps
       )}
       <div className="node-head">
         <span className="cat-dot" />
-        <span className="node-title">{node.label || (comp ? loc(comp.name, lang) : node.type)}</span>
+        <span className="node-title">{nodeTitle(node.label, comp, lang, node.type)}</span>
         {issues.length > 0 && (
           <span className="issue-badge" data-testid="node-issue-badge"><Icon name="warn" size={11} />{issues.length}</span>
         )}

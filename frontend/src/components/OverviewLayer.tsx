@@ -12,7 +12,7 @@
 // menu; dragging pans, as on the empty pane; zoom in to move or connect cards.
 import { memo, useEffect, useRef, type RefObject } from "react";
 import { Position, useReactFlow, useStoreApi, type InternalNode, type ReactFlowState } from "@xyflow/react";
-import { loc, useLang } from "../i18n";
+import { nodeTitle, useLang } from "../i18n";
 import type { CardNode, TypedEdgeType } from "../lib/canvasElements";
 import { useEditor } from "../store/editor";
 import type { Lang } from "../types";
@@ -230,7 +230,7 @@ function paint(el: HTMLCanvasElement, s: ReactFlowState, size: { width: number; 
     for (const n of cards) {
       const { x, y, width } = boxOf(n);
       const { node, component } = (n.internals.userNode as CardNode).data;
-      const title = node.label || (component ? loc(component.name, lang) : node.type);
+      const title = nodeTitle(node.label, component, lang, node.type);
       g.fillText(fitted(g, title, width - 50), x + 12, y + (component?.inputs.length ? HEAD_Y : 24));
     }
   }

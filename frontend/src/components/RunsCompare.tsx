@@ -6,7 +6,7 @@
 import { useMemo, useState } from "react";
 import { useQueries, useQuery } from "@tanstack/react-query";
 import { api } from "../api";
-import { loc, useLang, useT, type MessageKey } from "../i18n";
+import { nodeTitle, useLang, useT, type MessageKey } from "../i18n";
 import { useCatalog } from "../lib/queries";
 import type { ChangeWords } from "../lib/versionChanges";
 import { useEditor } from "../store/editor";
@@ -84,8 +84,7 @@ export function columnNames(ids: string[], nodes: GraphNode[], catalog: Catalog 
   lang: Lang): Record<string, string> {
   const title = (id: string) => {
     const node = nodes.find((n) => n.id === id);
-    const comp = node && catalog?.components.find((c) => c.id === node.type);
-    return node?.label?.trim() || (comp ? loc(comp.name, lang) : "") || id;
+    return nodeTitle(node?.label, node && catalog?.components.find((c) => c.id === node.type), lang, id);
   };
   const titles = ids.map(title);
   const shared = (name: string) => titles.filter((t) => t === name).length > 1;

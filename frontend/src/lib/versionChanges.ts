@@ -1,7 +1,7 @@
 // What changed in a saved version, worded in the person's language from the server's typed
 // items (VersionPublic.changes): node names from their labels or the component catalog, parameter
 // titles and choices from each component's schema, port names from its ports.
-import { loc, paramTitle, translate, type MessageKey } from "../i18n";
+import { loc, nodeTitle, paramTitle, translate, type MessageKey } from "../i18n";
 import type { Catalog, ComponentDesc, Lang, NodeRef, VersionChange } from "../types";
 import { choiceLabel, describeField } from "./schema";
 
@@ -18,8 +18,7 @@ function component(words: ChangeWords, type: string): ComponentDesc | undefined 
 
 /** A node as the person knows it: its own label, else its component's name, else its id. */
 export function nodeName(ref: NodeRef, words: ChangeWords): string {
-  const comp = component(words, ref.type);
-  return ref.label?.trim() || (comp ? loc(comp.name, words.lang) : "") || ref.id;
+  return nodeTitle(ref.label, component(words, ref.type), words.lang, ref.id);
 }
 
 function portName(ref: NodeRef, port: string, side: "inputs" | "outputs", words: ChangeWords): string {
