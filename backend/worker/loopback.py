@@ -70,8 +70,12 @@ class LoopbackCluster:
     def _spawn(self, args: list[str], name: str) -> subprocess.Popen:
         log = open(self.root / f"{name}.log", "w")
         self._logs.append(log)
-        return subprocess.Popen([self.ray, "start", "--block", *args], env=self.env, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        # each node's temp dir (its worker cache among them) lies under the cluster's root, so
+        # stop() removes everything the cluster wrote; /tmp keeps nothing of it
+        tmp = self.root / f"tmp-{name}"
+        tmp.mkdir(exist_ok=True)
+        return subprocess.Popen([self.ray, "start", "--block", *args], env={**self.env, "TMPDIR": str(tmp)},
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def start(self, workers: list[int] = (1,), timeout: float = 90.0) -> "LoopbackCluster":
         """A head without CPUs (nothing runs there) and a worker node per entry, with that many CPUs."""
