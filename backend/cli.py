@@ -260,7 +260,19 @@ def cmd_run(args) -> int:
     else:
         print_why(summary)
         print(f"{summary.status} in {summary.seconds:.1f}s", file=sys.stderr)
+    _apply_budget(service.store.root, settings)   # last: the models are copied out by now
     return 0 if summary.status == "finished" else (130 if summary.status == "cancelled" else 1)
+
+
+def _apply_budget(root: Path, settings: Any) -> None:
+    """After a run, the cache's budget, as the studio applies it (``abacus cache``)."""
+    from backend.cli_cache import print_prune
+    from backend.store import cache_budget
+
+    try:
+        print_prune(cache_budget.prune(root, settings.cache_budget()))
+    except OSError as err:
+        print(f"cache: cannot apply its budget: {err}", file=sys.stderr)
 
 
 def _print_results(summary) -> None:
@@ -563,9 +575,11 @@ def main(argv: list[str] | None = None) -> int:
     _executor_args(p)
     p.set_defaults(func=cmd_run)
 
+    from backend.cli_cache import add_parser as add_cache_parser
     from backend.cli_plan import add_parser as add_plan_parser
 
     add_plan_parser(sub)
+    add_cache_parser(sub)
 
     p = sub.add_parser("predict", help="classify images with a saved model")
     p.add_argument("model", help="a model file saved by a run (--out)")

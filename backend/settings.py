@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from backend.engine.settings import DEVICE_PATTERN, MB, AmpSetting, RunSettings, WorkerMemory
+from backend.engine.settings import DEVICE_PATTERN, GB, MB, AmpSetting, CacheBudget, RunSettings, WorkerMemory
 
 
 class Settings(BaseSettings):
@@ -28,6 +28,17 @@ class Settings(BaseSettings):
         1024, ge=0, description="MB of node outputs a worker keeps in memory between runs, least recently used "
                                 "dropped first (stored results stay on disk); 0 keeps none")
     worker_models_mb: int = Field(512, ge=0, description="MB of models a worker keeps loaded for predictions")
+
+    # -- what the result store keeps on disk (``cache_budget``) -------------------------------
+    cache_max_gb: float = Field(
+        20.0, ge=0, description="GB the result store ($ABACUS_HOME/cache, and each Ray node's worker cache) may "
+                                "keep; after a run, least recently used entries are removed until it fits, trained "
+                                "models last; 0: no limit")
+    cache_min_free_gb: float = Field(
+        1.0, ge=0, description="GB kept free on the store's disk, by removing entries as for cache_max_gb; 0: none")
+    cache_keep_recent_s: float = Field(
+        600.0, ge=0, description="An entry a run used this recently is never removed (another run may be reading "
+                                 "it)")
 
     # -- where runs execute ---------------------------------------------------------------
     executor: Literal["local", "ray"] = Field(
@@ -128,6 +139,11 @@ class Settings(BaseSettings):
     def worker_memory(self) -> WorkerMemory:
         """What a worker keeps in memory; handed to it when it starts."""
         return WorkerMemory(results_bytes=self.worker_memory_mb * MB, models_bytes=self.worker_models_mb * MB)
+
+    def cache_budget(self) -> CacheBudget:
+        """What the result store may keep; handed to workers when they start."""
+        return CacheBudget(max_bytes=int(self.cache_max_gb * GB), min_free_bytes=int(self.cache_min_free_gb * GB),
+                           keep_recent_s=self.cache_keep_recent_s)
 
     @property
     def body_limit_bytes(self) -> int:

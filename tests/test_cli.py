@@ -181,3 +181,39 @@ def test_run_resume_continues_a_cancelled_training_from_its_checkpoint(tmp_path)
     assert 2 <= done < 4
     assert all(f"train epoch {e} (from the checkpoint):" in res.stderr for e in range(1, done + 1))
     assert all(f"train epoch {e}:" in res.stderr for e in range(done + 1, 5))
+
+
+def test_the_cache_budget_after_a_run_and_abacus_cache(tmp_path):
+    root = make_image_folder(tmp_path / "pets", per_class=6)
+    graph = tmp_path / "g.json"
+    graph.write_text(json.dumps(tiny_graph(root)))
+    env = {**os.environ, "ABACUS_HOME": str(tmp_path / "home"), "ABACUS_CACHE_KEEP_RECENT_S": "0"}
+
+    def abacus(*args, **extra):
+        return subprocess.run([*ABACUS, *map(str, args)], capture_output=True, text=True, timeout=600,
+                              env={**env, **extra})
+
+    res = abacus("run", graph, "--to", "train", "--out", tmp_path / "out")
+    assert res.returncode == 0, res.stderr
+    assert "cache:" not in res.stderr   # within the default budget (20 GB)
+    shown = json.loads(abacus("cache", "--json").stdout)
+    assert shown["entries"] >= 3 and shown["models"] == 1 and shown["max_bytes"] == 20 * 2**30
+
+    # a tiny budget: after the next run everything goes, the trained model last; what --out copied stays
+    res = abacus("run", graph, "--to", "train", "--set", "train.epochs=2", "--out", tmp_path / "out2",
+                 ABACUS_CACHE_MAX_GB="0.000001")
+    assert res.returncode == 0, res.stderr
+    assert "cache: over its size limit: removed" in res.stderr and "trained models" in res.stderr
+    assert (tmp_path / "out2" / "train.pt").is_file()
+    assert json.loads(abacus("cache", "--json").stdout)["entries"] == 0
+    plan = abacus("plan", graph, "--to", "train", "--set", "train.epochs=2")
+    assert plan.returncode == 0, plan.stderr
+    assert "train: runs: its stored result was removed" in plan.stdout and "budget" in plan.stdout
+
+    # abacus cache prune applies a budget given on the command line
+    assert abacus("run", graph, "--to", "dataset").returncode == 0
+    text = abacus("cache")
+    assert text.returncode == 0 and "entries" in text.stdout and "budget 20.0 GB" in text.stdout
+    pruned = json.loads(abacus("cache", "prune", "--max-gb", "0.000001", "--json").stdout)
+    assert pruned["removed"] >= 1 and pruned["bytes_after"] == 0
+    assert abacus("cache", "prune", "--max-gb", "-1").returncode != 0

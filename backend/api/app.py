@@ -108,9 +108,9 @@ def create_app(settings: Settings | None = None, *, start_worker: bool = True) -
     if settings.token:  # added last: runs first, so nothing is read from a stranger
         app.add_middleware(TokenMiddleware, token=settings.token)
 
-    from .routes import compare, data_checks, datasets, meta, models, plan, projects, runs, weights, ws
+    from .routes import cache, compare, data_checks, datasets, meta, models, plan, projects, runs, weights, ws
 
-    for module in (meta, projects, runs, plan, models, weights, datasets, data_checks, compare):
+    for module in (meta, projects, runs, plan, models, weights, datasets, data_checks, compare, cache):
         app.include_router(module.router, prefix="/api")
     app.include_router(ws.router, prefix="/api")
 

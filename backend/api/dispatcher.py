@@ -20,9 +20,11 @@ from typing import Any
 
 from backend.engine import events as ev
 from backend.engine.reduce import RunReducer
+from backend.engine.settings import CacheBudget
 from backend.runs import RunRejected, RunService, mlflow_export
 from backend.runs.why import index_of, project_scope
 from backend.settings import Settings
+from backend.store import cache_budget
 from backend.store.artifact_index import ArtifactIndex
 from backend.store.events import ACTIVE, EventLog
 from backend.store.faults import storage_failure
@@ -66,6 +68,8 @@ class Dispatcher:
         self._thread: threading.Thread | None = None
         self._next_start = 0.0
         self.restarts = 0
+        self._prune_due = True   # the cache's budget is applied at start and after runs, when none is running
+        self._claim_lock = threading.Lock()   # claiming a run and pruning the cache never overlap
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
@@ -157,14 +161,21 @@ class Dispatcher:
             if self.unrecorded and time.monotonic() >= next_retry:
                 self._store_unrecorded()
                 next_retry = time.monotonic() + UNRECORDED_RETRY_S
+            if self._prune_due and not self.active:
+                self._prune_due = False
+                try:
+                    self.prune()
+                except Exception:   # the budget is housekeeping: it never stops the queue
+                    log.exception("dispatcher: applying the cache's budget failed")
             try:
                 ready = self._ensure_worker() and self.worker.free_slots() > 0
                 with self._lock:
                     self._claiming = ready
-                run = self.runs.claim_next() if ready else None
-                if run is not None:
-                    with self._lock:
-                        self.active[run.id] = threading.current_thread()
+                with self._claim_lock:
+                    run = self.runs.claim_next() if ready else None
+                    if run is not None:
+                        with self._lock:
+                            self.active[run.id] = threading.current_thread()
             except Exception as err:
                 failure = storage_failure(err)
                 if failure is None:
@@ -352,7 +363,24 @@ class Dispatcher:
         with self._lock:
             self.active.pop(run.id, None)
             self._cancel.discard(run.id)
+        self._prune_due = True
         self._wake.set()
+
+    def prune(self, budget: CacheBudget | None = None) -> cache_budget.PruneReport | None:
+        """Keep the studio's result store within its budget (``backend/store/cache_budget.py``),
+        while no run goes on: None when one does (it is applied after the last one ends)."""
+        with self._claim_lock:
+            with self._lock:
+                busy = bool(self.active)
+            if busy:
+                self._prune_due = True
+                return None
+            report = cache_budget.prune(self.settings.cache_dir, budget or self.settings.cache_budget())
+        if report.removed:
+            log.info("the cache was over its budget (%s): removed %d entries (%d trained models), %d MB; %d MB left",
+                     report.why, report.removed, report.removed_models, report.freed_bytes // 2**20,
+                     report.bytes_after // 2**20)
+        return report
 
     # -- storing ---------------------------------------------------------------------------
     def _store(self, run: Run, event: ev.Event) -> None:

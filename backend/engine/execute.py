@@ -291,7 +291,7 @@ class Executor:
             return True
         if key in self._corrupt:
             return False
-        out = self.memory.get(key)
+        out = self._held(nid, key)
         if out is not None:
             # held for the run from now on: loading other results may evict it from memory,
             # and a result that lives only there (not persisted) could not be loaded again
@@ -299,9 +299,20 @@ class Executor:
             return True
         return self.store.has(key)
 
+    def _held(self, nid: str, key: str) -> dict[str, Any] | None:
+        """The outputs the worker's memory holds for ``key``. A stored component's result counts
+        only while the store still has it: one whose files were removed (by the cache's budget,
+        say: a trained model without its model file) is made again, not served."""
+        out = self.memory.get(key)
+        if out is not None and getattr(self.registry.get(self.nodes[nid].type), "persist", False) \
+                and not self.store.has(key):
+            self.memory.discard(key)
+            return None
+        return out
+
     def _load(self, nid: str, key: str) -> dict[str, Any]:
         if nid not in self.results:
-            out = self.memory.get(key)
+            out = self._held(nid, key)
             if out is None:
                 out = self.store.load(key)
                 self.memory.put(key, out)
@@ -338,7 +349,7 @@ class Executor:
             if nid in skip:
                 continue
             key = plan.keys[nid]
-            held = self.results.get(nid) or self.memory.get(key)
+            held = self.results.get(nid) or self._held(nid, key)
             if held is not None:
                 out[nid] = summaries(held)
             elif key not in self._corrupt and self.store.has(key):

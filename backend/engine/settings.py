@@ -59,3 +59,17 @@ class WorkerMemory(BaseModel):
     results_bytes: int = Field(1024 * MB, ge=0, description="Node outputs kept for the next runs; 0 keeps none "
                                                             "(stored results are then read from disk)")
     models_bytes: int = Field(512 * MB, ge=0, description="Models loaded for predictions")
+
+
+GB = 1024 * MB
+
+
+class CacheBudget(BaseModel):
+    """What the result store may keep on disk (``Settings.cache_budget()``): after a run, least
+    recently used entries are removed until it fits (``backend/store/cache_budget.py``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_bytes: int = Field(20 * GB, ge=0, description="The store's size limit; 0: none")
+    min_free_bytes: int = Field(1 * GB, ge=0, description="Free space kept on the store's disk; 0: none")
+    keep_recent_s: float = Field(600.0, ge=0, description="What a run used this recently is never removed")

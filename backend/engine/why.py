@@ -17,13 +17,14 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 ALWAYS_SENT = ConfigDict(json_schema_serialization_defaults_required=True)
 
-Reason = Literal["cached", "new", "changed", "forced", "not_stored", "missing", "resumed"]
+Reason = Literal["cached", "new", "changed", "forced", "not_stored", "missing", "evicted", "resumed"]
 REASON_DESCRIPTION = (
     "cached: served from the cache (``origin``: the run that made it); new: the node never had a result in this "
     "project; changed: its key's ingredients differ from its earlier result's (``changes``); forced: run as asked "
     "('run this node'); not_stored: its key is unchanged but its component keeps results in memory only and the "
     "worker no longer holds it (cheap to make again); missing: its stored result is gone (removed, or found "
-    "corrupt); resumed: a resumed run continues it from its checkpoint")
+    "corrupt); evicted: its stored result was removed to keep the cache within its budget (``evicted``: when); "
+    "resumed: a resumed run continues it from its checkpoint")
 
 
 class Change(BaseModel):
@@ -72,6 +73,8 @@ class NodeWhy(BaseModel):
                                            "comes from the cache); it is up to date in the cache")
     memory: bool = Field(False, description="its component keeps results in the worker's memory only (not stored): "
                                             "a dry run expects the worker to still hold one made before")
+    evicted: float | None = Field(None, description="reason evicted: when the cache's budget removed its result, "
+                                                    "seconds since the epoch")
 
 
 def diff(old: dict[str, Any], new: dict[str, Any], sources: dict[str, tuple[str, str]]) -> list[Change]:

@@ -49,9 +49,14 @@ def plan_why(plan: Plan, inputs: dict[str, dict[str, tuple[str, str]]], registry
         stored = {nid for nid in plan.order if store.has(plan.keys[nid])}
     held = {nid for nid in plan.order if memory and nid not in persisted and nid in origins}
     execute, cached = split_cached(plan, inputs, lambda nid: nid in stored or nid in held)
-    return explain(plan.order, plan.keys, plan.ingredients, inputs, execute=execute, cached=cached,
-                   force=plan.force, persisted=persisted, origins=origins, previous=previous,
-                   resume=resume)
+    why = explain(plan.order, plan.keys, plan.ingredients, inputs, execute=execute, cached=cached,
+                  force=plan.force, persisted=persisted, origins=origins, previous=previous, resume=resume)
+    for nid, item in why.items():
+        if item.reason == "missing" and index is not None:   # gone: removed by the cache's budget?
+            record = index.eviction(plan.keys[nid])
+            if record is not None:
+                why[nid] = item.model_copy(update={"reason": "evicted", "evicted": record.get("at")})
+    return why
 
 
 def covered_from_store(why: dict[str, NodeWhy]) -> list[str]:
@@ -136,6 +141,8 @@ def why_text(item: NodeWhy) -> str:
     words = {"new": "new (never ran here)", "forced": "forced (run this node)",
              "not_stored": "kept in memory only: from the worker's memory if it still holds it, else made again",
              "missing": "its stored result is gone: made again", "resumed": "resumed from its checkpoint",
+             "evicted": f"its stored result was removed {_when(item.evicted)} to keep the cache within its budget: "
+                        "made again",
              "changed": "its cache key changed"}
     text = words.get(item.reason, item.reason)
     if item.reason == "changed" and item.changes:

@@ -62,7 +62,9 @@ class FileResultStore:
             problem, bad = self._check(meta, {self._rel(path): data})
         if problem is None:
             try:
-                return decode(torch.load(io.BytesIO(data), map_location="cpu", weights_only=True))
+                outputs = decode(torch.load(io.BytesIO(data), map_location="cpu", weights_only=True))
+                self.touch(key)
+                return outputs
             except Exception as err:
                 problem, bad = f"it does not load ({type(err).__name__}: {err})", [self._rel(path)]
         self.discard(key, bad)
@@ -160,9 +162,20 @@ class FileResultStore:
         if self._check(meta, {})[0] is not None:
             return None   # corrupt: the worker finds it so, says so, and makes it again
         try:
-            return _SUMMARIES.validate_python(meta["summary"])
+            summary = _SUMMARIES.validate_python(meta["summary"])
         except ValidationError:
             return None
+        self.touch(key)   # served from the cache: a use (backend/store/cache_budget.py)
+        return summary
+
+    def touch(self, key: str) -> None:
+        """Mark a stored result used now (its metadata's time): the cache's budget removes the
+        least recently used first. Its result file is left alone (its digest is remembered by
+        its times)."""
+        try:
+            os.utime(self.result_path(key).with_suffix(".json"))
+        except OSError:
+            pass
 
     # -- moving results between machines (a cluster worker has a store of its own) -------
     def bundle(self, key: str) -> dict[str, bytes]:
@@ -195,8 +208,13 @@ class FileResultStore:
             write_file(target, files[rel])
 
     def artifact_dir(self, key: str) -> Path:
+        """The folder of ``key``'s files (made when missing); opening it marks it used now."""
         path = self.root / "artifacts" / key
         path.mkdir(parents=True, exist_ok=True)
+        try:
+            os.utime(path)
+        except OSError:
+            pass
         return path
 
 

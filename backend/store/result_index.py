@@ -6,6 +6,8 @@ file, rename), so a reader never sees half a file.
 ``index/keys/KE/KEY.json``   {"key", "node", "ingredients", "origin": {run_id, ts, project} | null}
 ``index/nodes/SCOPE/NODE.json``  {"key", "run_id", "ts", "project"}: the node's latest result in a
                                  project (a graph file, on the command line): made or served
+``index/evicted/KE/KEY.json``    {"key", "at", "bytes", "why", "model"}: the cache's budget removed
+                                 the key's files (until it is made again)
 
 Why it ran (``backend/engine/why.py``) compares a node's current ingredients with those of the
 latest result it had in the same project: that is the result the person last saw on the node.
@@ -33,6 +35,9 @@ class ResultIndex:
 
     def _key_path(self, key: str) -> Path:
         return self.root / "keys" / key[:2] / f"{key}.json"
+
+    def _evicted_path(self, key: str) -> Path:
+        return self.root / "evicted" / key[:2] / f"{key}.json"
 
     def _node_path(self, scope: str, node: str) -> Path:
         name = hashlib.sha256(node.encode()).hexdigest()[:24]
@@ -64,12 +69,17 @@ class ResultIndex:
         entry = self._read(self._key_path(key)) or {"key": key, "node": node, "ingredients": None}
         entry["origin"] = {"key": key, "run_id": run_id, "ts": ts, "project": scope}
         self._write(self._key_path(key), entry)
+        self._evicted_path(key).unlink(missing_ok=True)   # made again: its removal explains nothing now
         self.seen(scope, node, key, run_id, ts)
 
     def seen(self, scope: str, node: str, key: str, run_id: str, ts: float | None = None) -> None:
         """The node's result in ``scope`` is now ``key`` (made, or served from the cache)."""
         self._write(self._node_path(scope, node), {"key": key, "node": node, "run_id": run_id,
                                                    "ts": ts or time.time(), "project": scope})
+
+    def evicted(self, key: str, record: dict[str, Any]) -> None:
+        """The cache's budget removed ``key``'s files (``backend/store/cache_budget.py``)."""
+        self._write(self._evicted_path(key), {"key": key, **record})
 
     # -- reading ------------------------------------------------------------------------
     def origin(self, key: str) -> Origin | None:
@@ -81,6 +91,11 @@ class ResultIndex:
         entry = self._read(self._key_path(key))
         value = entry.get("ingredients") if entry else None
         return value if isinstance(value, dict) else None
+
+    def eviction(self, key: str) -> dict[str, Any] | None:
+        """The record of ``key``'s removal by the cache's budget ({"at", "bytes", "why", "model"}),
+        None when it was not removed so (or was made again since)."""
+        return self._read(self._evicted_path(key))
 
     def latest(self, scope: str, node: str) -> Origin | None:
         """The node's latest result in ``scope``: its key, the run and when."""

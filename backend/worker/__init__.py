@@ -19,7 +19,7 @@ def make_worker(settings: "Settings", cache_dir: str | os.PathLike | None = None
         return RayWorker(settings.ray_address or "", cache, cpus_per_run=settings.ray_cpus_per_run,
                          gpus_per_run=settings.ray_gpus_per_run, max_runs=settings.ray_max_runs,
                          worker_cache=settings.ray_worker_cache, idle_s=settings.ray_idle_s,
-                         memory=settings.worker_memory())
+                         memory=settings.worker_memory(), budget=settings.cache_budget())
     from .local import LocalWorker
 
     return LocalWorker(cache, settings.worker_memory(), max_file_bytes=settings.worker_max_file_bytes)

@@ -36,7 +36,7 @@ from typing import Any
 
 from backend.engine import MemoryCache
 from backend.engine import events as ev
-from backend.engine.settings import WorkerMemory
+from backend.engine.settings import CacheBudget, WorkerMemory
 
 from . import checkpoint_files
 from .process import ProcessWorker, exit_with_parent
@@ -65,7 +65,8 @@ class RunActor:
     """Executes one run at a time on a worker node (``max_concurrency`` lets cancel, the
     input transfer and predictions through while a run goes on)."""
 
-    def __init__(self, worker_cache: str | None = None, memory_limits: dict[str, Any] | None = None) -> None:
+    def __init__(self, worker_cache: str | None = None, memory_limits: dict[str, Any] | None = None,
+                 budget: dict[str, Any] | None = None) -> None:
         import ray
 
         from backend.store.artifacts import FileResultStore
@@ -76,12 +77,15 @@ class RunActor:
         self.node_id = context.get_node_id()
         cpus = context.get_assigned_resources().get("CPU") or 1
         self.threads = max(1, int(cpus))   # torch uses the CPUs reserved, no more
-        # the node's own setting first (it knows its disks), then the studio's, then its temp dir
+        # the node's own setting first (it knows its disks), then the studio's, then its temp dir:
+        # one folder for the host, not one per node id (a restarted node finds what it made, and
+        # nothing is left behind unbudgeted); results are written whole, so nodes may share it
         root = Path(os.environ.get("ABACUS_RAY_WORKER_CACHE") or worker_cache
-                    or Path(tempfile.gettempdir()) / f"abacus-ray-{self.node_id[:12]}")
+                    or Path(tempfile.gettempdir()) / "abacus-ray-cache")
         self.store = FileResultStore(root)
         self.root = str(root.resolve())
         limits = WorkerMemory.model_validate(memory_limits or {})
+        self.budget = CacheBudget.model_validate(budget or {})   # the node's store, after each run
         self.memory = MemoryCache(limits.results_bytes)
         self.cancelled: set[str] = set()
         self.models = prediction_models(limits.models_bytes)
@@ -189,6 +193,17 @@ class RunActor:
             if batch:
                 yield ("events", batch)
         self.cancelled.discard(run_id)
+        threading.Thread(target=self.prune, daemon=True, name="abacus-cache-budget").start()
+
+    def prune(self) -> None:
+        """Keep the node's store within the cache's budget (what other actors of this node used
+        lately stays: ``keep_recent_s``)."""
+        from backend.store import cache_budget
+
+        try:
+            cache_budget.prune(self.root, self.budget)
+        except Exception as err:   # housekeeping: never a run's failure
+            log.warning("applying the cache's budget to %s failed: %s", self.root, err)
 
     def predict(self, model_id: str, model: list[Any], image: bytes) -> dict[str, Any]:
         import ray
@@ -239,6 +254,7 @@ class _Driver:
         self.idle_s = float(opts.get("idle_s") or 300.0)
         self.worker_cache = opts.get("worker_cache")
         self.memory_limits = WorkerMemory.model_validate(opts.get("memory") or {})
+        self.budget = CacheBudget.model_validate(opts.get("budget") or {})
         self.actor_class = ray.remote(RunActor)
         self.lock = threading.Lock()
         self.slots: list[_Slot] = []
@@ -292,7 +308,8 @@ class _Driver:
         if prefer:  # soft, and spilling: a node that is gone or has no room now is passed over
             options["scheduling_strategy"] = NodeAffinitySchedulingStrategy(node_id=prefer, soft=True,
                                                                             _spill_on_unavailable=True)
-        handle = self.actor_class.options(**options).remote(self.worker_cache, self.memory_limits.model_dump())
+        handle = self.actor_class.options(**options).remote(self.worker_cache, self.memory_limits.model_dump(),
+                                                                 self.budget.model_dump())
         return _Slot(handle=handle, info=self.ray.get(handle.where.remote()), idle_since=time.monotonic())
 
     def _preferred_node(self, keys: list[str]) -> str | None:
@@ -551,14 +568,16 @@ class RayWorker(ProcessWorker):
 
     def __init__(self, address: str, cache_dir: str | os.PathLike, *, cpus_per_run: float = 1.0,
                  gpus_per_run: float = 1.0, max_runs: int = 0, worker_cache: str | None = None,
-                 idle_s: float = 300.0, memory: WorkerMemory | None = None) -> None:
+                 idle_s: float = 300.0, memory: WorkerMemory | None = None,
+                 budget: CacheBudget | None = None) -> None:
         super().__init__()
         self.address = address
         self.cache_dir = str(Path(cache_dir).resolve())
         Path(self.cache_dir).mkdir(parents=True, exist_ok=True)
         self.opts = {"cpus_per_run": cpus_per_run, "gpus_per_run": gpus_per_run, "max_runs": max_runs,
                      "worker_cache": worker_cache, "idle_s": idle_s,
-                     "memory": (memory or WorkerMemory()).model_dump()}
+                     "memory": (memory or WorkerMemory()).model_dump(),
+                     "budget": (budget or CacheBudget()).model_dump()}
 
     def _child(self):
         return _driver_main, (self.address, self.cache_dir, self.opts)

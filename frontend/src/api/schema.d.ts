@@ -4,6 +4,49 @@
  */
 
 export interface paths {
+    "/api/cache": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Cache Usage
+         * @description The studio's result store: its size, how much of it is trained models, its budget, the
+         *     free space on its disk, and the last pass that removed something.
+         */
+        get: operations["cache_usage_api_cache_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cache/prune": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Prune Cache
+         * @description Apply the budget now (the studio does after each run): least recently used entries go
+         *     first, trained models last, nothing used in the last ``cache_keep_recent_s``. While a run
+         *     goes on it is a 409 (``runs_active``): the budget is applied when the last one ends.
+         */
+        post: operations["prune_cache_api_cache_prune_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/components": {
         parameters: {
             query?: never;
@@ -819,6 +862,42 @@ export interface components {
              * @description on the line that sums up a split's fixed augmentation: how many variants of each image are cached
              */
             variants: number | null;
+        };
+        /**
+         * CacheUsage
+         * @description The store's size, its budget and the disk it lies on.
+         */
+        CacheUsage: {
+            /** Bytes */
+            bytes: number;
+            /** Entries */
+            entries: number;
+            /**
+             * Free Bytes
+             * @description free space on the disk the store lies on
+             */
+            free_bytes: number;
+            /** Keep Recent S */
+            keep_recent_s: number;
+            /** @description this process's last pass that removed something */
+            last_prune?: components["schemas"]["PruneReport"] | null;
+            /**
+             * Max Bytes
+             * @description the store's budget; 0: no size limit
+             */
+            max_bytes: number;
+            /**
+             * Min Free Bytes
+             * @description free space kept on its disk; 0: none
+             */
+            min_free_bytes: number;
+            /** Model Bytes */
+            model_bytes: number;
+            /**
+             * Models
+             * @description entries that hold a trained model
+             */
+            models: number;
         };
         /**
          * Change
@@ -2027,6 +2106,11 @@ export interface components {
              */
             changes: components["schemas"]["Change"][];
             /**
+             * Evicted
+             * @description reason evicted: when the cache's budget removed its result, seconds since the epoch
+             */
+            evicted: number | null;
+            /**
              * Memory
              * @description its component keeps results in the worker's memory only (not stored): a dry run expects the worker to still hold one made before
              * @default false
@@ -2046,10 +2130,10 @@ export interface components {
             previous: components["schemas"]["Origin"] | null;
             /**
              * Reason
-             * @description cached: served from the cache (``origin``: the run that made it); new: the node never had a result in this project; changed: its key's ingredients differ from its earlier result's (``changes``); forced: run as asked ('run this node'); not_stored: its key is unchanged but its component keeps results in memory only and the worker no longer holds it (cheap to make again); missing: its stored result is gone (removed, or found corrupt); resumed: a resumed run continues it from its checkpoint
+             * @description cached: served from the cache (``origin``: the run that made it); new: the node never had a result in this project; changed: its key's ingredients differ from its earlier result's (``changes``); forced: run as asked ('run this node'); not_stored: its key is unchanged but its component keeps results in memory only and the worker no longer holds it (cheap to make again); missing: its stored result is gone (removed, or found corrupt); evicted: its stored result was removed to keep the cache within its budget (``evicted``: when); resumed: a resumed run continues it from its checkpoint
              * @enum {string}
              */
-            reason: "cached" | "new" | "changed" | "forced" | "not_stored" | "missing" | "resumed";
+            reason: "cached" | "new" | "changed" | "forced" | "not_stored" | "missing" | "evicted" | "resumed";
             /**
              * Runs
              * @description true: the node is executed; false: its result comes from the cache
@@ -2320,6 +2404,65 @@ export interface components {
              * @default 0
              */
             version: number;
+        };
+        /** PruneIn */
+        PruneIn: {
+            /**
+             * Max Gb
+             * @description The size limit for this prune; default: the studio's (ABACUS_CACHE_MAX_GB); 0: none
+             */
+            max_gb?: number | null;
+        };
+        /**
+         * PruneReport
+         * @description What one pass of ``prune`` found and removed.
+         */
+        PruneReport: {
+            /**
+             * At
+             * @description when, seconds since the epoch
+             */
+            at: number;
+            /**
+             * Bytes After
+             * @description the store's size after
+             */
+            bytes_after: number;
+            /**
+             * Bytes Before
+             * @description the store's size before
+             */
+            bytes_before: number;
+            /** Entries Before */
+            entries_before: number;
+            /**
+             * Freed Bytes
+             * @default 0
+             */
+            freed_bytes: number;
+            /**
+             * Removed
+             * @description entries removed
+             * @default 0
+             */
+            removed: number;
+            /**
+             * Removed Models
+             * @description of them, trained models (with their checkpoints)
+             * @default 0
+             */
+            removed_models: number;
+            /**
+             * Short Bytes
+             * @description bytes still over the budget: what was used recently (or is protected) is never removed
+             * @default 0
+             */
+            short_bytes: number;
+            /**
+             * Why
+             * @description size: the store was over max_bytes; disk: its disk had less than min_free_bytes free; both; None: nothing had to go
+             */
+            why?: ("size" | "disk" | "both") | null;
         };
         /**
          * Restored
@@ -3129,6 +3272,131 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    cache_usage_api_cache_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CacheUsage"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    prune_cache_api_cache_prune_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PruneIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PruneReport"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_components_api_components_get: {
         parameters: {
             query?: never;

@@ -5,7 +5,7 @@ import { nodeStatus, reduceRun } from "./runstate";
 import { whyLong, whyShort } from "./why";
 
 const why = (over: Partial<NodeWhy>): NodeWhy => ({
-  node: "dense", runs: true, reason: "new", changes: [], origin: null, previous: null, needed: true, memory: false, ...over,
+  node: "dense", runs: true, reason: "new", changes: [], origin: null, previous: null, needed: true, memory: false, evicted: null, ...over,
 });
 
 describe("why it ran, in words", () => {
@@ -25,6 +25,16 @@ describe("why it ran, in words", () => {
     expect(whyLong({ ...cached, needed: false }, "dense", "en", rawNames)).toContain("not needed");
     expect(whyShort(why({ reason: "forced" }), "dense", "zh", rawNames)).toBe("强制运行（运行此节点）");
     expect(whyShort(why({}), "dense", "en", rawNames)).toBe("new: never ran here");
+  });
+
+  it("says when the cache's budget removed a result, in both languages", () => {
+    const ts = new Date(2026, 10, 30, 16, 20).getTime() / 1000;
+    const w = why({ reason: "evicted", evicted: ts });
+    expect(whyShort(w, "dense", "en", rawNames)).toBe("removed to keep the cache within its budget: made again");
+    expect(whyLong(w, "dense", "en", rawNames)).toBe(
+      "its stored result was removed 11-30 16:20 to keep the cache within its budget: made again");
+    expect(whyLong(w, "dense", "zh", rawNames)).toBe("11-30 16:20 缓存超出容量上限，已存结果被清除：重新生成");
+    expect(whyShort(w, "dense", "zh", rawNames)).toBe("缓存超出容量上限时已被清除：重新生成");
   });
 
   it("travels from run.started to the node's status while it shows that run's result", () => {

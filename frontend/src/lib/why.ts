@@ -53,11 +53,12 @@ const REASON: Record<Lang, Record<string, string>> = {
   en: {
     new: "new: never ran here", forced: "forced: run this node", changed: "its cache key changed",
     not_stored: "kept in memory only: made again", missing: "its stored result is gone: made again",
-    resumed: "resumed from its checkpoint",
+    evicted: "removed to keep the cache within its budget: made again", resumed: "resumed from its checkpoint",
   },
   zh: {
     new: "新节点：此前未运行", forced: "强制运行（运行此节点）", changed: "缓存键已变",
     not_stored: "结果只存于内存：重新生成", missing: "已存结果不在了：重新生成", resumed: "从检查点继续",
+    evicted: "缓存超出容量上限时已被清除：重新生成",
   },
 };
 
@@ -90,6 +91,12 @@ export function whyLong(why: NodeWhy, node: string, lang: Lang, names: IssueName
   }
   if (why.reason === "changed" && why.changes.length)
     return why.changes.map((c) => changeText(c, node, lang, names)).join(lang === "zh" ? "；" : "; ");
+  if (why.reason === "evicted" && why.evicted) {
+    const when = whenText(why.evicted);
+    return lang === "zh"
+      ? `${when} 缓存超出容量上限，已存结果被清除：重新生成`
+      : `its stored result was removed ${when} to keep the cache within its budget: made again`;
+  }
   return REASON[lang][why.reason] ?? why.reason;
 }
 
