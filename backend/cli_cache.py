@@ -18,6 +18,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="the size limit for this prune (default: ABACUS_CACHE_MAX_GB, 20); 0: none")
     p.add_argument("--keep-recent-s", type=float, metavar="S",
                    help="never remove what a run used this recently (default: ABACUS_CACHE_KEEP_RECENT_S, 600)")
+    p.add_argument("--keep-models", action="store_true", help="prune: remove no trained model")
     p.add_argument("--json", action="store_true", help="print it as JSON")
     p.set_defaults(func=cmd_cache)
 
@@ -48,7 +49,7 @@ def cmd_cache(args) -> int:
     root = Path(args.cache_dir) if args.cache_dir else settings.cache_dir
     budget = budget_of(args, settings)
     if args.action == "prune":
-        report = cache_budget.prune(root, budget)
+        report = cache_budget.prune(root, budget, keep_models=args.keep_models)
         if args.json:
             print(report.model_dump_json())
         else:

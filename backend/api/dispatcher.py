@@ -366,7 +366,7 @@ class Dispatcher:
         self._prune_due = True
         self._wake.set()
 
-    def prune(self, budget: CacheBudget | None = None) -> cache_budget.PruneReport | None:
+    def prune(self, budget: CacheBudget | None = None, *, keep_models: bool = False) -> cache_budget.PruneReport | None:
         """Keep the studio's result store within its budget (``backend/store/cache_budget.py``),
         while no run goes on: None when one does (it is applied after the last one ends)."""
         with self._claim_lock:
@@ -375,7 +375,8 @@ class Dispatcher:
             if busy:
                 self._prune_due = True
                 return None
-            report = cache_budget.prune(self.settings.cache_dir, budget or self.settings.cache_budget())
+            report = cache_budget.prune(self.settings.cache_dir, budget or self.settings.cache_budget(),
+                                        keep_models=keep_models)
         if report.removed:
             log.info("the cache was over its budget (%s): removed %d entries (%d trained models), %d MB; %d MB left",
                      report.why, report.removed, report.removed_models, report.freed_bytes // 2**20,

@@ -174,8 +174,10 @@ _LOCK = threading.Lock()             # one pass at a time in a process
 
 
 def prune(root: str | os.PathLike, budget: CacheBudget, *, protect: set[str] = frozenset(),
-          free: Callable[[Path], int] = disk_free, now: float | None = None) -> PruneReport:
-    """Remove least recently used entries until the store under ``root`` meets ``budget``."""
+          keep_models: bool = False, free: Callable[[Path], int] = disk_free,
+          now: float | None = None) -> PruneReport:
+    """Remove least recently used entries until the store under ``root`` meets ``budget``
+    (``keep_models``: trained models are not removed at all, a person's "free up space")."""
     root = Path(root)
     with _LOCK:
         now = time.time() if now is None else now
@@ -190,7 +192,8 @@ def prune(root: str | os.PathLike, budget: CacheBudget, *, protect: set[str] = f
         report.why = "both" if over_size > 0 and over_disk > 0 else "size" if over_size > 0 else "disk"
         index = ResultIndex(root)
         candidates = sorted((e for e in entries.values()
-                             if e.key not in protect and now - e.used >= budget.keep_recent_s),
+                             if e.key not in protect and now - e.used >= budget.keep_recent_s
+                             and not (keep_models and e.model)),
                             key=lambda e: (e.model, e.used))
         for entry in candidates:
             if report.freed_bytes >= need:

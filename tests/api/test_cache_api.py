@@ -41,6 +41,13 @@ def test_prune_removes_models_last_and_the_studio_says_so(slow_client, graph):
     # the studio's own budget (20 GB) removed nothing after the run
     assert client.get(f"/api/runs/{run['id']}/artifacts/train/model").status_code == 200
 
+    # "free up space": everything but the trained model
+    kept = client.post("/api/cache/prune", json={"max_gb": 0.000001, "keep_models": True}).json()
+    assert kept["removed"] == usage["entries"] - 1 and kept["removed_models"] == 0
+    assert client.get("/api/cache").json()["models"] == 1
+    assert client.get(f"/api/runs/{run['id']}/artifacts/train/model").status_code == 200
+    usage = client.get("/api/cache").json()
+
     report = client.post("/api/cache/prune", json={"max_gb": 0.000001}).json()   # about 1 KB: everything goes
     assert report["why"] == "size" and report["removed"] == usage["entries"] and report["removed_models"] == 1
     assert report["bytes_after"] == 0 and report["short_bytes"] == 0

@@ -129,3 +129,13 @@ def test_a_write_in_progress_is_not_an_entry(store):
     _result(store, "a" * 32, seconds_ago=100)
     (store.result_path("a" * 32).parent / ("e" * 32 + ".pt.tmp123")).write_bytes(b"x" * 10)
     assert set(cache_budget.scan(store.root)) == {"a" * 32}
+
+
+def test_keep_models_frees_everything_else(store):
+    _model(store, "m" * 32, 50 * KB, seconds_ago=9000)
+    _features(store, "f" * 32, 50 * KB, seconds_ago=100)
+    _result(store, "r" * 32, seconds_ago=50)
+    report = cache_budget.prune(store.root, CacheBudget(max_bytes=1, min_free_bytes=0, keep_recent_s=0),
+                                keep_models=True)
+    assert report.removed == 2 and report.removed_models == 0 and report.short_bytes > 0
+    assert set(cache_budget.scan(store.root)) == {"m" * 32} and store.has("m" * 32)

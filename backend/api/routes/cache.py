@@ -15,6 +15,8 @@ router = APIRouter(tags=["cache"], responses=COMMON_ERRORS)
 class PruneIn(BaseModel):
     max_gb: float | None = Field(None, ge=0, description="The size limit for this prune; default: the studio's "
                                                          "(ABACUS_CACHE_MAX_GB); 0: none")
+    keep_models: bool = Field(False, description="Remove no trained model (with max_gb near 0: clear everything "
+                                                 "else that was not used lately)")
 
 
 @router.get("/cache", response_model=CacheUsage)
@@ -32,7 +34,7 @@ def prune_cache(body: PruneIn, services: ServicesDep) -> PruneReport:
     budget = services.settings.cache_budget()
     if body.max_gb is not None:
         budget = budget.model_copy(update={"max_bytes": int(body.max_gb * 2**30)})
-    report = services.dispatcher.prune(budget)
+    report = services.dispatcher.prune(budget, keep_models=body.keep_models)
     if report is None:
         running = [run.id for run in services.runs.active()]
         raise ApiError(409, "runs_active", "runs are going on: the cache is pruned when the last one has ended"

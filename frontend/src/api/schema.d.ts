@@ -2408,6 +2408,12 @@ export interface components {
         /** PruneIn */
         PruneIn: {
             /**
+             * Keep Models
+             * @description Remove no trained model (with max_gb near 0: clear everything else that was not used lately)
+             * @default false
+             */
+            keep_models: boolean;
+            /**
              * Max Gb
              * @description The size limit for this prune; default: the studio's (ABACUS_CACHE_MAX_GB); 0: none
              */
