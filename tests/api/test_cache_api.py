@@ -70,3 +70,15 @@ def test_prune_removes_models_last_and_the_studio_says_so(slow_client, graph):
 
     bad = client.post("/api/cache/prune", json={"max_gb": -1})
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "body.max_gb"
+
+
+def test_a_prune_may_take_what_was_used_lately_since_no_run_goes_on(client, graph):
+    pid = client.post("/api/projects", json={"name": "recent", "graph": graph}).json()["id"]
+    run = client.post(f"/api/projects/{pid}/runs", json={"targets": ["train"], "mode": "to"}).json()
+    assert wait_run(client, run["id"])["status"] == "finished"
+    entries = client.get("/api/cache").json()["entries"]
+    # the studio's keep_recent_s (600 s) keeps all of it ...
+    assert client.post("/api/cache/prune", json={"max_gb": 0.000001}).json()["removed"] == 0
+    # ... unless asked otherwise: "free up space" in the editor
+    freed = client.post("/api/cache/prune", json={"max_gb": 0.000001, "keep_recent_s": 0, "keep_models": True}).json()
+    assert freed["removed"] == entries - 1 and client.get("/api/cache").json()["models"] == 1

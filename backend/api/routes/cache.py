@@ -15,6 +15,9 @@ router = APIRouter(tags=["cache"], responses=COMMON_ERRORS)
 class PruneIn(BaseModel):
     max_gb: float | None = Field(None, ge=0, description="The size limit for this prune; default: the studio's "
                                                          "(ABACUS_CACHE_MAX_GB); 0: none")
+    keep_recent_s: float | None = Field(None, ge=0, description="Keep what a run used this recently; default: the "
+                                                                "studio's (ABACUS_CACHE_KEEP_RECENT_S). No run goes "
+                                                                "on while it prunes, so 0 is safe here")
     keep_models: bool = Field(False, description="Remove no trained model (with max_gb near 0: clear everything "
                                                  "else that was not used lately)")
 
@@ -34,6 +37,8 @@ def prune_cache(body: PruneIn, services: ServicesDep) -> PruneReport:
     budget = services.settings.cache_budget()
     if body.max_gb is not None:
         budget = budget.model_copy(update={"max_bytes": int(body.max_gb * 2**30)})
+    if body.keep_recent_s is not None:
+        budget = budget.model_copy(update={"keep_recent_s": body.keep_recent_s})
     report = services.dispatcher.prune(budget, keep_models=body.keep_models)
     if report is None:
         running = [run.id for run in services.runs.active()]

@@ -2414,6 +2414,11 @@ export interface components {
              */
             keep_models: boolean;
             /**
+             * Keep Recent S
+             * @description Keep what a run used this recently; default: the studio's (ABACUS_CACHE_KEEP_RECENT_S). No run goes on while it prunes, so 0 is safe here
+             */
+            keep_recent_s?: number | null;
+            /**
              * Max Gb
              * @description The size limit for this prune; default: the studio's (ABACUS_CACHE_MAX_GB); 0: none
              */
