@@ -470,7 +470,7 @@ def _training_inputs(ctx, model: StagedModel, fmt: FormattedImages, cfg: FitConf
         raise NodeError("nothing to train: every layer of the model is frozen", code="nothing_to_train")
     # channels-last: the images arrive NHWC anyway, and convolutions run faster so on CPUs and GPUs
     model.to(device=device, memory_format=torch.channels_last)
-    precision = _chosen_precision(ctx, model, train_x[:cfg.batch_size], device).precision
+    precision = chosen_precision(ctx, model, train_x[:cfg.batch_size], device).precision
     variants = fixed.variants_of(fmt.augmentation)
     if prefix_len:
         if variants:
@@ -490,9 +490,9 @@ def _training_inputs(ctx, model: StagedModel, fmt: FormattedImages, cfg: FitConf
     return _TrainingInputs(head, train_x, train_y, val_x, val_y, augmentation, precision, variants)
 
 
-def _chosen_precision(ctx, model: StagedModel, batch: torch.Tensor, device: torch.device) -> Choice:
-    """The precision this trainer runs in (measured on a batch of its training images where the
-    setting asks for it), said in one log line."""
+def chosen_precision(ctx, model: StagedModel, batch: torch.Tensor, device: torch.device) -> Choice:
+    """The precision a trainer (or an evaluation) runs in, measured on a batch of its images where
+    the setting asks for it (``precision.choose``), said in one log line."""
     choice = choose(device, ctx.settings.amp, list(model.children()), to_device(batch, device), cache=CHOICES)
     timings = choice.timings_text()
     ctx.log(f"precision {choice.precision} on {device} ({choice.how}{': ' + timings if timings else ''})",

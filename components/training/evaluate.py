@@ -43,7 +43,7 @@ class Evaluate(Component):
 
     def run(self, ctx, params, inputs):
         from ..torchkit.model import configure_threads, model_from_trained, pick_device
-        from ..torchkit.train import amp_dtype, evaluate, load_images
+        from ..torchkit.train import chosen_precision, _pixels, evaluate, inference_batch, load_images
         from ..values import EvaluationReport
 
         configure_threads(ctx.settings.threads)
@@ -52,7 +52,10 @@ class Evaluate(Component):
         images, labels = load_images(ctx, fmt, params.split)
         model = model_from_trained(trained)
         ctx.progress(0, 1, unit="split", phase=f"evaluate {params.split}", code="evaluate", split=params.split)
-        res = evaluate(model, trained, images, labels, device, amp_dtype(device, ctx.settings.amp))
+        # chosen as a trainer chooses (measured on a GPU), on a batch of the size it evaluates in
+        batch = inference_batch(device, _pixels(images))
+        precision = chosen_precision(ctx, model, images[:batch], device).precision
+        res = evaluate(model, trained, images, labels, device, precision, batch=batch)
         probs = res["probs"]
         pred = probs.argmax(1)
         k = len(trained.classes)

@@ -91,6 +91,17 @@ def test_a_trainer_says_which_precision_it_measured_and_computes_its_features_in
     assert feats and all(f["precision"] == params["precision"] for f in feats)
 
 
+def test_an_evaluation_chooses_its_precision_as_a_trainer_does(tmp_path, image_folder, studio_run):
+    status, events = studio_run(tmp_path / "cache", tiny_graph(image_folder, epochs=1), ["evaluate"],
+                                settings=Settings(home=tmp_path, device="cpu", amp="measure"))
+    assert status == "finished"
+    chosen = {e["node"]: e["params"] for e in events if e["type"] == "node.log" and e["code"] == "precision_chosen"}
+    assert set(chosen) == {"train", "evaluate"}
+    assert chosen["evaluate"]["how"] == "measured" and "bfloat16 " in chosen["evaluate"]["timings"]
+    report = next(e for e in events if e["type"] == "node.finished" and e["node"] == "evaluate")
+    assert 0 <= report["summary"]["report"]["accuracy"] <= 1
+
+
 def test_a_trainer_on_the_cpu_keeps_float32_by_default(tmp_path, image_folder, studio_run):
     status, events = studio_run(tmp_path / "cache", tiny_graph(image_folder, epochs=1), ["train"],
                                 settings=Settings(home=tmp_path, device="cpu"))
