@@ -10,7 +10,8 @@ within ``CacheBudget.max_bytes`` and its disk keeps ``min_free_bytes`` free:
   model a Ray node keeps for predictions (``models/NAME.pt``) is one too;
 - least recently used first: the store touches a result's metadata when it serves it and an
   artifact folder when a run opens it, so the newest of their times is the last use;
-- trained models (an entry with a model file or checkpoints) go only once nothing else is
+- trained models (an entry whose artifact folder holds a model file or checkpoints: a trainer
+  and an imported model keep theirs there) go only once nothing else is
   left to remove: making one again costs a training, making features again a pass;
 - what was used within ``keep_recent_s`` stays (a run on another actor of the same node may
   be reading it), and so do the keys in ``protect``;
@@ -21,7 +22,6 @@ Nothing here loads torch; a removal that fails (a file in use on another OS) is 
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -46,7 +46,7 @@ class Entry:
     bytes: int = 0
     used: float = 0.0
     model: bool = False
-    paths: list[Path] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
 
 
 class PruneReport(BaseModel):
@@ -88,67 +88,77 @@ def disk_free(path: Path) -> int:
     return shutil.disk_usage(path).free
 
 
-def _size_and_newest(folder: Path) -> tuple[int, float, bool]:
+def _listing(folder: str) -> list[os.DirEntry]:
+    try:
+        with os.scandir(folder) as it:
+            return list(it)
+    except OSError:   # missing, or removed meanwhile
+        return []
+
+
+def _size_and_newest(folder: str) -> tuple[int, float, bool]:
+    """The bytes of the files under ``folder``, their newest time, and whether one is a model file."""
     total, newest, model = 0, 0.0, False
-    for dirpath, _dirs, files in os.walk(folder):
-        for name in files:
-            try:
-                st = os.stat(os.path.join(dirpath, name))
-            except OSError:
+    for item in _listing(folder):
+        try:
+            if item.is_dir(follow_symlinks=False):
+                size, when, inner = _size_and_newest(item.path)
+                total, newest, model = total + size, max(newest, when), model or inner
                 continue
-            total += st.st_size
-            newest = max(newest, st.st_mtime)
-            model = model or bool(_MODEL_FILE.match(name))
+            st = item.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        total += st.st_size
+        newest = max(newest, st.st_mtime)
+        model = model or bool(_MODEL_FILE.match(item.name))
     return total, newest, model
 
 
 def scan(root: Path) -> dict[str, Entry]:
-    """Every entry of the store under ``root``, by key (a prediction model copy: ``models/NAME``)."""
+    """Every entry of the store under ``root``, by key (a prediction model copy: ``models/NAME``).
+    os.scandir and plain strings: a pass over 5,000 entries is a stat of each file, little more."""
     entries: dict[str, Entry] = {}
-    results = root / "results"
-    for shard in results.iterdir() if results.is_dir() else []:
-        for path in shard.iterdir() if shard.is_dir() else []:
-            if path.suffix not in (".pt", ".json") or not _KEY.match(path.stem):
+    for shard in _listing(os.path.join(root, "results")):
+        for item in _listing(shard.path) if shard.is_dir() else []:
+            stem, dot, suffix = item.name.rpartition(".")
+            if not dot or suffix not in ("pt", "json") or not _KEY.match(stem):
                 continue   # a temporary file of a write in progress
             try:
-                st = path.stat()
+                st = item.stat(follow_symlinks=False)
             except OSError:
                 continue
-            entry = entries.setdefault(path.stem, Entry(path.stem))
+            entry = entries.get(stem) or entries.setdefault(stem, Entry(stem))
             entry.bytes += st.st_size
             entry.used = max(entry.used, st.st_mtime)
-            entry.paths.append(path)
-            if path.suffix == ".json" and not entry.model:
-                try:
-                    entry.model = bool(json.loads(path.read_text()).get("requires"))
-                except (OSError, ValueError, AttributeError):
-                    pass
-    artifacts = root / "artifacts"
-    for folder in artifacts.iterdir() if artifacts.is_dir() else []:
-        if not folder.is_dir() or not _KEY.match(folder.name):
+            entry.paths.append(item.path)
+    for folder in _listing(os.path.join(root, "artifacts")):
+        if not folder.is_dir(follow_symlinks=False) or not _KEY.match(folder.name):
             continue
-        size, newest, model = _size_and_newest(folder)
         try:
-            touched = folder.stat().st_mtime
+            touched = folder.stat(follow_symlinks=False).st_mtime
         except OSError:
             continue
-        entry = entries.setdefault(folder.name, Entry(folder.name))
+        size, newest, model = _size_and_newest(folder.path)
+        entry = entries.get(folder.name) or entries.setdefault(folder.name, Entry(folder.name))
         entry.bytes += size
         entry.used = max(entry.used, newest, touched)
         entry.model = entry.model or model
-        entry.paths.append(folder)
-    models = root / "models"
-    for path in models.iterdir() if models.is_dir() else []:
-        if path.is_file() and path.suffix == ".pt":
-            st = path.stat()
-            entries[f"models/{path.name}"] = Entry(f"models/{path.name}", st.st_size, max(st.st_mtime, st.st_atime),
-                                                   False, [path])
+        entry.paths.append(folder.path)
+    for item in _listing(os.path.join(root, "models")):
+        if item.name.endswith(".pt") and item.is_file(follow_symlinks=False):
+            try:
+                st = item.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            key = f"models/{item.name}"
+            entries[key] = Entry(key, st.st_size, max(st.st_mtime, st.st_atime), False, [item.path])
     return entries
 
 
 def _remove(entry: Entry) -> bool:
     # the result file first: from then on the store says it is missing, whatever is left
-    order = sorted(entry.paths, key=lambda p: (p.suffix != ".pt" or p.parent.parent.name != "results", str(p)))
+    order = sorted(map(Path, entry.paths),
+                   key=lambda p: (p.suffix != ".pt" or p.parent.parent.name != "results", str(p)))
     for path in order:
         try:
             if path.is_dir():
