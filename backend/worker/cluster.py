@@ -36,7 +36,7 @@ from typing import Any
 
 from backend.engine import MemoryCache
 from backend.engine import events as ev
-from backend.engine.settings import CacheBudget, WorkerMemory
+from backend.engine.settings import GB, CacheBudget, WorkerMemory
 
 from . import checkpoint_files
 from .process import ProcessWorker, exit_with_parent
@@ -61,6 +61,21 @@ def unreachable(address: str, timeout: float = 5.0) -> str | None:
 
 
 # ----------------------------------------------------------------------------- the actor
+NODE_BUDGET_ENV = {"max_bytes": ("ABACUS_CACHE_MAX_GB", GB), "min_free_bytes": ("ABACUS_CACHE_MIN_FREE_GB", GB),
+                   "keep_recent_s": ("ABACUS_CACHE_KEEP_RECENT_S", 1)}
+
+
+def node_budget(studio: dict[str, Any] | None) -> CacheBudget:
+    """The cache's budget on a worker node: the studio's, with what the node's own environment
+    sets on top (ABACUS_CACHE_MAX_GB and the others, as ABACUS_RAY_WORKER_CACHE: it knows its disks)."""
+    values = CacheBudget.model_validate(studio or {}).model_dump()
+    for field, (name, unit) in NODE_BUDGET_ENV.items():
+        if os.environ.get(name):
+            number = float(os.environ[name]) * unit
+            values[field] = int(number) if field.endswith("bytes") else number
+    return CacheBudget.model_validate(values)
+
+
 class RunActor:
     """Executes one run at a time on a worker node (``max_concurrency`` lets cancel, the
     input transfer and predictions through while a run goes on)."""
@@ -85,7 +100,7 @@ class RunActor:
         self.store = FileResultStore(root)
         self.root = str(root.resolve())
         limits = WorkerMemory.model_validate(memory_limits or {})
-        self.budget = CacheBudget.model_validate(budget or {})   # the node's store, after each run
+        self.budget = node_budget(budget)   # the node's store, after each run
         self.memory = MemoryCache(limits.results_bytes)
         self.cancelled: set[str] = set()
         self.models = prediction_models(limits.models_bytes)

@@ -67,14 +67,14 @@ class LoopbackCluster:
         self.workers: list[subprocess.Popen] = []
         self._logs: list = []
 
-    def _spawn(self, args: list[str], name: str) -> subprocess.Popen:
+    def _spawn(self, args: list[str], name: str, env: dict[str, str] | None = None) -> subprocess.Popen:
         log = open(self.root / f"{name}.log", "w")
         self._logs.append(log)
         # each node's temp dir (its worker cache among them) lies under the cluster's root, so
         # stop() removes everything the cluster wrote; /tmp keeps nothing of it
         tmp = self.root / f"tmp-{name}"
         tmp.mkdir(exist_ok=True)
-        return subprocess.Popen([self.ray, "start", "--block", *args], env={**self.env, "TMPDIR": str(tmp)},
+        return subprocess.Popen([self.ray, "start", "--block", *args], env={**self.env, "TMPDIR": str(tmp), **(env or {})},
                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def start(self, workers: list[int] = (1,), timeout: float = 90.0) -> "LoopbackCluster":
@@ -87,8 +87,9 @@ class LoopbackCluster:
             self.wait_nodes(2 + i, timeout)
         return self
 
-    def add_worker(self, cpus: int = 1) -> subprocess.Popen:
-        proc = self._spawn(["--address", self.address, "--num-cpus", str(cpus)], f"worker{len(self.workers)}")
+    def add_worker(self, cpus: int = 1, env: dict[str, str] | None = None) -> subprocess.Popen:
+        """A worker node (``env``: variables of its own, for the node's processes only)."""
+        proc = self._spawn(["--address", self.address, "--num-cpus", str(cpus)], f"worker{len(self.workers)}", env)
         self.workers.append(proc)
         return proc
 

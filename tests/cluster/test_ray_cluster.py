@@ -411,6 +411,39 @@ def test_a_node_killed_mid_training_is_resumed_on_another_node_from_its_checkpoi
     assert not list((studio.home / "cache" / "artifacts" / key).glob("checkpoint-epoch*"))
 
 
+def test_a_worker_node_keeps_its_cache_within_its_own_budget(studio, cluster, data_root, tmp_path):
+    """A node whose own environment sets a tiny cache budget (it knows its disks): after the run
+    it executed, its cache holds nothing but the record of what went, while the results came
+    back whole to the caller's store. (The studio's idle actor holds the other node's CPU, so
+    the command line's run lands on the new node.)"""
+    from backend.store import cache_budget
+    from backend.store.artifacts import FileResultStore
+
+    node = cluster.add_worker(1, env={"ABACUS_CACHE_MAX_GB": "0.000001", "ABACUS_CACHE_KEEP_RECENT_S": "0"})
+    node_cache = cluster.root / f"tmp-worker{len(cluster.workers) - 1}" / "abacus-ray-cache"
+    try:
+        cluster.wait_nodes(3, 180)   # the head, the node the last test added, this one
+        graph = tiny_graph(DATA, epochs=1)
+        next(n for n in graph["nodes"] if n["id"] == "dataset")["params"]["root"] = str(data_root / DATA)
+        next(n for n in graph["nodes"] if n["id"] == "train")["params"]["seed"] = 21
+        path = tmp_path / "graph.json"
+        path.write_text(json.dumps(graph))
+        done = subprocess.run([sys.executable, "-m", "backend.cli", "run", str(path), "--to", "train", "--json",
+                               "--quiet", "--cache-dir", str(tmp_path / "cache"), "--executor", "ray",
+                               "--ray-address", cluster.address], cwd=REPO, env=cluster.env, capture_output=True,
+                              text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-3000:]
+        summary = json.loads(done.stdout)
+        assert summary["status"] == "finished" and summary["nodes"]["train"]["state"] == "done"
+        assert FileResultStore(tmp_path / "cache").has(summary["nodes"]["train"]["key"])
+        # the node pruned its own cache after the run (in the background): the model went last
+        wait_for(lambda: node_cache.is_dir() and not cache_budget.scan(node_cache), 60, 0.5, "the node's prune")
+        gone = list((node_cache / "index" / "evicted").rglob("*.json"))
+        assert len(gone) >= 3 and any(json.loads(p.read_text())["model"] for p in gone)
+    finally:
+        cluster.kill_node_of(node.pid)
+
+
 def test_a_cluster_that_goes_away_fails_its_runs_and_the_studio_reconnects_when_it_is_back(studio, cluster):
     """The head and every node killed mid-run: the run fails, the studio keeps serving and
     queues (the run's automatic resume among them); a cluster back at the same address (same
