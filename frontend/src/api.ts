@@ -149,6 +149,10 @@ export const api = {
   datasets: () => unwrap(client.GET("/api/datasets")),
   /** Remove an uploaded dataset from the server: the dataset it removed. */
   deleteDataset: (name: string) => unwrap(client.DELETE("/api/datasets/{name}", { params: { path: { name } } })),
+  /** The result store: its size, its trained models, its budget, its disk's free space and last cleanup. */
+  cache: () => unwrap(client.GET("/api/cache")),
+  /** Apply a budget to the result store now (a 409 runs_active while a run goes on): what it removed. */
+  pruneCache: (body: components["schemas"]["PruneIn"]) => unwrap(client.POST("/api/cache/prune", { body })),
   /** The weights catalog: each pretrained weight file, present or not, and the server's download. */
   weights: (): Promise<WeightsInfo[]> => unwrap(client.GET("/api/weights")),
   /** Start the server's download of a weight file (progress: poll ``weights``). */

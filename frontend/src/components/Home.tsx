@@ -1,4 +1,4 @@
-// The start page: the template gallery (double-click to create a project) and the projects list.
+// The start page: the template gallery (double-click to create a project), the projects list and the cache.
 import { useEffect, useState, type DragEvent } from "react";
 import { loc, useLang, useT } from "../i18n";
 import { navigate } from "../nav";
@@ -10,6 +10,7 @@ import {
 } from "../lib/queries";
 import { useUi } from "../store/ui";
 import type { Graph, GraphGroup, GraphNode, TemplateInfo } from "../types";
+import { CacheStatus } from "./CacheStatus";
 import { categoryColor, Icon, LangSwitch, Logo, relativeTime } from "./common";
 import { formatSize } from "./WeightsStatus";
 
@@ -305,6 +306,7 @@ export function Home() {
             ))}
           </div>
         </section>
+        <CacheStatus />
       </main>
     </div>
   );

@@ -26,6 +26,7 @@ export const queryKeys = {
   validations: ["validation"] as const, // every revision's (what the cache holds changed)
   weights: ["weights"] as const,
   datasets: ["datasets"] as const,
+  cache: ["cache"] as const,
 };
 
 export function createQueryClient(): QueryClient {
@@ -116,6 +117,9 @@ export const useWeights = () =>
 
 /** The datasets uploaded to the data roots (the image-folder dataset's picker). */
 export const useDatasets = () => useQuery({ queryKey: queryKeys.datasets, queryFn: api.datasets });
+
+/** The result store's size against its budget (the start page's cache section). */
+export const useCache = () => useQuery({ queryKey: queryKeys.cache, queryFn: api.cache, meta: { toastOnError: true } });
 
 /** A dataset was uploaded: the picker's list and the validation of a root naming it change. */
 export function useDatasetArrived() {
@@ -230,5 +234,17 @@ export function useUploadWeights() {
   return useMutation({
     mutationFn: ({ name, file }: { name: string; file: File }) => api.uploadWeights(name, file),
     onSuccess: arrived,
+  });
+}
+
+/** Free up space: the store's size changes, and so does what a validation finds cached. */
+export function usePruneCache() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (body: Parameters<typeof api.pruneCache>[0]) => api.pruneCache(body),
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: queryKeys.validations });
+      return queryClient.invalidateQueries({ queryKey: queryKeys.cache });
+    },
   });
 }
