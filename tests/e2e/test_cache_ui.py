@@ -40,7 +40,8 @@ def test_free_up_space_keeps_the_trained_model_in_both_languages(page, shot, dat
     created = page.request.post(page.base_url + "/api/projects",
                                 data={"name": "缓存", "graph": tiny_graph(str(data_root / "pets"))})
     assert created.ok, created.text()
-    run_to_train(page, created.json()["id"])
+    pid = created.json()["id"]
+    run_to_train(page, pid)
     entries = page.request.get(page.base_url + "/api/cache").json()["entries"]
     assert entries > 1
 
@@ -83,3 +84,20 @@ def test_free_up_space_keeps_the_trained_model_in_both_languages(page, shot, dat
     shot(page, "cache-status-en")
     page.get_by_test_id("lang-switch").click()   # leave the page Chinese, as the other modules expect
     assert not page.errors, page.errors
+
+    # a budget that takes the model too: trying the model says its file is gone, in the person's words
+    gone = page.request.post(page.base_url + "/api/cache/prune", data={"max_gb": 0.000001, "keep_recent_s": 0})
+    assert gone.ok and gone.json()["removed_models"] == 1, gone.text()
+    page.goto(page.base_url + f"/#/project/{pid}")
+    page.get_by_test_id("tab-model").click()
+    page.get_by_test_id("predict-file-train").set_input_files(str(data_root / "pets" / "Cat" / "0.jpg"))
+    error = page.get_by_test_id("predict-error")
+    error.wait_for(timeout=30_000)
+    assert "已不在缓存中" in error.inner_text() and "重新运行该节点" in error.inner_text(), error.inner_text()
+    shot(page, "cache-model-gone-zh")
+    page.get_by_test_id("lang-switch").click()
+    page.get_by_test_id("predict-file-train").set_input_files(str(data_root / "pets" / "Dog" / "0.jpg"))
+    page.wait_for_function("() => document.querySelector('[data-testid=predict-error]')?.textContent"
+                           ".includes('no longer in the cache')")
+    assert "run the node again" in error.inner_text()
+    shot(page, "cache-model-gone-en")

@@ -365,7 +365,9 @@ function TryModel({ runId, node, testSuffix = "" }: { runId: string; node: strin
     }
     if (shown) URL.revokeObjectURL(shown);
     const err = answer.err;
-    setError(err instanceof ApiError && err.code === "not_an_image" ? t("panel.notAnImage", { name: file.name })
+    const code = err instanceof ApiError ? err.code : null;
+    setError(code === "not_an_image" ? t("panel.notAnImage", { name: file.name })
+      : code === "model_evicted" || code === "artifact_missing" ? t("panel.modelGone")
       : t("panel.predictFailed", { msg: err instanceof Error ? err.message : String(err) }));
   };
   const probs = result?.probabilities && !Array.isArray(result.probabilities) ? Object.entries(result.probabilities) : [];
