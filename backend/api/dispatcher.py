@@ -70,6 +70,7 @@ class Dispatcher:
         self.restarts = 0
         self._prune_due = True   # the cache's budget is applied at start and after runs, when none is running
         self._claim_lock = threading.Lock()   # claiming a run and pruning the cache never overlap
+        self.last_prune: cache_budget.PruneReport | None = None   # the last pass that removed something
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
@@ -378,6 +379,7 @@ class Dispatcher:
             report = cache_budget.prune(self.settings.cache_dir, budget or self.settings.cache_budget(),
                                         keep_models=keep_models)
         if report.removed:
+            self.last_prune = report
             log.info("the cache was over its budget (%s): removed %d entries (%d trained models), %d MB; %d MB left",
                      report.why, report.removed, report.removed_models, report.freed_bytes // 2**20,
                      report.bytes_after // 2**20)

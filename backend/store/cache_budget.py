@@ -77,7 +77,8 @@ class CacheUsage(BaseModel):
     min_free_bytes: int = Field(description="free space kept on its disk; 0: none")
     keep_recent_s: float
     free_bytes: int = Field(description="free space on the disk the store lies on")
-    last_prune: PruneReport | None = Field(None, description="this process's last pass that removed something")
+    last_prune: PruneReport | None = Field(None, description="the studio's last pass that removed something "
+                                                             "(since it started)")
 
 
 def disk_free(path: Path) -> int:
@@ -170,17 +171,17 @@ def _remove(entry: Entry) -> bool:
     return True
 
 
-def usage(root: Path, budget: CacheBudget, *, free: Callable[[Path], int] = disk_free) -> CacheUsage:
+def usage(root: Path, budget: CacheBudget, *, last: PruneReport | None = None,
+          free: Callable[[Path], int] = disk_free) -> CacheUsage:
     entries = scan(root).values()
     models = [e for e in entries if e.model]
     return CacheUsage(bytes=sum(e.bytes for e in entries), entries=len(entries), models=len(models),
                       model_bytes=sum(e.bytes for e in models), max_bytes=budget.max_bytes,
                       min_free_bytes=budget.min_free_bytes, keep_recent_s=budget.keep_recent_s,
-                      free_bytes=free(root), last_prune=LAST.get(str(Path(root).resolve())))
+                      free_bytes=free(root), last_prune=last)
 
 
-LAST: dict[str, PruneReport] = {}   # store root -> this process's last pass that removed something
-_LOCK = threading.Lock()             # one pass at a time in a process
+_LOCK = threading.Lock()   # one pass at a time in a process (a Ray actor's runs may end close together)
 
 
 def prune(root: str | os.PathLike, budget: CacheBudget, *, protect: set[str] = frozenset(),
@@ -221,6 +222,4 @@ def prune(root: str | os.PathLike, budget: CacheBudget, *, protect: set[str] = f
                     pass   # the record only explains: a full disk here is no reason to stop
         report.bytes_after = total - report.freed_bytes
         report.short_bytes = max(need - report.freed_bytes, 0)
-        if report.removed:
-            LAST[str(root.resolve())] = report
         return report

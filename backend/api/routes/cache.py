@@ -26,7 +26,7 @@ class PruneIn(BaseModel):
 def cache_usage(services: ServicesDep) -> CacheUsage:
     """The studio's result store: its size, how much of it is trained models, its budget, the
     free space on its disk, and the last pass that removed something."""
-    return usage(services.settings.cache_dir, services.settings.cache_budget())
+    return usage(services.settings.cache_dir, services.settings.cache_budget(), last=services.dispatcher.last_prune)
 
 
 @router.post("/cache/prune", response_model=PruneReport, responses={409: {"model": ErrorBody}})

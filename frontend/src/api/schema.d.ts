@@ -879,7 +879,7 @@ export interface components {
             free_bytes: number;
             /** Keep Recent S */
             keep_recent_s: number;
-            /** @description this process's last pass that removed something */
+            /** @description the studio's last pass that removed something (since it started) */
             last_prune?: components["schemas"]["PruneReport"] | null;
             /**
              * Max Bytes
