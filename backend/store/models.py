@@ -180,3 +180,6 @@ class ArtifactPublic(_Public, ArtifactBase):
     epochs: int | None = Field(None, description="how many epochs the model had trained")
     partial: bool = Field(False, description="true: the last completed epoch a trainer saved when its run "
                                              "was cancelled, not a finished training")
+    present: bool = Field(True, description="false: the file is no longer on disk (the cache's budget removed it, "
+                                            "or it was deleted): run the node again to make it anew")
+    evicted_at: float | None = Field(None, description="when the cache's budget removed it, seconds since the epoch")

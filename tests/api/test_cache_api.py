@@ -40,6 +40,8 @@ def test_prune_removes_models_last_and_the_studio_says_so(slow_client, graph):
     assert usage["max_bytes"] == 20 * 2**30 and usage["free_bytes"] > 0 and usage["last_prune"] is None
     # the studio's own budget (20 GB) removed nothing after the run
     assert client.get(f"/api/runs/{run['id']}/artifacts/train/model").status_code == 200
+    listed = client.get(f"/api/runs/{run['id']}/artifacts").json()
+    assert [(a["present"], a["evicted_at"]) for a in listed] == [(True, None)]
 
     # "free up space": everything but the trained model
     kept = client.post("/api/cache/prune", json={"max_gb": 0.000001, "keep_models": True}).json()
@@ -54,6 +56,9 @@ def test_prune_removes_models_last_and_the_studio_says_so(slow_client, graph):
     after = client.get("/api/cache").json()
     assert after["entries"] == 0 and after["last_prune"]["removed"] == report["removed"]
 
+    listed = client.get(f"/api/runs/{run['id']}/artifacts").json()
+    assert [(a["node"], a["present"]) for a in listed] == [("train", False)]
+    assert listed[0]["evicted_at"] >= report["at"] - 1
     gone = client.get(f"/api/runs/{run['id']}/artifacts/train/model")
     assert gone.status_code == 404 and gone.json()["error"]["code"] == "model_evicted"
     assert gone.json()["error"]["node"] == "train" and "budget" in gone.json()["error"]["message"]

@@ -128,19 +128,24 @@ def run_summary(run_id: RunId, services: ServicesDep) -> RunSummary:
 @router.get("/runs/{run_id}/artifacts", response_model=list[ArtifactPublic])
 def run_artifacts(run_id: RunId, services: ServicesDep) -> list[ArtifactPublic]:
     """The run's files: each trainer's model, with the epoch of its weights; a trainer whose run
-    was cancelled offers the model it saved (its last completed epoch, ``partial``)."""
+    was cancelled offers the model it saved (its last completed epoch, ``partial``); one no
+    longer on disk says so (``present``, and when the cache's budget removed it)."""
     run = require_run(services, run_id)
     artifacts = services.artifacts.of_run(run_id)
     summary = reduce_run(run_id, services.events.after(run_id), run.status) if artifacts else None
+    index = ResultIndex(services.results.root)
     out = []
     for a in artifacts:
         node = summary.nodes.get(a.node) if summary else None
         model = summary.model(a.node) if summary and a.kind == "model" else None
+        present = FsPath(a.path).is_file()
+        evicted = index.eviction(a.key) if not present and a.key else None
         out.append(ArtifactPublic(
             node=a.node, kind=a.kind, path=a.path, run_id=run_id, created_at=a.created_at,
             url=f"/api/runs/{run_id}/artifacts/{a.node}/{a.kind}",
             epoch=model.best_epoch if model else None, epochs=model.epochs if model else None,
-            partial=bool(model and node and node.state not in ("done", "cached"))))
+            partial=bool(model and node and node.state not in ("done", "cached")),
+            present=present, evicted_at=evicted.get("at") if evicted else None))
     return out
 
 

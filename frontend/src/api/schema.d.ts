@@ -414,7 +414,8 @@ export interface paths {
         /**
          * Run Artifacts
          * @description The run's files: each trainer's model, with the epoch of its weights; a trainer whose run
-         *     was cancelled offers the model it saved (its last completed epoch, ``partial``).
+         *     was cancelled offers the model it saved (its last completed epoch, ``partial``); one no
+         *     longer on disk says so (``present``, and when the cache's budget removed it).
          */
         get: operations["run_artifacts_api_runs__run_id__artifacts_get"];
         put?: never;
@@ -755,6 +756,11 @@ export interface components {
              */
             epochs?: number | null;
             /**
+             * Evicted At
+             * @description when the cache's budget removed it, seconds since the epoch
+             */
+            evicted_at?: number | null;
+            /**
              * Kind
              * @default model
              */
@@ -769,6 +775,12 @@ export interface components {
             partial: boolean;
             /** Path */
             path: string;
+            /**
+             * Present
+             * @description false: the file is no longer on disk (the cache's budget removed it, or it was deleted): run the node again to make it anew
+             * @default true
+             */
+            present: boolean;
             /** Run Id */
             run_id: string;
             /**

@@ -9,6 +9,7 @@ import { cancelText, failureText, knownFailure, logText, metricName, progressTex
 import {
   evalReports, offeredModels, progressFraction, type EvalReport, type MetricPoint, type OfferedModel, type RunView, workerText,
 } from "../lib/runstate";
+import { useRunArtifacts } from "../lib/queries";
 import { useEditor } from "../store/editor";
 import { latestView, orderedViews, useRuns } from "../store/runs";
 import { useUi, type PanelTab } from "../store/ui";
@@ -409,6 +410,9 @@ function ModelCard({ model, runs }: { model: OfferedModel; runs: Run[] }) {
   const lang = useLang((s) => s.lang);
   const suffix = model.partial ? "-partial" : "";
   const valAcc = model.best?.val_accuracy;
+  // its file may be gone since the run (the cache's budget removed it): said instead of a dead link
+  const artifacts = useRunArtifacts(model.runId).data;
+  const gone = artifacts?.some((a) => a.node === model.node && a.kind === "model" && !a.present) ?? false;
   return (
     <div className={`model-card ${model.partial ? "partial" : ""}`} data-testid="model-card" data-node={model.node}
       data-run={model.runId} data-epoch={model.epoch ?? ""} data-partial={model.partial ? "true" : "false"}>
@@ -418,13 +422,17 @@ function ModelCard({ model, runs }: { model: OfferedModel; runs: Run[] }) {
         {model.phase && <span className="chip chip-phase">{phaseLabel(model.phase, t)}</span>}
         {model.classes && <span className="chip">{model.classes.join(" / ")}</span>}
         <span className="spacer" />
-        <a className="btn btn-small" href={api.modelUrl(model.runId, model.node)} download data-testid={`download-${model.node}${suffix}`}>
-          <Icon name="download" size={13} /> {t("panel.download")}
-        </a>
-        <a className="btn btn-small" href={api.onnxUrl(model.runId, model.node)} download title={t("panel.downloadOnnxHint")}
-          data-testid={`download-onnx-${model.node}${suffix}`}>
-          <Icon name="download" size={13} /> {t("panel.downloadOnnx")}
-        </a>
+        {!gone && (
+          <>
+            <a className="btn btn-small" href={api.modelUrl(model.runId, model.node)} download data-testid={`download-${model.node}${suffix}`}>
+              <Icon name="download" size={13} /> {t("panel.download")}
+            </a>
+            <a className="btn btn-small" href={api.onnxUrl(model.runId, model.node)} download title={t("panel.downloadOnnxHint")}
+              data-testid={`download-onnx-${model.node}${suffix}`}>
+              <Icon name="download" size={13} /> {t("panel.downloadOnnx")}
+            </a>
+          </>
+        )}
       </div>
       <div className="model-origin small" data-testid="model-origin">
         <span className="mono">{t("panel.modelRun", { id: model.runId, time: runTime(runs, model.runId, lang) })}</span>
@@ -432,8 +440,14 @@ function ModelCard({ model, runs }: { model: OfferedModel; runs: Run[] }) {
         {model.epoch !== null && <span> · <b data-testid="model-epoch">{t("panel.modelEpoch", { e: model.epoch, n: model.epochs })}</b></span>}
         {typeof valAcc === "number" && <span className="muted"> · {t("panel.modelValAcc", { v: valAcc.toFixed(3) })}</span>}
       </div>
-      <div className="section-label">{t("panel.tryImage")}</div>
-      <TryModel runId={model.runId} node={model.node} testSuffix={suffix} />
+      {gone ? (
+        <div className="predict-error" data-testid={`model-gone-${model.node}${suffix}`}><Icon name="warn" size={13} /> {t("panel.modelGone")}</div>
+      ) : (
+        <>
+          <div className="section-label">{t("panel.tryImage")}</div>
+          <TryModel runId={model.runId} node={model.node} testSuffix={suffix} />
+        </>
+      )}
     </div>
   );
 }

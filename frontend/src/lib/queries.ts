@@ -27,6 +27,7 @@ export const queryKeys = {
   weights: ["weights"] as const,
   datasets: ["datasets"] as const,
   cache: ["cache"] as const,
+  artifacts: (runId: string) => ["run", runId, "artifacts"] as const,
 };
 
 export function createQueryClient(): QueryClient {
@@ -117,6 +118,10 @@ export const useWeights = () =>
 
 /** The datasets uploaded to the data roots (the image-folder dataset's picker). */
 export const useDatasets = () => useQuery({ queryKey: queryKeys.datasets, queryFn: api.datasets });
+
+/** A run's files, each saying whether it is still on disk (the Model tab's cards). */
+export const useRunArtifacts = (runId: string) =>
+  useQuery({ queryKey: queryKeys.artifacts(runId), queryFn: () => api.artifacts(runId) });
 
 /** The result store's size against its budget (the start page's cache section). */
 export const useCache = () => useQuery({ queryKey: queryKeys.cache, queryFn: api.cache, meta: { toastOnError: true } });
@@ -244,6 +249,7 @@ export function usePruneCache() {
     mutationFn: (body: Parameters<typeof api.pruneCache>[0]) => api.pruneCache(body),
     onSuccess: () => {
       void queryClient.invalidateQueries({ queryKey: queryKeys.validations });
+      void queryClient.invalidateQueries({ queryKey: ["run"] }); // which model files are still there
       return queryClient.invalidateQueries({ queryKey: queryKeys.cache });
     },
   });
