@@ -68,8 +68,9 @@ def cmd_cache(args) -> int:
     return 0
 
 
-def print_prune(report: Any, file: Any = sys.stderr) -> None:
-    """One line for a pass that removed something (or could not remove enough)."""
+def print_prune(report: Any, file: Any = None) -> None:
+    """One line for a pass that removed something (or could not remove enough), on stderr by default."""
+    file = file or sys.stderr
     why = {"size": "over its size limit", "disk": "its disk nearly full", "both": "over its size limit, its disk "
            "nearly full"}.get(report.why or "", "")
     if report.removed:
