@@ -28,15 +28,17 @@ def _mb(n: int) -> str:
 
 
 def budget_of(args: Any, settings: Any) -> Any:
+    from backend.engine.settings import MAX_GB, MAX_KEEP_S
+
     budget = settings.cache_budget()
     update: dict[str, Any] = {}
     if args.max_gb is not None:
-        if args.max_gb < 0:
-            raise SystemExit("abacus: --max-gb must be 0 or more")
+        if not 0 <= args.max_gb <= MAX_GB:
+            raise SystemExit(f"abacus: --max-gb must be between 0 and {MAX_GB:g}")
         update["max_bytes"] = int(args.max_gb * 2**30)
     if args.keep_recent_s is not None:
-        if args.keep_recent_s < 0:
-            raise SystemExit("abacus: --keep-recent-s must be 0 or more")
+        if not 0 <= args.keep_recent_s <= MAX_KEEP_S:
+            raise SystemExit(f"abacus: --keep-recent-s must be between 0 and {MAX_KEEP_S:g}")
         update["keep_recent_s"] = args.keep_recent_s
     return budget.model_copy(update=update)
 

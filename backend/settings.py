@@ -8,7 +8,9 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from backend.engine.settings import DEVICE_PATTERN, GB, MB, AmpSetting, CacheBudget, RunSettings, WorkerMemory
+from backend.engine.settings import (
+    DEVICE_PATTERN, GB, MAX_GB, MAX_KEEP_S, MB, AmpSetting, CacheBudget, RunSettings, WorkerMemory,
+)
 
 
 class Settings(BaseSettings):
@@ -31,13 +33,13 @@ class Settings(BaseSettings):
 
     # -- what the result store keeps on disk (``cache_budget``) -------------------------------
     cache_max_gb: float = Field(
-        20.0, ge=0, description="GB the result store ($ABACUS_HOME/cache, and each Ray node's worker cache) may "
+        20.0, ge=0, le=MAX_GB, description="GB the result store ($ABACUS_HOME/cache, and each Ray node's worker cache) may "
                                 "keep; after a run, least recently used entries are removed until it fits, trained "
                                 "models last; 0: no limit")
     cache_min_free_gb: float = Field(
-        1.0, ge=0, description="GB kept free on the store's disk, by removing entries as for cache_max_gb; 0: none")
+        1.0, ge=0, le=MAX_GB, description="GB kept free on the store's disk, by removing entries as for cache_max_gb; 0: none")
     cache_keep_recent_s: float = Field(
-        600.0, ge=0, description="An entry a run used this recently is never removed (another run may be reading "
+        600.0, ge=0, le=MAX_KEEP_S, description="An entry a run used this recently is never removed (another run may be reading "
                                  "it)")
 
     # -- where runs execute ---------------------------------------------------------------

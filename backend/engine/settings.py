@@ -62,6 +62,8 @@ class WorkerMemory(BaseModel):
 
 
 GB = 1024 * MB
+MAX_GB = 1e6                       # a cache budget's largest size in GB (a petabyte): finite, an int in bytes
+MAX_KEEP_S = 10 * 365 * 86400.0    # the longest "used lately" (ten years)
 
 
 class CacheBudget(BaseModel):
@@ -72,4 +74,5 @@ class CacheBudget(BaseModel):
 
     max_bytes: int = Field(20 * GB, ge=0, description="The store's size limit; 0: none")
     min_free_bytes: int = Field(1 * GB, ge=0, description="Free space kept on the store's disk; 0: none")
-    keep_recent_s: float = Field(600.0, ge=0, description="What a run used this recently is never removed")
+    keep_recent_s: float = Field(600.0, ge=0, le=MAX_KEEP_S, description="What a run used this recently is never "
+                                                                         "removed")

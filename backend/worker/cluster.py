@@ -36,7 +36,7 @@ from typing import Any
 
 from backend.engine import MemoryCache
 from backend.engine import events as ev
-from backend.engine.settings import GB, CacheBudget, WorkerMemory
+from backend.engine.settings import GB, MAX_GB, MAX_KEEP_S, CacheBudget, WorkerMemory
 
 from . import checkpoint_files
 from .process import ProcessWorker, exit_with_parent
@@ -71,8 +71,10 @@ def node_budget(studio: dict[str, Any] | None) -> CacheBudget:
     values = CacheBudget.model_validate(studio or {}).model_dump()
     for field, (name, unit) in NODE_BUDGET_ENV.items():
         if os.environ.get(name):
-            number = float(os.environ[name]) * unit
-            values[field] = int(number) if field.endswith("bytes") else number
+            number = float(os.environ[name])
+            if not 0 <= number <= (MAX_GB if unit == GB else MAX_KEEP_S):
+                raise ValueError(f"{name}={os.environ[name]} on node {os.uname().nodename} is out of range")
+            values[field] = int(number * unit) if field.endswith("bytes") else number
     return CacheBudget.model_validate(values)
 
 

@@ -73,8 +73,9 @@ def test_prune_removes_models_last_and_the_studio_says_so(slow_client, graph):
     # made again: the next plan serves it from the cache
     assert client.post(f"/api/projects/{pid}/plan", json={"targets": ["train"], "mode": "to"}).json()["run"] == []
 
-    bad = client.post("/api/cache/prune", json={"max_gb": -1})
-    assert bad.status_code == 422 and bad.json()["error"]["field"] == "body.max_gb"
+    for wrong in (-1, 1e7):   # a size limit from 0 to a petabyte: always a whole number of bytes
+        bad = client.post("/api/cache/prune", json={"max_gb": wrong})
+        assert bad.status_code == 422 and bad.json()["error"]["field"] == "body.max_gb", bad.text
 
 
 def test_a_prune_may_take_what_was_used_lately_since_no_run_goes_on(client, graph):

@@ -4,6 +4,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from backend.engine.settings import MAX_GB, MAX_KEEP_S
 from backend.store.cache_budget import CacheUsage, PruneReport, usage
 
 from ..deps import ServicesDep
@@ -13,9 +14,9 @@ router = APIRouter(tags=["cache"], responses=COMMON_ERRORS)
 
 
 class PruneIn(BaseModel):
-    max_gb: float | None = Field(None, ge=0, description="The size limit for this prune; default: the studio's "
+    max_gb: float | None = Field(None, ge=0, le=MAX_GB, description="The size limit for this prune; default: the studio's "
                                                          "(ABACUS_CACHE_MAX_GB); 0: none")
-    keep_recent_s: float | None = Field(None, ge=0, description="Keep what a run used this recently; default: the "
+    keep_recent_s: float | None = Field(None, ge=0, le=MAX_KEEP_S, description="Keep what a run used this recently; default: the "
                                                                 "studio's (ABACUS_CACHE_KEEP_RECENT_S). No run goes "
                                                                 "on while it prunes, so 0 is safe here")
     keep_models: bool = Field(False, description="Remove no trained model (with max_gb near 0: clear everything "
