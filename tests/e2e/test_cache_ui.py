@@ -6,27 +6,14 @@ then English; screenshots of both.
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 
 from tests.api.helpers import tiny_graph
 
+from e2e_helpers import run_and_wait
+
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("delete_the_projects_made_here")]
-
-
-def run_to_train(page, pid: int) -> None:
-    started = page.request.post(page.base_url + f"/api/projects/{pid}/runs", data={"targets": ["train"], "mode": "to"})
-    assert started.ok, started.text()
-    run_id = started.json()["id"]
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        run = page.request.get(page.base_url + f"/api/runs/{run_id}").json()
-        if run["status"] not in ("queued", "running"):
-            assert run["status"] == "finished", run
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"run {run_id} did not end")
 
 
 def results_shown(text: str) -> int:
@@ -41,7 +28,7 @@ def test_free_up_space_keeps_the_trained_model_in_both_languages(page, shot, dat
                                 data={"name": "缓存", "graph": tiny_graph(str(data_root / "pets"))})
     assert created.ok, created.text()
     pid = created.json()["id"]
-    run_to_train(page, pid)
+    run_and_wait(page, pid, ["train"])
     entries = page.request.get(page.base_url + "/api/cache").json()["entries"]
     assert entries > 1
 

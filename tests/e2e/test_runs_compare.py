@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import copy
 import json
-import time
 from pathlib import Path
 
 import pytest
+
+from e2e_helpers import run_and_wait
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("delete_the_projects_made_here")]
 
@@ -34,30 +35,16 @@ def tiny_graph(pets: Path, epochs: int, learning_rate: float) -> dict:
     return g
 
 
-def run_and_wait(page, pid: int) -> str:
-    started = page.request.post(page.base_url + f"/api/projects/{pid}/runs", data={"targets": ["evaluate"]})
-    assert started.ok, started.text()
-    run_id = started.json()["id"]
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        run = page.request.get(page.base_url + f"/api/runs/{run_id}").json()
-        if run["status"] not in ("queued", "running"):
-            assert run["status"] == "finished", run
-            return run_id
-        time.sleep(0.2)
-    raise AssertionError(f"run {run_id} did not end")
-
-
 def test_run_table_and_overlay_in_both_languages(page, data_root, shot):
     pets = data_root / "pets"
     created = page.request.post(page.base_url + "/api/projects",
                                 data={"name": "compare", "graph": tiny_graph(pets, 3, 1e-3)})
     assert created.ok, created.text()
     pid = created.json()["id"]
-    first = run_and_wait(page, pid)
+    first = run_and_wait(page, pid, ["evaluate"])
     saved = page.request.put(page.base_url + f"/api/projects/{pid}/graph", data={"graph": tiny_graph(pets, 5, 3e-3)})
     assert saved.ok, saved.text()
-    second = run_and_wait(page, pid)
+    second = run_and_wait(page, pid, ["evaluate"])
 
     page.goto(page.base_url + f"/#/project/{pid}")
     page.wait_for_selector('[data-testid="node-card"][data-node="train"]')
