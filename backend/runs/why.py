@@ -108,7 +108,8 @@ def _value(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
-def _when(ts: float | None) -> str:
+def when_text(ts: float | None) -> str:
+    """When, as the command line and the API's messages say it: ``2026-11-30 16:20``, local time."""
     import time
 
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else "?"
@@ -136,12 +137,12 @@ def why_text(item: NodeWhy) -> str:
     """A node's verdict in one line of English: ``cached (run R, when)`` or ``ran: the reason``."""
     verb = "runs" if item.runs else "cached"
     if not item.runs:
-        where = f" (run {item.origin.run_id}, {_when(item.origin.ts)})" if item.origin and item.origin.run_id else ""
+        where = f" (run {item.origin.run_id}, {when_text(item.origin.ts)})" if item.origin and item.origin.run_id else ""
         return f"cached{where}" + ("" if item.needed else ", not needed")
     words = {"new": "new (never ran here)", "forced": "forced (run this node)",
              "not_stored": "kept in memory only: from the worker's memory if it still holds it, else made again",
              "missing": "its stored result is gone: made again", "resumed": "resumed from its checkpoint",
-             "evicted": f"its stored result was removed {_when(item.evicted)} to keep the cache within its budget: "
+             "evicted": f"its stored result was removed {when_text(item.evicted)} to keep the cache within its budget: "
                         "made again",
              "changed": "its cache key changed"}
     text = words.get(item.reason, item.reason)

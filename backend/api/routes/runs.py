@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import time
 from pathlib import Path as FsPath
 from typing import Annotated
 
@@ -14,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from backend.engine.events import Event
 from backend.engine.reduce import RunSummary, reduce_run
 from backend.runs import RunRejected
+from backend.runs.why import when_text
 from backend.store.models import ArtifactPublic, RunPublic
 from backend.store.result_index import ResultIndex
 from backend.worker import WorkerError
@@ -159,8 +159,8 @@ def _model_path(services, run_id: str, node: str) -> FsPath:
     if not path.is_file():
         evicted = ResultIndex(services.results.root).eviction(artifact.key) if artifact.key else None
         if evicted is not None:
-            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(evicted.get("at") or 0))
-            raise ApiError(404, "model_evicted", f"the model file of node '{node}' was removed on {when} to keep "
+            raise ApiError(404, "model_evicted", f"the model file of node '{node}' was removed on "
+                                                 f"{when_text(evicted.get('at'))} to keep "
                                                  f"the cache within its budget (ABACUS_CACHE_MAX_GB): run the node "
                                                  f"again to make it anew", node=node, params={"at": evicted.get("at")})
         raise ApiError(404, "artifact_missing", f"the model file of node '{node}' is no longer on disk "
